@@ -1,0 +1,43 @@
+"""The settings every mount and the CLI share, with the defaults the README documents."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from core.busy import DEFAULT_SECONDS, MAX_SECONDS
+
+SAMPLE = Path(__file__).resolve().parent / "sample"
+
+
+def _default_children() -> dict[str, Path]:
+    # The book's example 4-4 mounts /usr/share/doc and a log folder under the web root;
+    # the shipped sample has a folder for each, outside the root.
+    return {"doc": SAMPLE / "doc", "logs": SAMPLE / "logs"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    static_root: Path = SAMPLE / "www"
+    static_children: dict[str, Path] = field(default_factory=_default_children)
+    busy_default: float = DEFAULT_SECONDS
+    busy_max: float = MAX_SECONDS
+    wsgi_threads: int = 10  # the size of Twisted's own reactor pool
+    max_body_size: int = 1024 * 1024  # nginx's client_max_body_size default, 1 MiB
+
+    def to_json(self) -> str:
+        """The settings as JSON, to hand them to a child process (uvicorn)."""
+        data = asdict(self)
+        data["static_root"] = str(self.static_root)
+        data["static_children"] = {k: str(v) for k, v in self.static_children.items()}
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        data = json.loads(text)
+        data["static_root"] = Path(data["static_root"])
+        data["static_children"] = {
+            k: Path(v) for k, v in data["static_children"].items()
+        }
+        return cls(**data)

@@ -1,0 +1,75 @@
+"""What the static feature needs beyond a framework's file serving: one content type
+per file name, which names are never served, and the directory listing page."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from urllib.parse import quote
+
+_DEFAULT_TYPE = "application/octet-stream"
+
+# Guessed from the name alone (no /etc/mime.types), so that every mount and every
+# machine answers the same `Content-Type` for the same file.
+_TYPES = mimetypes.MimeTypes(filenames=())
+
+
+def content_type(name: str) -> str:
+    guessed, _ = _TYPES.guess_type(name, strict=False)
+    if guessed is None:
+        return _DEFAULT_TYPE
+    if guessed.startswith("text/") or guessed in ("application/javascript",):
+        return f"{guessed}; charset=utf-8"
+    return guessed
+
+
+def is_refused(name: str) -> bool:
+    """Names never served: dot files (`.env`, `.git`), and NUL or backslash, which no
+    file of ours has and which only serve to confuse a path check."""
+    return name.startswith(".") or "\0" in name or "\\" in name
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    name: str
+    is_dir: bool
+    size: int
+
+
+def list_directory(directory: Path) -> list[Entry]:
+    entries = []
+    with os.scandir(directory) as scan:
+        for item in scan:
+            if is_refused(item.name):
+                continue
+            try:
+                is_dir = item.is_dir()
+                size = 0 if is_dir else item.stat().st_size
+            except OSError:  # a dangling link, or gone since scandir saw it
+                continue
+            entries.append(Entry(item.name, is_dir, size))
+    return sorted(entries, key=lambda entry: (not entry.is_dir, entry.name))
+
+
+def listing_page(url_path: str, entries: list[Entry]) -> str:
+    """The HTML listing of a directory whose URL path (ending in "/") is `url_path`."""
+    title = escape(f"Directory listing for {url_path}")
+    rows = "".join(
+        f'<tr><td><a href="{escape(quote(entry.name))}{"/" if entry.is_dir else ""}">'
+        f"{escape(entry.name)}{'/' if entry.is_dir else ''}</a></td>"
+        f"<td>{'-' if entry.is_dir else entry.size}</td></tr>\n"
+        for entry in entries
+    )
+    return (
+        f"<html><head><title>{title}</title></head><body><h1>{title}</h1>\n"
+        f"<table><tr><th>Name</th><th>Size</th></tr>\n{rows}</table></body></html>"
+    )
+
+
+def slash_url(path: str, query: str) -> str:
+    """Where a folder asked for without its trailing slash redirects to."""
+    url = quote(path, safe="/:@!$&'()*+,;=") + "/"
+    return f"{url}?{query}" if query else url

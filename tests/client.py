@@ -1,0 +1,74 @@
+"""The HTTP the tests speak: `fetch` through http.client, `exchange` over a raw socket
+for requests a polite client would never send."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+from dataclasses import dataclass
+from email.message import Message
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Message
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+def fetch(
+    url: str,
+    method: str = "GET",
+    *,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float = 30,
+) -> Reply:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        conn.request(method, target, body=body, headers=headers or {})
+        response = conn.getresponse()
+        data = response.read()
+        return Reply(response.status, response.headers, data)
+    finally:
+        conn.close()
+
+
+def exchange(url: str, data: bytes, timeout: float = 10) -> bytes:
+    """Send raw bytes to the server of `url`; everything it answers until it closes."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as s:
+        s.sendall(data)
+        chunks = []
+        try:
+            while chunk := s.recv(65536):
+                chunks.append(chunk)
+        except TimeoutError:
+            pass
+        return b"".join(chunks)
+
+
+def parse(raw: bytes) -> Reply:
+    """A raw answer of `exchange` as a Reply (Content-Length or close delimited)."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = Message()
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip()] = value.strip()
+    length = headers.get("Content-Length")
+    if length is not None:
+        body = body[: int(length)]
+    return Reply(int(status_line.split(" ")[1]), headers, body)

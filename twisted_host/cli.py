@@ -1,0 +1,187 @@
+"""The `twistbridge` command: a thin click layer over typed functions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from core.busy import MAX_SECONDS
+from core.settings import Settings
+
+_defaults = Settings()
+
+
+class _PortOrAuto(click.ParamType):
+    name = "PORT|auto"
+
+    def convert(self, value: object, param: object, ctx: object) -> int:
+        from twisted_host.server import AUTO_PORT
+
+        if value == "auto" or value == AUTO_PORT:
+            return AUTO_PORT
+        try:
+            port = int(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a port number or 'auto'")
+        if not 0 <= port <= 65535:
+            self.fail(f"{port} is not a port number (0 to 65535)")
+        return port
+
+
+def _child(value: str) -> tuple[str, Path]:
+    name, sep, folder = value.partition("=")
+    if not sep or not name or "/" in name:
+        raise click.BadParameter(f"{value!r} is not NAME=DIR")
+    path = Path(folder)
+    if not path.is_dir():
+        raise click.BadParameter(f"{folder!r} is not a folder")
+    return name, path
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="twistbridge")
+def main() -> None:
+    """twistbridge: the web examples of "Twisted Network Programming Essentials",
+    written three ways and served side by side by one Twisted process.
+
+    \b
+      /native/...  twisted.web resources (Deferreds, on the reactor)
+      /wsgi/...    a Flask app in Twisted's WSGIResource (a thread pool)
+      /asgi/...    a Starlette app on twistbridge's ASGI bridge (the event loop)
+      uvicorn      the same Starlette app on uvicorn, at :8001/asgi/...
+
+    Start with `twistbridge serve` and open http://127.0.0.1:8000/.
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port of the Site (0: any free port).",
+)
+@click.option(
+    "--endpoint",
+    metavar="DESCRIPTION",
+    help="A Twisted server endpoint string, e.g. 'tcp6:8000' or 'unix:/tmp/tb.sock'; replaces --host and --port.",
+)
+@click.option(
+    "--uvicorn-port",
+    default=8001,
+    show_default=True,
+    type=_PortOrAuto(),
+    help="Port of uvicorn serving the same Starlette app; 0: no uvicorn; 'auto': any free port.",
+)
+@click.option(
+    "--wsgi-threads",
+    default=_defaults.wsgi_threads,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Threads of the WSGI mount's own pool.",
+)
+@click.option(
+    "--static-root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder served at /static/ (default: the sample shipped with twistbridge).",
+)
+@click.option(
+    "--static-child",
+    "static_children",
+    multiple=True,
+    metavar="NAME=DIR",
+    help="A folder mounted at /static/NAME/ (repeatable; replaces the sample's doc and logs).",
+)
+@click.option(
+    "--busy-max",
+    default=MAX_SECONDS,
+    show_default=True,
+    type=click.FloatRange(0, 3600),
+    help="Largest `seconds` the busy pages accept.",
+)
+@click.option(
+    "--max-body-size",
+    default=_defaults.max_body_size,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Largest request body, in bytes (larger: 413).",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="Log every request in the combined log format.",
+)
+@click.option(
+    "--access-log-file",
+    default="-",
+    show_default=True,
+    type=click.File("a", lazy=True),
+    help="Where the access log goes ('-': standard output).",
+)
+def serve(
+    host: str,
+    port: int,
+    endpoint: str | None,
+    uvicorn_port: int,
+    wsgi_threads: int,
+    static_root: Path | None,
+    static_children: tuple[str, ...],
+    busy_max: float,
+    max_body_size: int,
+    access_log: bool,
+    access_log_file: TextIO,
+) -> None:
+    """Serve /native, /wsgi and /asgi on one Site, and uvicorn beside it."""
+    from twisted_host.server import run
+
+    try:
+        children = dict(_child(value) for value in static_children)
+    except click.BadParameter as bad:
+        bad.param_hint = "--static-child"
+        raise
+    settings = Settings(
+        static_root=static_root or _defaults.static_root,
+        static_children=children or _defaults.static_children,
+        wsgi_threads=wsgi_threads,
+        busy_max=busy_max,
+        busy_default=min(_defaults.busy_default, busy_max),
+        max_body_size=max_body_size,
+    )
+    sys.exit(
+        run(
+            settings,
+            host=host,
+            port=port,
+            endpoint=endpoint,
+            uvicorn_port=uvicorn_port,
+            access_log=access_log_file if access_log else None,
+        )
+    )
+
+
+@main.command("raw-echo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8002, show_default=True, type=click.IntRange(0, 65535))
+def raw_echo(host: str, port: int) -> None:
+    """The book's example 4-1: echo a request from a bare LineReceiver."""
+    from twisted_host.raw import echo_factory
+    from twisted_host.server import listen_forever
+
+    sys.exit(listen_forever(echo_factory(), host, port, "raw-echo"))
+
+
+@main.command("raw-handler")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8003, show_default=True, type=click.IntRange(0, 65535))
+def raw_handler(host: str, port: int) -> None:
+    """The book's example 4-2: an http.Request subclass on HTTPChannel."""
+    from twisted_host.raw import handler_factory
+    from twisted_host.server import listen_forever
+
+    sys.exit(listen_forever(handler_factory(), host, port, "raw-handler"))

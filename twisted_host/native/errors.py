@@ -1,0 +1,66 @@
+"""The base every native page derives from: errors answered with core's pages.
+
+"Twisted Web in 60 Seconds", error-handling: a resource that does not know a child
+returns one that renders a 404, and `Resource.render` raises `UnsupportedMethod`
+for a method it has no `render_*` for. Here both answer with the contract's bodies
+instead of Twisted's own error pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from twisted.web.error import UnsupportedMethod
+from twisted.web.resource import Resource
+from twisted.web.server import Request
+
+from core.content import NOT_FOUND, error_page, method_not_allowed_page
+from core.contract import HTML, TEXT, allow_header
+
+
+def html(request: Request, body: str) -> bytes:
+    request.setHeader(b"content-type", HTML.encode())
+    return body.encode()
+
+
+def text(request: Request, body: str) -> bytes:
+    request.setHeader(b"content-type", TEXT.encode())
+    return body.encode()
+
+
+def error(request: Request, status: int, detail: str) -> bytes:
+    request.setResponseCode(status)
+    return html(request, error_page(status, detail))
+
+
+def render_or_405(
+    render: Callable[[Request], bytes | int], request: Request
+) -> bytes | int:
+    """`render(request)`, or the contract's 405 when the resource lacks the method."""
+    try:
+        return render(request)
+    except UnsupportedMethod as unsupported:
+        request.setResponseCode(405)
+        allowed = (method.decode() for method in unsupported.allowedMethods)
+        request.setHeader(b"allow", allow_header(allowed).encode())
+        return html(request, method_not_allowed_page(request.method.decode()))
+
+
+class Page(Resource):
+    """A resource whose unknown children are 404s and unknown methods 405s."""
+
+    def getChild(self, path: bytes, request: Request) -> Resource:
+        return NotFound()
+
+    def render(self, request: Request) -> bytes | int:
+        return render_or_405(super().render, request)
+
+
+class NotFound(Resource):
+    """Renders the contract's 404 page, for any method, at any depth."""
+
+    isLeaf = True
+
+    def render(self, request: Request) -> bytes:
+        request.setResponseCode(404)
+        return html(request, NOT_FOUND)

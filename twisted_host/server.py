@@ -1,0 +1,171 @@
+"""`run(...)`: the main job behind `twistbridge serve`, typed so that tests and other
+programs can call it without the CLI."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import TextIO
+
+from twisted.internet.interfaces import IProtocolFactory
+
+from core.settings import Settings
+from twisted_host.reactor import install_asyncio_reactor
+
+AUTO_PORT = -1  # for `uvicorn_port`: any free port (tests use it); 0 means no uvicorn
+
+
+def _die_with_parent() -> None:
+    # Linux: the child gets SIGTERM when this process dies, even by SIGKILL.
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+@dataclass
+class UvicornChild:
+    """uvicorn serving the Starlette app in a child process."""
+
+    process: subprocess.Popen[bytes]
+    host: str
+    port: int
+
+    @classmethod
+    def start(cls, settings: Settings, host: str, port: int) -> UvicornChild:
+        # The socket is bound here: the port queues connections from now on, a port the
+        # system chose is known at once, and the child serves it as `--fd`.
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, max(port, 0)))
+            sock.listen(1024)
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "twisted_host.uvicorn_child",
+                    str(sock.fileno()),
+                ],
+                pass_fds=[sock.fileno()],
+                env=dict(os.environ, TWISTBRIDGE_SETTINGS=settings.to_json()),
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
+            bound_host, bound_port = sock.getsockname()[:2]
+        return cls(process, bound_host, bound_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/asgi/"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=8)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _tcp(host: str, port: int) -> str:
+    return f"tcp:{port}:interface={host.replace(':', chr(92) + ':')}"
+
+
+def run(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    endpoint: str | None = None,
+    uvicorn_port: int = 8001,
+    access_log: TextIO | None = sys.stdout,
+) -> int:
+    """Serve until SIGINT or SIGTERM; return the process's exit status."""
+    install_asyncio_reactor()
+    from twisted.internet import reactor
+    from twisted.internet.endpoints import serverFromString
+    from twisted.internet.task import LoopingCall
+
+    from asgi_app import create_app as create_asgi_app
+    from twisted_host.asgi import ASGIResource
+    from twisted_host.site import TwistbridgeSite, create_root
+
+    uvicorn = UvicornChild.start(settings, host, uvicorn_port) if uvicorn_port else None
+    if uvicorn is not None:
+        reactor.addSystemEventTrigger("before", "shutdown", uvicorn.stop)
+
+    asgi = ASGIResource(create_asgi_app(settings))
+    root = create_root(settings, reactor, asgi, uvicorn.port if uvicorn else None)
+    site = TwistbridgeSite(root, access_log)
+    if access_log is not None:
+        # Buffered writes flushed once a second: no system call per request.
+        LoopingCall(access_log.flush).start(1.0, now=False)
+
+    description = endpoint or _tcp(host, port)
+    status = 0
+
+    def listen(_: object) -> object:
+        if asgi.startup_error is not None:
+            return None  # the bridge has stopped the reactor and logged why
+        return serverFromString(reactor, description).listen(site)
+
+    def listening(port_: object) -> None:
+        if port_ is None:
+            return
+        address = port_.getHost()  # type: ignore[attr-defined]
+        line = f"twistbridge ready: http://{address.host}:{address.port}/"
+        if uvicorn is not None:
+            line += f" ; uvicorn {uvicorn.url}"
+        print(line, flush=True)
+
+    def failed(failure: object) -> None:
+        nonlocal status
+        status = 1
+        reason = failure.getErrorMessage()  # type: ignore[attr-defined]
+        print(f"twistbridge: cannot listen on {description}: {reason}", file=sys.stderr)
+        reactor.stop()
+
+    # The port opens once the ASGI app's lifespan startup is over.
+    asgi.started.addCallback(listen).addCallbacks(listening, failed)
+    reactor.run()
+    if asgi.startup_error is not None:
+        print(
+            f"twistbridge: ASGI startup failed: {asgi.startup_error}", file=sys.stderr
+        )
+        status = 1
+    return status
+
+
+def listen_forever(factory: IProtocolFactory, host: str, port: int, name: str) -> int:
+    """Serve one factory on host:port until SIGINT or SIGTERM (the raw listeners)."""
+    install_asyncio_reactor()
+    from twisted.internet import reactor
+    from twisted.internet.endpoints import serverFromString
+
+    status = 0
+
+    def listening(port_: object) -> None:
+        address = port_.getHost()  # type: ignore[attr-defined]
+        print(f"{name} ready: http://{address.host}:{address.port}/", flush=True)
+
+    def failed(failure: object) -> None:
+        nonlocal status
+        status = 1
+        reason = failure.getErrorMessage()  # type: ignore[attr-defined]
+        print(f"{name}: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
+        reactor.stop()
+
+    def start() -> None:
+        d = serverFromString(reactor, _tcp(host, port)).listen(factory)
+        d.addCallbacks(listening, failed)
+
+    reactor.callWhenRunning(start)
+    reactor.run()
+    return status

@@ -1,0 +1,38 @@
+"""The uvicorn process `twistbridge serve` starts beside the Twisted Site.
+
+It serves the same Starlette app under the same `/asgi` prefix, on a socket the parent
+bound and passed down (`python -m twisted_host.uvicorn_child FD`); the settings come
+as JSON in `TWISTBRIDGE_SETTINGS`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from asgi_app import create_app
+from core.settings import Settings
+
+
+def main(argv: list[str]) -> None:
+    settings = Settings.from_json(os.environ.get("TWISTBRIDGE_SETTINGS", "{}"))
+    app = create_app(settings)
+    # An outer app with the prefix, so that client paths match the bridge's: /asgi/...
+    outer = Starlette(routes=[Mount("/asgi", app=app)], lifespan=None)
+    config = uvicorn.Config(
+        outer,
+        fd=int(argv[0]),
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
+    uvicorn.Server(config).run()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

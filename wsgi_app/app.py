@@ -1,0 +1,31 @@
+"""The application factory, as in Flask's tutorial."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from core.settings import Settings
+from wsgi_app import busy, dynamic, errors, form, pages, static
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Create the Flask app that answers the contract under any mount prefix."""
+    settings = settings or Settings()
+    app = Flask(__name__, static_folder=None)  # /static/ is a feature here
+    app.config.update(
+        TWISTBRIDGE=settings,
+        MAX_CONTENT_LENGTH=settings.max_body_size,
+        # Twisted and Starlette answer OPTIONS with 405 like any method a page lacks.
+        PROVIDE_AUTOMATIC_OPTIONS=False,
+    )
+    # Paths are matched as sent: no redirects that merge "//" into "/".
+    app.url_map.merge_slashes = False
+    errors.register(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(
+        static.create_blueprint(settings.static_root, settings.static_children)
+    )
+    app.register_blueprint(dynamic.bp)
+    app.register_blueprint(form.bp)
+    app.register_blueprint(busy.bp)
+    return app

@@ -1,0 +1,37 @@
+"""Errors answered with core's pages: Flask's error handlers, one per status."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from core.content import NOT_FOUND, error_page, method_not_allowed_page
+from core.contract import HTML, allow_header
+
+
+def error(status: int, detail: str) -> Response:
+    return Response(error_page(status, detail), status, content_type=HTML)
+
+
+def not_found(_: HTTPException) -> Response:
+    """Any path no view claims."""
+    return Response(NOT_FOUND, 404, content_type=HTML)
+
+
+def method_not_allowed(exc: MethodNotAllowed) -> Response:
+    """A method the view does not take, with the methods it does."""
+    response = Response(method_not_allowed_page(request.method), 405, content_type=HTML)
+    response.headers["Allow"] = allow_header(exc.valid_methods or ())
+    return response
+
+
+def http_error(exc: HTTPException) -> Response:
+    """Every other HTTP error (400, 413, ...) with its one-line description."""
+    status = exc.code or 500
+    return error(status, exc.description or "")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(404, not_found)
+    app.register_error_handler(405, method_not_allowed)
+    app.register_error_handler(HTTPException, http_error)
