@@ -5,7 +5,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint typecheck pytest bench clean
+.PHONY: serve test system-deps lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) is needed (Python 3.11 or newer)"; exit 1; }
@@ -17,7 +17,10 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/twistbridge serve
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) system-deps lint typecheck pytest
+
+system-deps:
+	@scripts/system-deps.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

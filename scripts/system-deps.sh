@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# What the tests use beyond PyPI, from Debian: wrk (load engine cross-check) and
+# chromium + chromium-driver (browser tests). Installed when missing and possible
+# (root with apt-get); otherwise the tests that need them skip and say why.
+set -u
+want=()
+command -v wrk >/dev/null 2>&1 || want+=(wrk)
+command -v chromium >/dev/null 2>&1 || want+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || want+=(chromium-driver)
+[ ${#want[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "system-deps: cannot install ${want[*]} (needs root and apt-get); the tests that need them will skip" >&2
+    exit 0
+fi
+echo "system-deps: installing ${want[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+{ apt-get update -qq && apt-get install -y -qq --no-install-recommends "${want[@]}"; } >/dev/null 2>&1 \
+    || echo "system-deps: apt-get could not install ${want[*]}; the tests that need them will skip" >&2
+exit 0
