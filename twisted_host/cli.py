@@ -170,6 +170,9 @@ def serve(
 @click.option("--port", default=8002, show_default=True, type=click.IntRange(0, 65535))
 def raw_echo(host: str, port: int) -> None:
     """The book's example 4-1: echo a request from a bare LineReceiver."""
+    from twisted_host.reactor import install_asyncio_reactor
+
+    install_asyncio_reactor()  # before twisted.web imports the default reactor
     from twisted_host.raw import echo_factory
     from twisted_host.server import listen_forever
 
@@ -181,6 +184,9 @@ def raw_echo(host: str, port: int) -> None:
 @click.option("--port", default=8003, show_default=True, type=click.IntRange(0, 65535))
 def raw_handler(host: str, port: int) -> None:
     """The book's example 4-2: an http.Request subclass on HTTPChannel."""
+    from twisted_host.reactor import install_asyncio_reactor
+
+    install_asyncio_reactor()  # before twisted.web imports the default reactor
     from twisted_host.raw import handler_factory
     from twisted_host.server import listen_forever
 

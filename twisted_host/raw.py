@@ -76,8 +76,9 @@ class PageRequest(http.Request):
         self.setHeader(b"connection", b"close")
         if self.method != b"HEAD":
             self.write(body)
+        channel = self.channel  # finish() lets go of it
         self.finish()
-        self.channel.loseConnection()
+        channel.loseConnection()
 
 
 class PageChannel(http.HTTPChannel):
