@@ -45,17 +45,30 @@ def run_server(
     *args: str, tmp_path: Path, command: str = "serve", timeout: float = 30
 ) -> Iterator[Server]:
     """Start `twistbridge COMMAND --port 0 ARGS` and stop it (by its PID) afterwards."""
-    log = tmp_path / f"{command}-{time.monotonic_ns()}.log"
     argv = [*TWISTBRIDGE, command, "--port", "0", *args]
     if command == "serve" and "--uvicorn-port" not in args:
         argv += ["--uvicorn-port", "auto"]
+    with spawn(argv, tmp_path=tmp_path, timeout=timeout) as server:
+        yield server
+
+
+@contextmanager
+def spawn(
+    argv: list[str],
+    *,
+    tmp_path: Path,
+    timeout: float = 30,
+    env: dict[str, str] | None = None,
+) -> Iterator[Server]:
+    """Run a server process until it prints its READY line; SIGTERM it afterwards."""
+    log = tmp_path / f"server-{time.monotonic_ns()}.log"
     with log.open("w") as sink:
         process = subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,
             stderr=sink,
             text=True,
-            env=dict(os.environ, PYTHONUNBUFFERED="1"),
+            env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})),
         )
     try:
         assert process.stdout is not None
@@ -70,7 +83,7 @@ def run_server(
                 break
         if match is None:
             process.kill()
-            raise RuntimeError(f"twistbridge did not start:\n{log.read_text()}")
+            raise RuntimeError(f"{argv} did not start:\n{log.read_text()}")
         server = Server(process, match.group(1), match.group(2), log)
         if server.uvicorn_url:
             _wait_for(server.base("uvicorn") + "/hello")

@@ -21,6 +21,7 @@ from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
+from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request
 from zope.interface import implementer
@@ -36,6 +37,32 @@ _PLAIN = [(b"content-type", b"text/plain; charset=utf-8")]
 
 class ClientDisconnected(OSError):
     """`send` was called after the client went away (ASGI spec: an OSError)."""
+
+
+class _ReceivedHeaders(Headers):
+    """Request headers that also keep the order they arrived in: Twisted's `Headers`
+    groups repeated names, and the ASGI scope lists headers as received."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[tuple[bytes, bytes]] = []
+
+    def addRawHeader(self, name: str | bytes, value: str | bytes) -> None:
+        raw_name = name.encode("latin-1") if isinstance(name, str) else name
+        raw_value = value.encode("latin-1") if isinstance(value, str) else value
+        self.received.append((raw_name.lower(), raw_value))
+        super().addRawHeader(name, value)
+
+
+class ASGIRequest(Request):
+    """A `Site`'s `requestFactory` under which `ASGIResource` sees header order.
+
+    Without it the bridge still works; repeated headers then come grouped by name.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.requestHeaders = _ReceivedHeaders()
 
 
 def _asyncio_reactor() -> AsyncioSelectorReactor:
@@ -280,13 +307,15 @@ class _Exchange:
         self._finish()
 
     def _abort(self) -> None:
+        # Close after what was written so far, as uvicorn does: the client sees a
+        # response that stops short (no final chunk, or fewer bytes than announced).
         self.complete = True
         self._settle_over()
         if not self.gone:
             self.request.unregisterProducer()
             transport = self.request.channel.transport
             if transport is not None:
-                transport.abortConnection()
+                transport.loseConnection()
 
     def _lost(self, reason: object) -> None:
         self.gone = True
