@@ -190,7 +190,9 @@ def test_no_body_statuses(target: Server, code: int) -> None:
     assert first.startswith(b"HTTP/1.1 %d" % code)
     assert b"must not be sent" not in answer
     if is_bridge(target):
-        assert rest.startswith(b"HTTP/1.1 200 OK")  # the body dropped, the connection kept
+        assert rest.startswith(
+            b"HTTP/1.1 200 OK"
+        )  # the body dropped, the connection kept
     else:
         assert rest == b""  # uvicorn calls a body here an app error and closes
 
