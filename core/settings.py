@@ -24,7 +24,20 @@ class Settings:
     busy_default: float = DEFAULT_SECONDS
     busy_max: float = MAX_SECONDS
     wsgi_threads: int = 10  # the size of Twisted's own reactor pool
+    # Requests waiting for a WSGI thread before new ones get 503 (gunicorn's backlog
+    # is the kernel's; a bounded queue answers instead of piling up).
+    wsgi_queue: int = 200
+    # The HTTP edge, every mount alike; README compares each with nginx and uvicorn.
     max_body_size: int = 1024 * 1024  # nginx's client_max_body_size default, 1 MiB
+    max_request_line: int = 8192  # nginx's large_client_header_buffers line size
+    max_header_bytes: int = 32768  # nginx: 4 buffers of 8 KiB
+    max_headers: int = 100  # gunicorn's limit_request_fields
+    max_form_fields: int = 1000  # Werkzeug's MAX_FORM_PARTS
+    max_form_memory: int = 500_000  # Werkzeug's MAX_FORM_MEMORY_SIZE
+    header_timeout: float = 10.0  # seconds to send a request's headers (slowloris)
+    idle_timeout: float = 15.0  # seconds a keep-alive connection may sit idle
+    max_connections: int = 16384  # open connections before new ones get 503
+    shutdown_grace: float = 10.0  # seconds in-flight requests get on SIGTERM
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to a child process (uvicorn)."""
