@@ -32,5 +32,10 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@scripts/system-deps.sh
+	$(BIN)/python -m bench.speed
+
 clean:
 	rm -rf $(VENV) build *.egg-info

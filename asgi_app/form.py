@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.endpoints import HTTPEndpoint
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
@@ -10,6 +11,8 @@ from starlette.types import Message
 
 from asgi_app.errors import error
 from core.content import FORM_FIELD, FORM_PAGE, MISSING_FIELD, form_result_page
+
+_LIMIT_MESSAGES = ("Too many", "Field exceeded", "Part exceeded")
 
 
 class Form(HTTPEndpoint):
@@ -37,7 +40,18 @@ class Form(HTTPEndpoint):
         async def replay() -> Message:  # the body read above, for form() to parse
             return {"type": "http.request", "body": body, "more_body": False}
 
-        value = (await Request(request.scope, replay).form()).get(FORM_FIELD)
+        settings = request.app.state.settings
+        try:
+            form = await Request(request.scope, replay).form(
+                max_fields=settings.max_form_fields,
+                max_part_size=settings.max_form_memory,
+            )
+        except HTTPException as exc:
+            # Starlette answers its form limits with 400; the other mounts with 413.
+            if exc.detail.startswith(_LIMIT_MESSAGES):
+                return error(413, exc.detail)
+            raise
+        value = form.get(FORM_FIELD)
         if not isinstance(value, str):
             return error(400, MISSING_FIELD)
         return HTMLResponse(form_result_page(value))

@@ -38,6 +38,7 @@ class Settings:
     idle_timeout: float = 15.0  # seconds a keep-alive connection may sit idle
     max_connections: int = 16384  # open connections before new ones get 503
     shutdown_grace: float = 10.0  # seconds in-flight requests get on SIGTERM
+    asgi_timeout: float = 0.0  # seconds an ASGI request may run before 504; 0: none
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to a child process (uvicorn)."""

@@ -90,11 +90,13 @@ class ASGIResource(Resource):
         lifespan: bool = True,
         disconnect_grace: float = 5.0,
         shutdown_timeout: float = 10.0,
+        request_timeout: float = 0.0,
     ) -> None:
         super().__init__()
         self.app = app
         self.disconnect_grace = disconnect_grace
         self.shutdown_timeout = shutdown_timeout
+        self.request_timeout = request_timeout  # 0: none; else 504 (or abort) after
         self.state: dict[str, Any] = {}
         self.tasks: set[asyncio.Task[None]] = set()  # app calls in flight
         self._reactor = _asyncio_reactor()
@@ -191,6 +193,7 @@ class _Exchange:
         self.started = False  # http.response.start sent
         self.complete = False  # the last http.response.body sent
         self.gone = False  # the client went away
+        self.timed_out = False  # the resource's request_timeout passed
         request.defaultContentType = None  # the app's headers, and only those
         assert request.content is not None  # the body, read by Twisted before render
         self._body = request.content
@@ -211,11 +214,18 @@ class _Exchange:
             self._fail(503, b"Service Unavailable")
             return
         scope = resource.scope(self.request)
+        deadline = None
+        if resource.request_timeout and self.task is not None:
+            loop = asyncio.get_event_loop()
+            deadline = loop.call_later(resource.request_timeout, self._time_out)
         try:
             await resource.app(scope, self.receive, self.send)
         except asyncio.CancelledError:
-            _log.warn("ASGI app cancelled: {path}", path=scope["path"])
-            self._abort()
+            if self.timed_out and not self.started:
+                self._fail(504, b"Gateway Timeout")
+            else:
+                _log.warn("ASGI app cancelled: {path}", path=scope["path"])
+                self._abort()
             return
         except Exception:
             _log.failure("ASGI app raised while serving {path}", path=scope["path"])
@@ -224,6 +234,9 @@ class _Exchange:
             else:
                 self._fail(500, b"Internal Server Error")
             return
+        finally:
+            if deadline is not None:
+                deadline.cancel()
         if not self.started:
             _log.error("ASGI app returned without a response: {p}", p=scope["path"])
             self._fail(500, b"Internal Server Error")
@@ -276,6 +289,12 @@ class _Exchange:
         else:
             raise RuntimeError(f"unexpected ASGI message {kind!r}")
 
+    def _time_out(self) -> None:
+        self.timed_out = True
+        _log.warn("ASGI app over {t}s: cancelled", t=self.resource.request_timeout)
+        if self.task is not None:
+            self.task.cancel()
+
     # IPushProducer: the channel pauses us when the transport's buffer is full.
     def pauseProducing(self) -> None:
         if self._writable is None:
@@ -313,9 +332,7 @@ class _Exchange:
         self._settle_over()
         if not self.gone:
             self.request.unregisterProducer()
-            transport = self.request.channel.transport
-            if transport is not None:
-                transport.loseConnection()
+            self.request.loseConnection()
 
     def _lost(self, reason: object) -> None:
         self.gone = True

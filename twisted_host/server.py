@@ -95,30 +95,48 @@ def run(
 
     from asgi_app import create_app as create_asgi_app
     from twisted_host.asgi import ASGIResource
+    from twisted_host.shutdown import GracefulShutdown
     from twisted_host.site import TwistbridgeSite, create_root
+    from twisted_host.transport import SoonTCPEndpoint
 
     uvicorn = UvicornChild.start(settings, host, uvicorn_port) if uvicorn_port else None
     if uvicorn is not None:
         reactor.addSystemEventTrigger("before", "shutdown", uvicorn.stop)
 
-    asgi = ASGIResource(create_asgi_app(settings))
+    asgi = ASGIResource(
+        create_asgi_app(settings), request_timeout=settings.asgi_timeout
+    )
     root = create_root(settings, reactor, asgi, uvicorn.port if uvicorn else None)
-    site = TwistbridgeSite(root, access_log)
+    site = TwistbridgeSite(root, settings, access_log)
+    shutdown = GracefulShutdown(
+        reactor,
+        site,
+        settings.shutdown_grace,
+        on_begin=uvicorn.process.terminate if uvicorn is not None else None,
+    )
+    reactor.callWhenRunning(shutdown.install)
     if access_log is not None:
         # Buffered writes flushed once a second: no system call per request.
         LoopingCall(access_log.flush).start(1.0, now=False)
 
     description = endpoint or _tcp(host, port)
+    # --host/--port get the fast TCP transport; an endpoint string gets Twisted's own.
+    server_endpoint = (
+        serverFromString(reactor, endpoint)
+        if endpoint
+        else SoonTCPEndpoint(reactor, port, host)
+    )
     status = 0
 
     def listen(_: object) -> object:
         if asgi.startup_error is not None:
             return None  # the bridge has stopped the reactor and logged why
-        return serverFromString(reactor, description).listen(site)
+        return server_endpoint.listen(site)
 
     def listening(port_: object) -> None:
         if port_ is None:
             return
+        shutdown.port = port_  # type: ignore[assignment]
         address = port_.getHost()  # type: ignore[attr-defined]
         line = f"twistbridge ready: http://{address.host}:{address.port}/"
         if uvicorn is not None:

@@ -128,8 +128,11 @@ class WSGIPool:
 
     def callInThread(self, func: Callable[..., object], *args: Any) -> None:
         self._tasks.put(partial(func, *args) if args else func)
-        if self._running and len(self._threads) < self.max and all(self._busy):
-            self._spawn()
+        # A new thread when queued work outnumbers the idle threads (a burst).
+        if self._running and len(self._threads) < self.max:
+            idle = len(self._busy) - sum(self._busy)
+            if self._tasks.qsize() > idle:
+                self._spawn()
 
     def stop(self) -> None:
         self._running = False

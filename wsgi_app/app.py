@@ -15,6 +15,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         TWISTBRIDGE=settings,
         MAX_CONTENT_LENGTH=settings.max_body_size,
+        MAX_FORM_PARTS=settings.max_form_fields,
+        MAX_FORM_MEMORY_SIZE=settings.max_form_memory,
         # Twisted and Starlette answer OPTIONS with 405 like any method a page lacks.
         PROVIDE_AUTOMATIC_OPTIONS=False,
     )

@@ -22,6 +22,6 @@ def create_resource(settings: Settings) -> Home:
     )
     root.putChild(b"clock", Clock())
     root.putChild(b"calendar", create_calendar())
-    root.putChild(b"form", Form(settings.max_body_size))
+    root.putChild(b"form", Form(settings))
     root.putChild(b"busy", create_busy(settings))
     return root

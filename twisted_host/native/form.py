@@ -10,23 +10,33 @@ from __future__ import annotations
 from twisted.web.server import Request
 
 from core.content import FORM_FIELD, FORM_PAGE, MISSING_FIELD, form_result_page
+from core.settings import Settings
 from twisted_host.native.errors import Page, error, html
 
 _FIELD = FORM_FIELD.encode()
 
 
 class Form(Page):
-    def __init__(self, max_body_size: int) -> None:
+    def __init__(self, settings: Settings) -> None:
         super().__init__()
-        self.max_body_size = max_body_size
+        self.settings = settings
 
     def render_GET(self, request: Request) -> bytes:
         return html(request, FORM_PAGE)
 
     def render_POST(self, request: Request) -> bytes:
-        # Twisted has read the whole body by now; `request.content` is a file.
-        if request.content.seek(0, 2) > self.max_body_size:
-            return error(request, 413, f"The body is over {self.max_body_size} bytes.")
+        # Twisted has read and parsed the whole body by now (the Site capped its size).
+        limits = self.settings
+        if sum(map(len, request.args.values())) > limits.max_form_fields:
+            return error(
+                request, 413, f"The form has over {limits.max_form_fields} fields."
+            )
+        if any(
+            len(v) > limits.max_form_memory for vs in request.args.values() for v in vs
+        ):
+            return error(
+                request, 413, f"A field is over {limits.max_form_memory} bytes."
+            )
         values = request.args.get(_FIELD)
         if not values:
             return error(request, 400, MISSING_FIELD)

@@ -68,6 +68,10 @@ class StaticFolder(File):
 
     def render_GET(self, request: Request) -> bytes | int:
         self.type, self.encoding = content_type(self.basename()), None
+        if b"," in (request.getHeader(b"range") or b""):
+            # Several ranges ("0-,0-,0-,..." repeats the file): answer the whole file
+            # once instead, as Werkzeug does; a single range is served as asked.
+            request.requestHeaders.removeHeader(b"range")
         return super().render_GET(request)  # type: ignore[no-any-return]
 
     render_HEAD = render_GET
