@@ -1,8 +1,8 @@
 """Serves one app of `asgi_apps` under /bridge, on the bridge or on uvicorn:
 
-    python -m tests.twisted_host.asgi_host bridge|uvicorn APP
+    python -m tests.twisted_host.asgi_host bridge|uvicorn APP [late]
 
-and prints `... ready: http://127.0.0.1:PORT/` once it takes requests."""
+(`late`: the bridge is made once the reactor runs, as a plugin would) and prints `... ready: http://127.0.0.1:PORT/` once it takes requests."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import asyncio
 import sys
 
 
-def serve_bridge(name: str) -> int:
+def serve_bridge(name: str, late: bool = False) -> int:
     from twisted_host.reactor import install_asyncio_reactor
 
     install_asyncio_reactor()
@@ -21,19 +21,30 @@ def serve_bridge(name: str) -> int:
     from tests.twisted_host.asgi_apps import APPS
     from twisted_host.asgi import ASGIRequest, ASGIResource
 
-    bridge = ASGIResource(APPS[name], disconnect_grace=1.0)
-    root = Resource()
-    root.putChild(b"bridge", bridge)
+    made: list[ASGIResource] = []
 
-    def listen(_: object) -> None:
-        if bridge.startup_error is None:
-            site = Site(root, requestFactory=ASGIRequest)
-            port = reactor.listenTCP(0, site, interface="127.0.0.1")
-            print(f"bridge ready: http://127.0.0.1:{port.getHost().port}/", flush=True)
+    def mount() -> None:
+        bridge = ASGIResource(APPS[name], disconnect_grace=1.0)
+        made.append(bridge)
+        root = Resource()
+        root.putChild(b"bridge", bridge)
 
-    bridge.started.addCallback(listen)
+        def listen(_: object) -> None:
+            if bridge.startup_error is None:
+                site = Site(root, requestFactory=ASGIRequest)
+                port = reactor.listenTCP(0, site, interface="127.0.0.1")
+                print(
+                    f"bridge ready: http://127.0.0.1:{port.getHost().port}/", flush=True
+                )
+
+        bridge.started.addCallback(listen)
+
+    if late:
+        reactor.callWhenRunning(reactor.callLater, 0.1, mount)
+    else:
+        mount()
     reactor.run()
-    return 1 if bridge.startup_error else 0
+    return 1 if made and made[0].startup_error else 0
 
 
 def serve_uvicorn(name: str) -> int:
@@ -65,4 +76,5 @@ def serve_uvicorn(name: str) -> int:
 
 if __name__ == "__main__":
     kind, name = sys.argv[1:3]
-    sys.exit(serve_bridge(name) if kind == "bridge" else serve_uvicorn(name))
+    late = sys.argv[3:] == ["late"]
+    sys.exit(serve_bridge(name, late) if kind == "bridge" else serve_uvicorn(name))

@@ -330,3 +330,13 @@ def test_wrong_reactor_is_a_clear_error() -> None:
         "RuntimeError: ASGIResource runs ASGI apps on the asyncio reactor"
         in result.stderr
     )
+
+
+def test_bridge_made_after_the_reactor_started(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    env = {"LIFESPAN_MARKER": str(marker)}
+    argv = [*HOST, "bridge", "conformance", "late"]
+    with spawn(argv, tmp_path=tmp_path, env=env) as server:
+        assert json_of(server, "/scope")["state"] == {"greeting": "hello from startup"}
+    assert server.process.returncode == 0
+    assert marker.read_text() == "shutdown ran"
