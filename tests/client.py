@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import http.client
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import urlsplit
@@ -72,3 +75,21 @@ def parse(raw: bytes) -> Reply:
     if length is not None:
         body = body[: int(length)]
     return Reply(int(status_line.split(" ")[1]), headers, body)
+
+
+@contextmanager
+def in_background(urls: list[str]) -> Iterator[list[int]]:
+    """GET every URL at once, each from its own thread; statuses when the block ends."""
+    statuses: list[int] = []
+
+    def get(url: str) -> None:
+        statuses.append(fetch(url, timeout=60).status)
+
+    threads = [threading.Thread(target=get, args=(url,)) for url in urls]
+    for thread in threads:
+        thread.start()
+    try:
+        yield statuses
+    finally:
+        for thread in threads:
+            thread.join(timeout=60)

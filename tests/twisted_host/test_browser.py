@@ -7,15 +7,13 @@ chromedriver or selenium is missing.
 from __future__ import annotations
 
 import calendar
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
 
-from tests.client import fetch
+from tests.client import in_background
 from tests.conftest import Server
 from tests.twisted_host.conftest import screenshot
 
@@ -42,23 +40,6 @@ def until(check: Callable[[], T], timeout: float = 10, what: str = "") -> T:
 
 def js(driver: Any, script: str) -> Any:
     return driver.execute_script(script)
-
-
-@contextmanager
-def in_background(urls: list[str]) -> Iterator[list[int]]:
-    statuses: list[int] = []
-
-    def get(url: str) -> None:
-        statuses.append(fetch(url, timeout=60).status)
-
-    threads = [threading.Thread(target=get, args=(url,)) for url in urls]
-    for thread in threads:
-        thread.start()
-    try:
-        yield statuses
-    finally:
-        for thread in threads:
-            thread.join(timeout=60)
 
 
 @pytest.mark.parametrize("mount", MOUNTS)

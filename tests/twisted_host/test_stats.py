@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,29 +12,11 @@ from markupsafe import escape
 
 from core.content import NOT_FOUND
 from core.contract import FEATURES
-from tests.client import fetch
+from tests.client import fetch, in_background
 from tests.conftest import Server
 from tests.twisted_host.conftest import stats
 
 MOUNT_KEYS = {"requests_per_second", "in_flight", "p50_ms", "p99_ms", "requests"}
-
-
-@contextmanager
-def load(urls: list[str]) -> Iterator[list[int]]:
-    """GET every URL at once, each from its own thread; statuses when the block ends."""
-    statuses: list[int] = []
-
-    def get(url: str) -> None:
-        statuses.append(fetch(url, timeout=60).status)
-
-    threads = [threading.Thread(target=get, args=(url,)) for url in urls]
-    for thread in threads:
-        thread.start()
-    try:
-        yield statuses
-    finally:
-        for thread in threads:
-            thread.join(timeout=60)
 
 
 def wait_for(
@@ -99,7 +79,7 @@ def test_figures_rise_under_load(own_server: Server) -> None:
     url = own_server.url
     urls = [f"{url}/native/busy?seconds=2"] * 5
     urls += [f"{url}/wsgi/busy?seconds=2"] * 3 + [f"{url}/asgi/busy?seconds=2"] * 2
-    with load(urls) as statuses:
+    with in_background(urls) as statuses:
         document = wait_for(
             own_server,
             lambda d: in_flight(d) == [5, 3, 2] and d["asgi_bridge"]["open_tasks"] == 2,
@@ -119,7 +99,7 @@ def test_figures_rise_under_load(own_server: Server) -> None:
 
 def test_wsgi_backlog_when_the_pool_is_full(own_server: Server) -> None:
     # Ten pool threads: ten requests run, the next two wait in the pool's queue.
-    with load([f"{own_server.url}/wsgi/busy?seconds=1.5"] * 12) as statuses:
+    with in_background([f"{own_server.url}/wsgi/busy?seconds=1.5"] * 12) as statuses:
         document = wait_for(
             own_server,
             lambda d: (d["wsgi_pool"]["busy"], d["wsgi_pool"]["backlog"]) == (10, 2),
