@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 
@@ -29,6 +30,32 @@ class _PortOrAuto(click.ParamType):
         if not 0 <= port <= 65535:
             self.fail(f"{port} is not a port number (0 to 65535)")
         return port
+
+
+# The HTTP edge's limits: flag, Settings field, type, help. Defaults are Settings'.
+_LIMITS: list[tuple[str, str, click.ParamType, str]] = [
+    ("--wsgi-queue", "wsgi_queue", click.IntRange(0), "Requests that may wait for a WSGI thread; more get 503."),
+    ("--max-request-line", "max_request_line", click.IntRange(64), "Longest request line in bytes (longer: 414)."),
+    ("--max-header-bytes", "max_header_bytes", click.IntRange(256), "Largest header block in bytes (larger: 431)."),
+    ("--max-headers", "max_headers", click.IntRange(1), "Most headers in a request (more: 431)."),
+    ("--max-form-fields", "max_form_fields", click.IntRange(1), "Most fields in a posted form (more: 413)."),
+    ("--max-form-memory", "max_form_memory", click.IntRange(1), "Largest form field value kept in memory, in bytes (larger: 413)."),
+    ("--header-timeout", "header_timeout", click.FloatRange(0.1), "Seconds a client has to send a request's headers (then: 408)."),
+    ("--idle-timeout", "idle_timeout", click.FloatRange(0.1), "Seconds an idle keep-alive connection stays open."),
+    ("--max-connections", "max_connections", click.IntRange(1), "Open connections at most (more: 503)."),
+    ("--asgi-timeout", "asgi_timeout", click.FloatRange(0), "Seconds an ASGI request may run before 504 (0: no limit)."),
+    ("--shutdown-grace", "shutdown_grace", click.FloatRange(0), "Seconds requests in flight get to finish on SIGTERM."),
+]  # fmt: skip
+
+
+def _limit_options(command: Callable[..., None]) -> Callable[..., None]:
+    for flag, field, kind, text in reversed(_LIMITS):
+        default = getattr(_defaults, field)
+        option = click.option(
+            flag, field, default=default, show_default=True, type=kind, help=text
+        )
+        command = option(command)
+    return command
 
 
 def _child(value: str) -> tuple[str, Path]:
@@ -124,6 +151,7 @@ def main() -> None:
     type=click.File("a", lazy=True),
     help="Where the access log goes ('-': standard output).",
 )
+@_limit_options
 def serve(
     host: str,
     port: int,
@@ -136,6 +164,7 @@ def serve(
     max_body_size: int,
     access_log: bool,
     access_log_file: TextIO,
+    **limits: Any,
 ) -> None:
     """Serve /native, /wsgi and /asgi on one Site, and uvicorn beside it."""
     from twisted_host.server import run
@@ -152,6 +181,7 @@ def serve(
         busy_max=busy_max,
         busy_default=min(_defaults.busy_default, busy_max),
         max_body_size=max_body_size,
+        **limits,
     )
     sys.exit(
         run(
@@ -160,7 +190,8 @@ def serve(
             port=port,
             endpoint=endpoint,
             uvicorn_port=uvicorn_port,
-            access_log=access_log_file if access_log else None,
+            # The real file, not click's lazy wrapper (an attribute lookup per write).
+            access_log=access_log_file.open() if access_log else None,  # type: ignore[attr-defined]
         )
     )
 
@@ -191,3 +222,39 @@ def raw_handler(host: str, port: int) -> None:
     from twisted_host.server import listen_forever
 
     sys.exit(listen_forever(handler_factory(), host, port, "raw-handler"))
+
+
+@main.command()
+@click.option(
+    "--output",
+    default=str(Path("docs") / "MIGRATION.md"),
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where the guide goes (relative paths: from the current folder).",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 when the file is missing or differs from the code.",
+)
+def docs(output: Path, check: bool) -> None:
+    """Generate the migration guide (docs/MIGRATION.md) from the running code."""
+    from twisted_host.reactor import install_asyncio_reactor
+
+    install_asyncio_reactor()  # importing the mounts imports twisted's reactor
+    from twisted_host.docs import is_current, write
+
+    if check:
+        if not is_current(output):
+            click.echo(f"{output} is stale: run `twistbridge docs`", err=True)
+            sys.exit(1)
+        click.echo(f"{output} is up to date")
+        return
+    write(output)
+    click.echo(f"wrote {output}")
+
+
+from bench.cli import compare, load  # noqa: E402
+
+main.add_command(load)
+main.add_command(compare)

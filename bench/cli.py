@@ -1,0 +1,173 @@
+"""`twistbridge load` and `twistbridge compare`: the click layer over bench.load and
+bench.compare."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from bench.compare.scenarios import PROFILES, SCENARIOS, with_repeats
+from bench.compare.servers import TARGETS
+from bench.load.external import ENGINES, EngineMissing, run_hey, run_wrk
+from bench.load.http import BadTarget
+from bench.load.limits import describe, raise_nofile
+from bench.load.result import LoadResult
+from bench.load.spec import LoadSpec
+
+
+@click.command()
+@click.argument("url")
+@click.option("-c", "--concurrency", default=16, show_default=True,
+              type=click.IntRange(1, 100_000),
+              help="Connections open at once, each sending one request at a time.")  # fmt: skip
+@click.option("-d", "--duration", type=click.FloatRange(0, min_open=True),
+              help="Seconds to measure for (default 5, unless --requests is given).")  # fmt: skip
+@click.option("-n", "--requests", type=click.IntRange(1),
+              help="Measure this many requests instead of a duration.")  # fmt: skip
+@click.option("--windows", default=1, show_default=True, type=click.IntRange(1, 100),
+              help="Repeat the measurement this many times back to back (with --duration).")  # fmt: skip
+@click.option("--warmup", default=1.0, show_default=True, type=click.FloatRange(0),
+              help="Seconds of load before measuring, not counted.")  # fmt: skip
+@click.option("--ramp", default=0.0, show_default=True, type=click.FloatRange(0),
+              help="Spread the connections' first requests over this many seconds.")  # fmt: skip
+@click.option("--keepalive/--no-keepalive", default=True, show_default=True,
+              help="Reuse connections, or open a new one for every request.")  # fmt: skip
+@click.option("--timeout", default=10.0, show_default=True,
+              type=click.FloatRange(0, min_open=True),
+              help="Seconds a request may take before it counts as a timeout.")  # fmt: skip
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes generating load (builtin engine), or wrk's threads.")  # fmt: skip
+@click.option("--engine", default="builtin", show_default=True, type=click.Choice(ENGINES),
+              help="builtin: our asyncio engine; wrk or hey: the Debian tools, if installed.")  # fmt: skip
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write every figure, with the encoded latency histograms, here.")  # fmt: skip
+def load(
+    url: str,
+    concurrency: int,
+    duration: float | None,
+    requests: int | None,
+    windows: int,
+    warmup: float,
+    ramp: float,
+    keepalive: bool,
+    timeout: float,
+    workers: int,
+    engine: str,
+    json_path: Path | None,
+) -> None:
+    """Drive HTTP load at one URL on this machine and print requests/s, errors by kind
+    and latency percentiles (p50, p90, p99, p99.9, max).
+
+    \b
+    Example:
+      twistbridge load http://127.0.0.1:8000/native/hello -c 64 -d 10
+    """
+    from bench.load.display import show
+    from bench.load.workers import run_sync
+
+    if duration is not None and requests is not None:
+        raise click.UsageError("give --duration or --requests, not both")
+    if duration is None and requests is None:
+        duration = 5.0
+    try:
+        spec = LoadSpec(
+            url=url,
+            concurrency=concurrency,
+            duration=duration,
+            requests=requests,
+            windows=windows,
+            warmup=warmup,
+            ramp=ramp,
+            keepalive=keepalive,
+            timeout=timeout,
+            workers=workers,
+        )
+    except BadTarget as bad:
+        raise click.BadParameter(str(bad), param_hint="URL") from None
+    except ValueError as bad:
+        raise click.UsageError(str(bad)) from None
+    console = Console()
+    console.print(f"[dim]{describe(*raise_nofile())}[/dim]")
+    try:
+        result: LoadResult
+        if engine == "wrk":
+            result = run_wrk(spec)
+        elif engine == "hey":
+            result = run_hey(spec)
+        else:
+            result = run_sync(spec)
+    except (EngineMissing, ValueError) as bad:
+        raise click.UsageError(str(bad)) from None
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        sys.exit(130)
+    show(result, console)
+    if json_path is not None:
+        from bench.compare.results import _clean
+
+        json_path.write_text(json.dumps(_clean(result.to_dict()), indent=2) + "\n")
+
+
+@click.command()
+@click.option("--quick", is_flag=True,
+              help="The quick profile (under 3 minutes on two cores); same as --profile quick.")  # fmt: skip
+@click.option("--profile", "profile_name", default="full", show_default=True,
+              type=click.Choice(sorted(PROFILES)),
+              help="How long and how wide: quick, full, or test (seconds; for the test suite).")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for report.html, results.json, results.csv and charts/ "
+              "[default: compare-results/<timestamp>]")  # fmt: skip
+@click.option("--scenario", "scenarios", multiple=True, type=click.Choice(SCENARIOS),
+              help="Run only these scenarios (repeatable) [default: all].")  # fmt: skip
+@click.option("--target", "targets", multiple=True, type=click.Choice(TARGETS),
+              help="Load only these targets (repeatable) [default: all].")  # fmt: skip
+@click.option("--wsgi-threads", default=10, show_default=True, type=click.IntRange(1, 1000),
+              help="Threads of the WSGI mount's pool in the servers started.")  # fmt: skip
+@click.option("--repeats", type=click.IntRange(1, 50),
+              help="Measurement windows per point (default: the profile's).")  # fmt: skip
+@click.option("--pin/--no-pin", default=True, show_default=True,
+              help="Run the servers and the load on separate cores, where there are several.")  # fmt: skip
+def compare(
+    quick: bool,
+    profile_name: str,
+    output: Path | None,
+    scenarios: tuple[str, ...],
+    targets: tuple[str, ...],
+    wsgi_threads: int,
+    repeats: int | None,
+    pin: bool,
+) -> None:
+    """Start the servers, load /native, /wsgi, /asgi and uvicorn with the same
+    scenarios, stop the servers, and write a report with charts.
+
+    \b
+    Scenarios:
+      throughput  GET /hello at rising concurrency
+      slow        GET /busy?seconds=1: the WSGI thread pool against Deferreds/coroutines
+      thread      GET /busy/thread?seconds=1: the wait handed to a worker thread
+      lesson      GET /clock while busy/blocking (then busy) requests are in flight
+    """
+    from bench.compare.runner import Plan
+    from bench.compare.session import compare as run_compare
+    from bench.compare.session import default_output
+
+    if quick and profile_name not in ("full", "quick"):
+        raise click.UsageError("--quick and --profile disagree")
+    profile = with_repeats(PROFILES["quick" if quick else profile_name], repeats)
+    plan = Plan(
+        profile=profile,
+        scenarios=tuple(s for s in SCENARIOS if not scenarios or s in scenarios),
+        targets=tuple(t for t in TARGETS if not targets or t in targets),
+        wsgi_threads=wsgi_threads,
+        pin=pin,
+        output=output or default_output(),
+    )
+    results = run_compare(plan, Console())
+    if results.interrupted:
+        sys.exit(130)
+    if results.failure:
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""`twistbridge compare`: start the servers, load every mount, write the report."""

@@ -1,0 +1,1 @@
+"""`twistbridge load`: drive HTTP load at one URL and measure what comes back."""
