@@ -64,6 +64,10 @@ class ASGIRequest(Request):
         super().__init__(*args, **kwargs)
         self.requestHeaders = _ReceivedHeaders()
 
+    @property
+    def received_headers(self) -> list[tuple[bytes, bytes]]:
+        return self.requestHeaders.received  # type: ignore[attr-defined, no-any-return]
+
 
 def _asyncio_reactor() -> AsyncioSelectorReactor:
     from twisted.internet import reactor
@@ -152,7 +156,7 @@ class ASGIResource(Resource):
         root_path = "".join(
             "/" + s.decode("utf-8", "replace") for s in request.prepath or ()
         )
-        headers = getattr(request.requestHeaders, "received", None)
+        headers = getattr(request, "received_headers", None)
         if headers is None:
             headers = [
                 (name.lower(), value)
@@ -228,6 +232,9 @@ class _Exchange:
                 self._abort()
             return
         except Exception:
+            if self.gone:  # most likely ClientDisconnected from send(): no news
+                _log.info("ASGI app ended by a disconnect: {path}", path=scope["path"])
+                return
             _log.failure("ASGI app raised while serving {path}", path=scope["path"])
             if self.started:
                 self._abort()

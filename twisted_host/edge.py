@@ -13,18 +13,19 @@ from __future__ import annotations
 import re
 from http import HTTPStatus
 from io import BytesIO
+from time import monotonic
 from typing import Any
 
-from twisted.internet.interfaces import IAddress, IDelayedCall
+from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import Protocol
+from twisted.internet.task import LoopingCall
 from twisted.web.http import HTTPChannel
 from twisted.web.resource import Resource
-from twisted.web.server import Site
+from twisted.web.server import Request, Site
 
 from core.content import error_page
 from core.contract import HTML
 from core.settings import Settings
-from twisted_host.asgi import ASGIRequest
 
 # host, host:port, [v6]:port: RFC 9110's uri-host is wider, but nothing else is a
 # name a server here answers to, and a space or "/" in it is an attack.
@@ -55,7 +56,10 @@ class TwistbridgeChannel(HTTPChannel):
         self._fresh = True  # the next line starts a request
         self._header_bytes = 0
         self._header_count = 0
-        self._deadline: IDelayedCall | None = None
+        # Deadlines are checked by the Site's sweep, not with a timer per request.
+        self.header_started: float | None = None  # a request's first byte arrived
+        self.last_activity = monotonic()
+        self.handling = False  # a request is being answered
         self._host: IAddress | None = None
         self._peer: IAddress | None = None
 
@@ -70,9 +74,9 @@ class TwistbridgeChannel(HTTPChannel):
     def dataReceived(self, data: bytes) -> None:
         if self.refused:
             return
-        if self._fresh and not self.requests and self._deadline is None:
-            # A request starts arriving: its headers have header_timeout seconds.
-            self._deadline = self.callLater(self.limits.header_timeout, self._too_slow)
+        now = self.last_activity = monotonic()
+        if self._fresh and not self.requests and self.header_started is None:
+            self.header_started = now  # its headers have header_timeout seconds
         super().dataReceived(data)
 
     def rawDataReceived(self, data: bytes) -> None:
@@ -107,7 +111,7 @@ class TwistbridgeChannel(HTTPChannel):
                 return
         else:
             self._fresh = True  # the blank line: headers are complete
-            self._cancel_deadline()
+            self.header_started = None
         super().lineReceived(line)
 
     def lineLengthExceeded(self, line: bytes) -> None:
@@ -126,7 +130,11 @@ class TwistbridgeChannel(HTTPChannel):
                 # 413 before a byte of the body is read.
                 self.refuse(413, f"The body is over {self.limits.max_body_size} bytes.")
                 return False
-        return bool(super().headerReceived(line))
+        if not super().headerReceived(line):
+            return False
+        # The ASGI scope lists headers as received; Twisted's Headers group them.
+        self.requests[-1].received_headers.append((name.lower(), value.strip(b" \t")))
+        return True
 
     def _respondToBadRequestAndDisconnect(self) -> None:
         # Twisted calls this for every malformed request it detects (bad request line,
@@ -138,19 +146,25 @@ class TwistbridgeChannel(HTTPChannel):
         if self.refused:
             return
         self.refused = True
-        self._cancel_deadline()
         if self.transport is not None:
             self.transport.write(refusal(status, detail))
         self.loseConnection()
 
-    def _too_slow(self) -> None:
-        self._deadline = None
-        self.refuse(408, f"The headers took over {self.limits.header_timeout:g} s.")
+    def check_deadlines(self, now: float) -> None:
+        """408 for headers too slow; close a connection idle (or stalled) too long."""
+        if self.refused:
+            return
+        limits = self.limits
+        started = self.header_started
+        if started is not None and now - started > limits.header_timeout:
+            self.refuse(408, f"The headers took over {limits.header_timeout:g} s.")
+        elif not self.handling and now - self.last_activity > limits.idle_timeout:
+            self.loseConnection()
 
-    def _cancel_deadline(self) -> None:
-        if self._deadline is not None and self._deadline.active():
-            self._deadline.cancel()
-        self._deadline = None
+    def requestDone(self, request: Any) -> None:
+        super().requestDone(request)
+        self.handling = False
+        self.last_activity = monotonic()
 
     def getHost(self) -> IAddress:
         # Twisted asks for every request (a getsockname call each): once will do.
@@ -164,7 +178,6 @@ class TwistbridgeChannel(HTTPChannel):
         return self._peer
 
     def connectionLost(self, reason: Any) -> None:
-        self._cancel_deadline()
         super().connectionLost(reason)
         self.notifyLost(self)
 
@@ -172,11 +185,16 @@ class TwistbridgeChannel(HTTPChannel):
         """Replaced by the Site, which counts open connections."""
 
 
-class TwistbridgeRequest(ASGIRequest):
+class TwistbridgeRequest(Request):
     """A request that refuses bodies over the limit as they arrive (chunked ones
-    included) and checks what Twisted lets through: `Host` and the request target."""
+    included) and checks what Twisted lets through: `Host` and the request target.
+    The channel lists its headers as received, for the ASGI scope."""
 
     _received = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.received_headers: list[tuple[bytes, bytes]] = []
 
     @property
     def _refused(self) -> bool:
@@ -202,6 +220,7 @@ class TwistbridgeRequest(ASGIRequest):
         if problem:
             self.channel.refuse(400, problem)
             return
+        self.channel.handling = True
         super().requestReceived(command, path, version)
 
 
@@ -230,9 +249,27 @@ class EdgeSite(Site):
     requestFactory = TwistbridgeRequest
 
     def __init__(self, resource: Resource, settings: Settings) -> None:
-        super().__init__(resource, timeout=settings.idle_timeout)
+        # No Twisted timeout: it costs two timer operations per request; one sweep
+        # over the connections enforces both deadlines instead.
+        super().__init__(resource, timeout=None)
         self.settings = settings
         self.connections: set[TwistbridgeChannel] = set()
+        self._sweep = LoopingCall(self.check_deadlines)
+
+    def startFactory(self) -> None:
+        super().startFactory()
+        shortest = min(self.settings.header_timeout, self.settings.idle_timeout)
+        self._sweep.start(min(max(shortest / 4, 0.05), 1.0), now=False)
+
+    def stopFactory(self) -> None:
+        if self._sweep.running:
+            self._sweep.stop()
+        super().stopFactory()
+
+    def check_deadlines(self) -> None:
+        now = monotonic()
+        for channel in list(self.connections):
+            channel.check_deadlines(now)
 
     def buildProtocol(self, addr: IAddress) -> Protocol | None:
         if len(self.connections) >= self.settings.max_connections:

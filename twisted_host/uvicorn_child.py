@@ -8,6 +8,7 @@ as JSON in `TWISTBRIDGE_SETTINGS`.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 
 import uvicorn
@@ -25,13 +26,14 @@ def main(argv: list[str]) -> None:
     outer = Starlette(routes=[Mount("/asgi", app=app)], lifespan=None)
     config = uvicorn.Config(
         outer,
-        fd=int(argv[0]),
         lifespan="on",
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=5,
     )
-    uvicorn.Server(config).run()
+    # As a socket, not `fd=`: uvicorn takes an fd for a Unix socket and would leave
+    # TCP_NODELAY off, so every keep-alive answer would wait for a delayed ACK.
+    uvicorn.Server(config).run(sockets=[socket.socket(fileno=int(argv[0]))])
 
 
 if __name__ == "__main__":
