@@ -1,0 +1,286 @@
+"""`make bench`: twistbridge against its anchors, as ratios measured in one run.
+
+Every server runs pinned to core 0 and wrk to core 1 (this process pins itself, wrk
+inherits it); targets are measured in interleaved rounds, so that drift on the
+machine hits them all alike; each figure is the median of the rounds, with min-max.
+
+    python -m bench.speed [--rounds 3] [--duration 5] [--quick]
+
+Results go to bench/results/speed-<time>.json, with versions and machine.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from bench.load.external import run_wrk
+from bench.load.limits import raise_nofile
+from bench.load.spec import LoadSpec
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PY = sys.executable
+console = Console()
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    argv: list[str]
+    port: int
+    path: str  # what /hello is called on it
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.path}"
+
+
+def _servers(log: Path) -> list[Server]:
+    serve = [PY, "-m", "twisted_host", "serve", "--uvicorn-port", "0"]
+    serve += ["--access-log-file", str(log)]  # the default: access log on
+    uvicorn = [PY, "-m", "uvicorn", "bench.anchors:starlette_app", "--loop", "uvloop"]
+    uvicorn += ["--no-access-log", "--log-level", "warning"]
+    return [
+        Server("twistbridge /native", [*serve, "--port", "8201"], 8201, "/native/hello"),
+        Server("bare twisted.web leaf", [PY, "-m", "bench.anchors", "bare-twisted", "8202"], 8202, "/"),
+        Server("twistbridge /wsgi", [*serve, "--port", "8203"], 8203, "/wsgi/hello"),
+        Server("stock WSGIResource", [PY, "-m", "bench.anchors", "stock-wsgi", "8204"], 8204, "/wsgi/hello"),
+        Server("twistbridge /asgi", [*serve, "--port", "8205"], 8205, "/asgi/hello"),
+        Server("Daphne", [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", "8206", "bench.anchors:starlette_app"], 8206, "/asgi/hello"),
+        Server("uvicorn httptools", [*uvicorn, "--http", "httptools", "--port", "8207"], 8207, "/asgi/hello"),
+        Server("uvicorn h11", [*uvicorn, "--http", "h11", "--port", "8208"], 8208, "/asgi/hello"),
+    ]  # fmt: skip
+
+
+RATIOS = [
+    ("/native/hello vs bare twisted.web leaf (goal >= 0.9)", "twistbridge /native", "bare twisted.web leaf", 0.9),
+    ("/wsgi/hello vs stock WSGIResource (goal >= 1.2)", "twistbridge /wsgi", "stock WSGIResource", 1.2),
+    ("/asgi/hello vs Daphne (goal >= 2)", "twistbridge /asgi", "Daphne", 2.0),
+    ("/asgi/hello vs uvicorn httptools", "twistbridge /asgi", "uvicorn httptools", 0.0),
+]  # fmt: skip
+
+
+def answers(url: str) -> bool:
+    host, _, rest = url.removeprefix("http://").partition("/")
+    name, _, port = host.partition(":")
+    conn = http.client.HTTPConnection(name, int(port), timeout=2)
+    try:
+        conn.request("GET", "/" + rest)
+        return conn.getresponse().status == 200
+    finally:
+        conn.close()
+
+
+def _on_core_zero() -> None:
+    os.sched_setaffinity(0, {0})
+
+
+def start(server: Server, timeout: float = 30) -> tuple[subprocess.Popen[bytes], float]:
+    """Start a server on core 0; return it and the seconds to its first answer."""
+    started = time.monotonic()
+    process = subprocess.Popen(
+        server.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=_on_core_zero,
+    )  # fmt: skip
+    while time.monotonic() - started < timeout:
+        try:
+            if answers(server.url):
+                return process, time.monotonic() - started
+        except OSError:
+            time.sleep(0.01)
+    stop(process)
+    raise RuntimeError(f"{server.name} did not answer {server.url}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def peak_rss_mb(process: subprocess.Popen[bytes]) -> float:
+    status = Path(f"/proc/{process.pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+def throughput(
+    servers: list[Server], rounds: int, duration: float
+) -> dict[str, list[float]]:
+    figures: dict[str, list[float]] = {server.name: [] for server in servers}
+    processes = {server.name: start(server)[0] for server in servers}
+    try:
+        for round_ in range(rounds):
+            for server in servers:  # interleaved: one point of each per round
+                spec = LoadSpec(
+                    server.url, concurrency=64, duration=duration, warmup=1.0
+                )
+                result = run_wrk(spec).total()
+                figures[server.name].append(result.throughput)
+                console.print(
+                    f"round {round_ + 1} {server.name:24} {result.throughput:9.0f} req/s"
+                )
+    finally:
+        for process in processes.values():
+            stop(process)
+    return figures
+
+
+def many_waiting(
+    server: Server, path: str, connections: int, seconds: float
+) -> dict[str, float]:
+    """`connections` concurrent `busy?seconds=S` requests: p99 and the server's RSS."""
+    process, _ = start(server)
+    try:
+        url = f"http://127.0.0.1:{server.port}{path}?seconds={seconds:g}"
+        spec = LoadSpec(
+            url,
+            concurrency=connections,
+            duration=seconds * 3,
+            warmup=0,
+            timeout=seconds * 4,
+        )
+        total = run_wrk(spec).total()
+        return {
+            "connections": connections,
+            "answered": total.ok,
+            "errors": total.error_count,
+            "p50_s": total.latency.percentile(50),
+            "p99_s": total.latency.percentile(99),
+            "max_s": total.latency.max,
+            "rss_mb": peak_rss_mb(process),
+        }
+    finally:
+        stop(process)
+
+
+def startup(server: Server, times: int = 3) -> list[float]:
+    seconds = []
+    for _ in range(times):
+        process, took = start(server)
+        stop(process)
+        seconds.append(took)
+    return seconds
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+@click.command()
+@click.option("--rounds", default=3, show_default=True, type=click.IntRange(1, 20))
+@click.option(
+    "--duration",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(1, 60),
+    help="Seconds per point.",
+)
+@click.option(
+    "--waiting",
+    default=10000,
+    show_default=True,
+    type=click.IntRange(10, 20000),
+    help="Concurrent busy?seconds=2 connections.",
+)
+@click.option(
+    "--quick", is_flag=True, help="One round of 2 s, 2000 waiting connections."
+)
+def main(rounds: int, duration: float, waiting: int, quick: bool) -> None:
+    """Measure twistbridge against its anchors and print the ratios of issue 7."""
+    if quick:
+        rounds, duration, waiting = 1, 2.0, 2000
+    # Load on core 1, servers on core 0 (on one core, both share it).
+    os.sched_setaffinity(0, {1} if (os.cpu_count() or 1) > 1 else {0})
+    raise_nofile()
+    RESULTS.mkdir(exist_ok=True)
+    log = RESULTS / "access.log.tmp"
+    servers = _servers(log)
+    by_name = {server.name: server for server in servers}
+    hello = throughput(servers, rounds, duration)
+    console.print(
+        f"{waiting} concurrent busy?seconds=2 (file descriptor limit raised to the hard limit for this bench)"
+    )
+    waiting_figures = {
+        mount: many_waiting(
+            by_name[f"twistbridge /{mount}"], f"/{mount}/busy", waiting, 2.0
+        )
+        for mount in ("native", "asgi")
+    }
+    bridge_busy = many_waiting(by_name["twistbridge /asgi"], "/asgi/busy", 500, 1.0)
+    start_seconds = startup(by_name["twistbridge /native"])
+    log.unlink(missing_ok=True)
+
+    table = Table(title="twistbridge against its anchors (median of rounds, min-max)")
+    for column in ("measure", "figure", "goal"):
+        table.add_column(column)
+    for name, values in hello.items():
+        spread = _spread(values)
+        table.add_row(
+            f"{name} req/s",
+            f"{spread['median']:.0f} ({spread['min']:.0f}-{spread['max']:.0f})",
+            "",
+        )
+    ratios = {}
+    for label, mine, theirs, goal in RATIOS:
+        pairs = [a / b for a, b in zip(hello[mine], hello[theirs], strict=True) if b]
+        ratios[label] = _spread(pairs)
+        verdict = (
+            ""
+            if not goal
+            else ("met" if ratios[label]["median"] >= goal else "NOT met")
+        )
+        table.add_row(
+            label,
+            f"{ratios[label]['median']:.2f} ({ratios[label]['min']:.2f}-{ratios[label]['max']:.2f})",
+            verdict,
+        )
+    for mount, fig in waiting_figures.items():
+        ok = fig["p99_s"] <= 2.4 and fig["rss_mb"] < 300 and not fig["errors"]
+        table.add_row(
+            f"/{mount} {waiting} x busy 2 s",
+            f"p99 {fig['p99_s']:.2f} s, RSS {fig['rss_mb']:.0f} MB, {fig['answered']:.0f} answered, {fig['errors']:.0f} errors",
+            "met" if ok else "NOT met",
+        )
+    table.add_row(
+        "/asgi 500 x busy 1 s (issue 3)",
+        f"p99 {bridge_busy['p99_s']:.2f} s",
+        "met" if bridge_busy["p99_s"] < 1.2 else "NOT met",
+    )
+    start_spread = _spread(start_seconds)
+    table.add_row(
+        "start-up to first answer",
+        f"{start_spread['median']:.2f} s ({start_spread['min']:.2f}-{start_spread['max']:.2f})",
+        "met" if start_spread["median"] < 1.5 else "NOT met",
+    )
+    console.print(table)
+
+    out = RESULTS / f"speed-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps({
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        "versions": {name: metadata.version(name) for name in ("twisted", "flask", "starlette", "uvicorn", "daphne", "uvloop")},
+        "settings": {"rounds": rounds, "duration": duration, "concurrency": 64, "waiting": waiting},
+        "hello_req_per_s": hello, "ratios": ratios, "waiting": waiting_figures,
+        "asgi_busy_500": bridge_busy, "startup_s": start_seconds,
+    }, indent=2))  # fmt: skip
+    console.print(f"written: {out}")
+
+
+if __name__ == "__main__":
+    main()
