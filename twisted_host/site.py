@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from twisted.internet.interfaces import IReactorCore
-from twisted.web.http import combinedLogFormatter
 from twisted.web.resource import Resource
 from twisted.web.server import Request
 
 from core.contract import FEATURES
 from core.settings import Settings
+from twisted_host.access_log import combined_line
 from twisted_host.compare import CompareIndex
 from twisted_host.edge import EdgeSite
 from twisted_host.native import create_resource
@@ -95,7 +95,7 @@ class TwistbridgeSite(EdgeSite):
 
     def log(self, request: Request) -> None:
         if self.access_log is not None:
-            line = combinedLogFormatter(self._logDateTime, request)
+            line = combined_line(self._logDateTime, request)
             self.access_log.write(line + "\n")
 
 

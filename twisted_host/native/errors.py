@@ -18,13 +18,16 @@ from core.content import NOT_FOUND, error_page, method_not_allowed_page
 from core.contract import HTML, TEXT, allow_header
 
 
+_HTML, _TEXT = HTML.encode(), TEXT.encode()
+
+
 def html(request: Request, body: str) -> bytes:
-    request.setHeader(b"content-type", HTML.encode())
+    request.setHeader(b"content-type", _HTML)
     return body.encode()
 
 
 def text(request: Request, body: str) -> bytes:
-    request.setHeader(b"content-type", TEXT.encode())
+    request.setHeader(b"content-type", _TEXT)
     return body.encode()
 
 
