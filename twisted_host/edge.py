@@ -162,9 +162,10 @@ class TwistbridgeChannel(HTTPChannel):
             self.loseConnection()
 
     def requestDone(self, request: Any) -> None:
-        super().requestDone(request)
+        # Before Twisted goes on to a pipelined request, which may start handling.
         self.handling = False
         self.last_activity = monotonic()
+        super().requestDone(request)
 
     def getHost(self) -> IAddress:
         # Twisted asks for every request (a getsockname call each): once will do.

@@ -9,9 +9,10 @@ import socket
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
-from twisted.internet.interfaces import IProtocolFactory
+from twisted.internet.interfaces import IListeningPort, IProtocolFactory
+from twisted.python.failure import Failure
 
 from core.settings import Settings
 from twisted_host.reactor import install_asyncio_reactor
@@ -78,6 +79,30 @@ def _tcp(host: str, port: int) -> str:
     return f"tcp:{port}:interface={host.replace(':', chr(92) + ':')}"
 
 
+class _Listener:
+    """Prints the ready line once a port listens, or why it cannot and stops."""
+
+    def __init__(self, reactor: Any, name: str, description: str) -> None:
+        self.reactor = reactor
+        self.name = name
+        self.description = description
+        self.status = 0
+
+    def ready(self, port: IListeningPort, suffix: str = "") -> None:
+        address = port.getHost()
+        url = f"http://{address.host}:{address.port}/"  # type: ignore[attr-defined]
+        print(f"{self.name} ready: {url}{suffix}", flush=True)
+
+    def failed(self, failure: Failure) -> None:
+        self.status = 1
+        reason = failure.getErrorMessage()
+        print(
+            f"{self.name}: cannot listen on {self.description}: {reason}",
+            file=sys.stderr,
+        )
+        self.reactor.stop()
+
+
 def run(
     settings: Settings,
     *,
@@ -119,46 +144,33 @@ def run(
         # Buffered writes flushed once a second: no system call per request.
         LoopingCall(access_log.flush).start(1.0, now=False)
 
-    description = endpoint or _tcp(host, port)
+    listener = _Listener(reactor, "twistbridge", endpoint or _tcp(host, port))
     # --host/--port get the fast TCP transport; an endpoint string gets Twisted's own.
     server_endpoint = (
         serverFromString(reactor, endpoint)
         if endpoint
         else SoonTCPEndpoint(reactor, port, host)
     )
-    status = 0
 
     def listen(_: object) -> object:
         if asgi.startup_error is not None:
             return None  # the bridge has stopped the reactor and logged why
         return server_endpoint.listen(site)
 
-    def listening(port_: object) -> None:
-        if port_ is None:
-            return
-        shutdown.port = port_  # type: ignore[assignment]
-        address = port_.getHost()  # type: ignore[attr-defined]
-        line = f"twistbridge ready: http://{address.host}:{address.port}/"
-        if uvicorn is not None:
-            line += f" ; uvicorn {uvicorn.url}"
-        print(line, flush=True)
-
-    def failed(failure: object) -> None:
-        nonlocal status
-        status = 1
-        reason = failure.getErrorMessage()  # type: ignore[attr-defined]
-        print(f"twistbridge: cannot listen on {description}: {reason}", file=sys.stderr)
-        reactor.stop()
+    def listening(port_: IListeningPort | None) -> None:
+        if port_ is not None:
+            shutdown.port = port_
+            listener.ready(port_, f" ; uvicorn {uvicorn.url}" if uvicorn else "")
 
     # The port opens once the ASGI app's lifespan startup is over.
-    asgi.started.addCallback(listen).addCallbacks(listening, failed)
+    asgi.started.addCallback(listen).addCallbacks(listening, listener.failed)
     reactor.run()
     if asgi.startup_error is not None:
         print(
             f"twistbridge: ASGI startup failed: {asgi.startup_error}", file=sys.stderr
         )
-        status = 1
-    return status
+        return 1
+    return listener.status
 
 
 def listen_forever(factory: IProtocolFactory, host: str, port: int, name: str) -> int:
@@ -167,23 +179,13 @@ def listen_forever(factory: IProtocolFactory, host: str, port: int, name: str) -
     from twisted.internet import reactor
     from twisted.internet.endpoints import serverFromString
 
-    status = 0
-
-    def listening(port_: object) -> None:
-        address = port_.getHost()  # type: ignore[attr-defined]
-        print(f"{name} ready: http://{address.host}:{address.port}/", flush=True)
-
-    def failed(failure: object) -> None:
-        nonlocal status
-        status = 1
-        reason = failure.getErrorMessage()  # type: ignore[attr-defined]
-        print(f"{name}: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
-        reactor.stop()
+    description = _tcp(host, port)
+    listener = _Listener(reactor, name, description)
 
     def start() -> None:
-        d = serverFromString(reactor, _tcp(host, port)).listen(factory)
-        d.addCallbacks(listening, failed)
+        d = serverFromString(reactor, description).listen(factory)
+        d.addCallbacks(listener.ready, listener.failed)
 
     reactor.callWhenRunning(start)
     reactor.run()
-    return status
+    return listener.status
