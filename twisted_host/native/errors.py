@@ -17,7 +17,6 @@ from twisted.web.server import Request
 from core.content import NOT_FOUND, error_page, method_not_allowed_page
 from core.contract import HTML, TEXT, allow_header
 
-
 _HTML, _TEXT = HTML.encode(), TEXT.encode()
 
 
