@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from core.content import error_page
-from tests.client import Reply, exchange, fetch, parse
+from tests.client import Reply, exchange, fetch, in_background, parse
 from tests.conftest import Server, run_server
 
 SITE_MOUNTS = ["native", "wsgi", "asgi"]
@@ -268,3 +268,41 @@ def test_asgi_request_timeout_is_504(edge: Server) -> None:
     assert (reply.status, reply.body) == (504, b"Gateway Timeout")
     assert time.monotonic() - started < 3
     assert fetch(edge.url + "/asgi/busy?seconds=0.2").status == 200
+
+
+# --- the WSGI mount's queue --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def one_thread(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("one-thread")
+    args = ("--wsgi-threads", "1", "--wsgi-queue", "1", "--no-access-log")
+    with run_server(*args, "--uvicorn-port", "0", tmp_path=tmp) as server:
+        yield server
+    assert "Traceback" not in server.output()
+
+
+def test_full_wsgi_queue_answers_503(one_thread: Server) -> None:
+    with in_background([one_thread.url + "/wsgi/busy?seconds=1"] * 2) as statuses:
+        time.sleep(0.3)  # one request on the thread, one waiting: the queue is full
+        reply = fetch(one_thread.url + "/wsgi/hello")
+    assert reply.status == 503
+    assert reply.header("retry-after") == "1"
+    assert reply.text == error_page(
+        503, "All 1 WSGI threads are busy and 1 requests wait."
+    )
+    assert statuses == [200, 200]
+    assert fetch(one_thread.url + "/wsgi/hello").status == 200
+
+
+def test_wsgi_work_of_a_client_gone_is_skipped(one_thread: Server) -> None:
+    port = urlsplit(one_thread.url).port
+    with in_background([one_thread.url + "/wsgi/busy?seconds=1"]):
+        time.sleep(0.2)  # the only thread is busy for a second
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(b"GET /wsgi/busy?seconds=5 HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.2)  # queued behind the first; then its client leaves
+        started = time.monotonic()
+        assert fetch(one_thread.url + "/wsgi/hello").status == 200
+    # Served when the first request is done, not five seconds later.
+    assert time.monotonic() - started < 3

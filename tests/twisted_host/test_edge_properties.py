@@ -25,6 +25,7 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     args = ("--header-timeout", str(HEADER_TIMEOUT), "--idle-timeout", "2")
     with run_server(*args, "--no-access-log", "--uvicorn-port", "0", tmp_path=tmp) as s:
         yield s
+    assert "Traceback" not in s.output() and "Unhandled" not in s.output()
 
 
 # Mostly well-formed pieces, some broken ones: the interesting inputs are near-misses.
