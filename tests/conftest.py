@@ -4,7 +4,6 @@ every contract test runs over (like uvicorn's `http_protocol_cls`)."""
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -17,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.client import fetch
+from twisted_host.server import READY
 
-READY = re.compile(r"ready: (http://\S+?)/?(?: ; uvicorn (http://\S+?)/asgi/)?$")
 TWISTBRIDGE = [sys.executable, "-m", "twisted_host"]
 
 

@@ -4,6 +4,7 @@ programs can call it without the CLI."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,10 +18,13 @@ from twisted.python.failure import Failure
 from core.settings import Settings
 from twisted_host.reactor import install_asyncio_reactor
 
+# What `run` prints once it takes requests; the tests and `compare` wait for it.
+READY = re.compile(r"ready: (http://\S+?)/?(?: ; uvicorn (http://\S+?)/asgi/)?$")
+
 AUTO_PORT = -1  # for `uvicorn_port`: any free port (tests use it); 0 means no uvicorn
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     # Linux: the child gets SIGTERM when this process dies, even by SIGKILL.
     try:
         import ctypes
@@ -56,7 +60,7 @@ class UvicornChild:
                 ],
                 pass_fds=[sock.fileno()],
                 env=dict(os.environ, TWISTBRIDGE_SETTINGS=settings.to_json()),
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=die_with_parent if sys.platform == "linux" else None,
             )
             bound_host, bound_port = sock.getsockname()[:2]
         return cls(process, bound_host, bound_port)

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import IO
 
 from bench.compare.probe import get_status
+from twisted_host.server import READY, die_with_parent
 
-READY = re.compile(r"ready: (http://\S+?)/?(?: ; uvicorn (http://\S+?)/asgi/)?$")
 TARGETS = ("native", "wsgi", "asgi", "uvicorn")
 
 
@@ -39,16 +39,6 @@ def split_cpus() -> tuple[set[int], set[int]]:
         return set(cpus), set(cpus)
     half = len(cpus) // 2
     return set(cpus[:half]), set(cpus[half:])
-
-
-def _die_with_parent() -> None:
-    # Linux: the server gets SIGTERM if compare dies without stopping it (SIGKILL).
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def _start_time(pid: int) -> str | None:
@@ -113,7 +103,7 @@ class Servers:
                 # Its own session: Ctrl-C in the terminal reaches us only, and we stop
                 # the servers in order after writing what was measured.
                 start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=die_with_parent if sys.platform == "linux" else None,
                 env=dict(os.environ, PYTHONUNBUFFERED="1"),
             )
         servers = None
