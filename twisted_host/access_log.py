@@ -9,6 +9,7 @@ Twisted's own escaping for the rest; a test holds the two to the same output.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.web.http import _escape
@@ -18,7 +19,9 @@ from twisted.web.server import Request
 _plain = re.compile(rb"[ !#-&(-\[\]-~]*").fullmatch
 
 
+@lru_cache(maxsize=1024)
 def _field(value: bytes) -> str:
+    # Cached: methods, protocols, agents and most URIs repeat from line to line.
     return value.decode("ascii") if _plain(value) else str(_escape(value))
 
 

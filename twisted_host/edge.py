@@ -11,6 +11,7 @@ open connections.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from http import HTTPStatus
 from io import BytesIO
 from time import monotonic
@@ -225,13 +226,18 @@ class TwistbridgeRequest(Request):
         super().requestReceived(command, path, version)
 
 
+@lru_cache(maxsize=256)
+def _valid_host(value: bytes) -> bool:
+    return _HOST.fullmatch(value) is not None
+
+
 def _problem(
     command: bytes, target: bytes, version: bytes, hosts: list[bytes] | None
 ) -> str | None:
     """Why a request must be refused with 400, or None."""
     if version == b"HTTP/1.1" and not hosts:
         return "An HTTP/1.1 request needs a Host header."
-    if hosts and (len(hosts) > 1 or not _HOST.fullmatch(hosts[0])):
+    if hosts and (len(hosts) > 1 or not _valid_host(hosts[0])):
         return "The Host header is not one valid host."
     if target.startswith(b"/"):
         return None

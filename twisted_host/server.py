@@ -145,8 +145,10 @@ def run(
     )
     reactor.callWhenRunning(shutdown.install)
     if access_log is not None:
-        # Buffered writes flushed once a second: no system call per request.
-        LoopingCall(access_log.flush).start(1.0, now=False)
+        # One write a second: no system call, nor stream call, per request.
+        LoopingCall(site.flush_log).start(1.0, now=False)
+        # After the requests still in flight at SIGTERM have been answered, too.
+        reactor.addSystemEventTrigger("after", "shutdown", site.flush_log)
 
     listener = _Listener(reactor, "twistbridge", endpoint or _tcp(host, port))
     # --host/--port get the fast TCP transport; an endpoint string gets Twisted's own.

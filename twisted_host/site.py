@@ -89,14 +89,21 @@ class TwistbridgeSite(EdgeSite):
     ) -> None:
         super().__init__(root, settings)
         self.access_log = access_log
+        self._lines: list[str] = []  # written out by flush_log, once a second
         self.stats: Stats | None = root.stats if isinstance(root, Index) else None
         if self.stats is not None:
             self.requestFactory = MeasuredRequest
 
     def log(self, request: Request) -> None:
         if self.access_log is not None:
-            line = combined_line(self._logDateTime, request)
-            self.access_log.write(line + "\n")
+            self._lines.append(combined_line(self._logDateTime, request))
+
+    def flush_log(self) -> None:
+        """Write the lines logged since the last call, in one write."""
+        if self.access_log is not None and self._lines:
+            lines, self._lines = self._lines, []
+            self.access_log.write("\n".join(lines) + "\n")
+            self.access_log.flush()
 
 
 def create_root(

@@ -132,3 +132,12 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return "\nState:\tZ" not in status
+
+
+def test_access_log_keeps_the_last_lines_on_stop(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    with run_server("--access-log-file", str(log), tmp_path=tmp_path) as server:
+        fetch(server.base("native") + "/hello")
+        server.process.send_signal(signal.SIGTERM)  # before the once-a-second flush
+        assert server.process.wait(timeout=20) == 0
+    assert '"GET /native/hello HTTP/1.1" 200' in log.read_text()
