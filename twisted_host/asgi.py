@@ -244,6 +244,8 @@ class _Exchange:
         finally:
             if deadline is not None:
                 deadline.cancel()
+        if self.gone:
+            return  # nobody to answer, nothing to report (as uvicorn)
         if not self.started:
             _log.error("ASGI app returned without a response: {p}", p=scope["path"])
             self._fail(500, b"Internal Server Error")

@@ -62,10 +62,17 @@ class _Response(_WSGIResponse):  # type: ignore[misc]
             self.started = True
             return
         finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                close()
+            self._close(iterator)
         self._hand_over(chunks, finish=True, wait=False)
+
+    def _close(self, iterator: Any) -> None:
+        # PEP 3333: close() once the iterator is done with, whatever happened.
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:
+                _log.failure("WSGI iterator's close() failed")
 
     def _hand_over(self, chunks: list[bytes], *, finish: bool, wait: bool) -> None:
         started, self.started = self.started, True
