@@ -15,15 +15,15 @@ from __future__ import annotations
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import click
 from rich.console import Console
 
+from bench.compare.probe import get_status
 from bench.load.external import run_wrk
 from bench.load.limits import raise_nofile
 from bench.load.spec import LoadSpec
-from bench.speed import Server, answers, peak_rss_mb, start, stop
+from bench.speed import Server, memory_mb, start, stop
 
 console = Console()
 
@@ -38,12 +38,6 @@ MIX = [
     ("/busy/thread?seconds=0.1", 4),
 ]
 MOUNTS = ("native", "wsgi", "asgi")
-
-
-def rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
-    return int(line.split()[1]) / 1024
 
 
 def _load(
@@ -73,13 +67,13 @@ def main(minutes: float) -> None:
         targets = [(f"http://127.0.0.1:8301/{m}{p}", c) for m in MOUNTS for p, c in MIX]
         console.print("warm-up: 20 s of the same mix")
         _run_all(targets, 20)
-        before = rss_mb(process.pid)
+        before = memory_mb(process.pid, "VmRSS")
         console.print(f"RSS after warm-up: {before:.1f} MB; soaking {minutes:g} min")
         outcomes = _run_all(targets, minutes * 60)
-        after = rss_mb(process.pid)
-        still = answers("http://127.0.0.1:8301/native/hello")
+        after = memory_mb(process.pid, "VmRSS")
+        still = get_status("http://127.0.0.1:8301/native/hello", timeout=5) == 200
     finally:
-        peak = peak_rss_mb(process)
+        peak = memory_mb(process.pid)
         stop(process)
     answered = sum(ok for _, ok, _ in outcomes)
     errors = {url: errs for url, _, errs in outcomes if errs}

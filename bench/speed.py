@@ -11,7 +11,6 @@ Results go to bench/results/speed-<time>.json, with versions and machine.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import platform
@@ -27,6 +26,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from bench.compare.probe import get_status
 from bench.load.external import run_wrk
 from bench.load.limits import raise_nofile
 from bench.load.spec import LoadSpec
@@ -74,17 +74,6 @@ RATIOS = [
 ]  # fmt: skip
 
 
-def answers(url: str) -> bool:
-    host, _, rest = url.removeprefix("http://").partition("/")
-    name, _, port = host.partition(":")
-    conn = http.client.HTTPConnection(name, int(port), timeout=2)
-    try:
-        conn.request("GET", "/" + rest)
-        return conn.getresponse().status == 200
-    finally:
-        conn.close()
-
-
 def _on_core_zero() -> None:
     os.sched_setaffinity(0, {0})
 
@@ -97,11 +86,9 @@ def start(server: Server, timeout: float = 30) -> tuple[subprocess.Popen[bytes],
         preexec_fn=_on_core_zero,
     )  # fmt: skip
     while time.monotonic() - started < timeout:
-        try:
-            if answers(server.url):
-                return process, time.monotonic() - started
-        except OSError:
-            time.sleep(0.01)
+        if get_status(server.url, timeout=2) == 200:  # None until it listens
+            return process, time.monotonic() - started
+        time.sleep(0.01)
     stop(process)
     raise RuntimeError(f"{server.name} did not answer {server.url}")
 
@@ -115,9 +102,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def peak_rss_mb(process: subprocess.Popen[bytes]) -> float:
-    status = Path(f"/proc/{process.pid}/status").read_text()
-    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+def memory_mb(pid: int, field: str = "VmHWM") -> float:
+    """A process's memory from /proc: VmHWM (its peak RSS) or VmRSS (now)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith(f"{field}:"))
     return int(line.split()[1]) / 1024
 
 
@@ -169,7 +157,7 @@ def many_waiting(
             "p50_s": total.latency.percentile(50),
             "p99_s": total.latency.percentile(99),
             "max_s": total.latency.max,
-            "rss_mb": peak_rss_mb(process),
+            "rss_mb": memory_mb(process.pid),
         }
     finally:
         stop(process)

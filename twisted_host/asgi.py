@@ -32,7 +32,7 @@ from twisted_host.types import ASGIApp, Message, Scope
 _log = Logger()
 
 BODY_CHUNK = 64 * 1024  # bytes per `http.request` message
-_PLAIN = [(b"content-type", b"text/plain; charset=utf-8")]
+_PLAIN = b"text/plain; charset=utf-8"
 
 
 class ClientDisconnected(OSError):
@@ -328,8 +328,7 @@ class _Exchange:
             return
         request = self.request
         request.setResponseCode(status)
-        for name, value in _PLAIN:
-            request.responseHeaders.setRawHeaders(name, [value])
+        request.responseHeaders.setRawHeaders(b"content-type", [_PLAIN])
         request.responseHeaders.setRawHeaders(b"content-length", [b"%d" % len(text)])
         request.write(text)
         self._finish()
