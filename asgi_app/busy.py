@@ -1,6 +1,7 @@
 """The busy pages: `await asyncio.sleep` holds no thread; `time.sleep` in an `async def`
 blocks the event loop, and with it the whole Twisted reactor; `run_in_threadpool`
-hands the sleep to a worker thread."""
+hands the sleep to a worker thread. A bad `seconds` raises `BadSeconds`, which the
+app's exception handler answers with a 400."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from asgi_app.errors import error
-from core.busy import WAITED_ON, WAITED_ON_HEADER, BadSeconds, parse_seconds
+from core.busy import WAITED_ON, WAITED_ON_HEADER, parse_seconds
 from core.content import busy_page
 
 
@@ -30,30 +30,21 @@ def _done(feature: str) -> HTMLResponse:
 
 async def busy(request: Request) -> HTMLResponse:
     """Waits S seconds on an event-loop timer, holding no thread."""
-    try:
-        seconds = _seconds(request)
-    except BadSeconds as bad:
-        return error(400, str(bad))
+    seconds = _seconds(request)
     await asyncio.sleep(seconds)
     return _done("busy")
 
 
 async def blocking(request: Request) -> HTMLResponse:
     """Sleeps S seconds on the event loop: nothing else runs meanwhile."""
-    try:
-        seconds = _seconds(request)
-    except BadSeconds as bad:
-        return error(400, str(bad))
+    seconds = _seconds(request)
     time.sleep(seconds)
     return _done("busy-blocking")
 
 
 async def thread(request: Request) -> HTMLResponse:
     """Hands the sleep to a threadpool thread, and awaits it."""
-    try:
-        seconds = _seconds(request)
-    except BadSeconds as bad:
-        return error(400, str(bad))
+    seconds = _seconds(request)
     await run_in_threadpool(time.sleep, seconds)
     return _done("busy-thread")
 

@@ -1,4 +1,6 @@
-"""Errors answered with core's pages: Starlette's exception handlers."""
+"""Errors answered with core's pages: Starlette's exception handlers, one for HTTP
+errors, one for the `ClientError`s core's rules raise from any endpoint (a bad
+`seconds`, a form over the limits), one for the rest."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from starlette.responses import HTMLResponse, Response
 
 from core.content import NOT_FOUND, error_page, method_not_allowed_page
 from core.contract import allow_header
+from core.errors import ClientError
 
 
 def error(status: int, detail: str) -> HTMLResponse:
@@ -29,9 +32,19 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return error(exc.status_code, exc.detail)
 
 
+async def client_error(request: Request, exc: Exception) -> Response:
+    """A request core's rules refuse, with the status and detail they give."""
+    assert isinstance(exc, ClientError)
+    return error(exc.status, exc.detail)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     """An unhandled exception: a plain 500; the traceback goes to the server log."""
     return error(500, "The server failed to answer this request.")
 
 
-handlers = {HTTPException: http_error, Exception: server_error}
+handlers = {
+    HTTPException: http_error,
+    ClientError: client_error,
+    Exception: server_error,
+}

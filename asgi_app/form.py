@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 from starlette.endpoints import HTTPEndpoint
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 from starlette.types import Message
 
 from asgi_app.errors import error
-from core.content import FORM_FIELD, FORM_PAGE, MISSING_FIELD, form_result_page
-
-_LIMIT_MESSAGES = ("Too many", "Field exceeded", "Part exceeded")
+from core.content import FORM_FIELD, FORM_PAGE, form_result_page
+from core.form import check_form
 
 
 class Form(HTTPEndpoint):
@@ -40,21 +40,15 @@ class Form(HTTPEndpoint):
         async def replay() -> Message:  # the body read above, for form() to parse
             return {"type": "http.request", "body": body, "more_body": False}
 
+        # The body is read and capped: Starlette's own form limits would only answer
+        # with messages of their own, so core's check_form holds them instead.
+        form = await Request(request.scope, replay).form(
+            max_files=math.inf, max_fields=math.inf, max_part_size=limit
+        )
         settings = request.app.state.settings
-        try:
-            form = await Request(request.scope, replay).form(
-                max_fields=settings.max_form_fields,
-                max_part_size=settings.max_form_memory,
-            )
-        except HTTPException as exc:
-            # Starlette answers its form limits with 400; the other mounts with 413.
-            if exc.detail.startswith(_LIMIT_MESSAGES):
-                return error(413, exc.detail)
-            raise
+        fields = [value for _, value in form.multi_items()]
         value = form.get(FORM_FIELD)
-        if not isinstance(value, str):
-            return error(400, MISSING_FIELD)
-        return HTMLResponse(form_result_page(value))
+        return HTMLResponse(form_result_page(check_form(fields, value, settings)))
 
 
 routes = [Route("/form", Form)]

@@ -1,8 +1,9 @@
 """Static files, and more folders mounted under the static root.
 
 Starlette's `StaticFiles` refuses paths that leave the folder (links included) and
-answers conditional and range requests; the subclass adds folder listings, the
-redirect to a folder's slash, no dot files, and core's content types.
+answers conditional and range requests; the subclass adds core's rule on which paths
+are served at all (no dot files), folder listings, the redirect to a folder's slash,
+and core's content types.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from starlette.types import Scope
 from core.content import redirect_page
 from core.static import (
     content_type,
-    is_refused,
     list_directory,
     listing_page,
+    local_path,
     slash_url,
 )
 
@@ -36,9 +37,20 @@ def _to_slash(path: str, scope: Scope) -> Response:
 
 
 class StaticFolder(StaticFiles):
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        if any(is_refused(part) for part in path.split(os.sep) if part != "."):
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory=directory)
+        self.root = directory
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        """Starlette's lookup, once core's rule allows the path: a refused name or a
+        way out of the folder is 404, whatever the method."""
+        # Starlette has normalised the path already: "." is the folder itself.
+        names = [name for name in path.split(os.sep) if name != os.curdir]
+        if local_path(self.root, names) is None:
             raise HTTPException(404)
+        return super().lookup_path(path)
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
         full_path, found = await to_thread.run_sync(self.lookup_path, path)
         if found is not None and stat.S_ISDIR(found.st_mode):
             if scope["method"] not in ("GET", "HEAD"):

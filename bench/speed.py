@@ -33,6 +33,7 @@ from bench.load.spec import LoadSpec
 from bench.load.workers import run_sync
 
 RESULTS = Path(__file__).resolve().parent / "results"
+Spread = dict[str, float]  # "median", "min", "max": see _spread
 PY = sys.executable
 console = Console()
 
@@ -172,8 +173,125 @@ def startup(server: Server, times: int = 3) -> list[float]:
     return seconds
 
 
-def _spread(values: list[float]) -> dict[str, float]:
+def _spread(values: list[float]) -> Spread:
+    """A list of figures as its median, min and max."""
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+WAITING_TARGETS = [
+    ("twistbridge /native", "/native/busy"),
+    ("twistbridge /asgi", "/asgi/busy"),
+    ("uvicorn httptools", "/asgi/busy"),  # the reference, same app
+]
+VERSIONS = ("twisted", "flask", "starlette", "uvicorn", "daphne", "uvloop")
+
+
+@dataclass(frozen=True)
+class Settings:
+    rounds: int
+    duration: float
+    waiting: int
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Everything one run measures, as written to the JSON file."""
+
+    hello: dict[str, list[float]]  # req/s of each server, one per round
+    ratios: dict[str, Spread]  # by RATIOS label
+    waiting: dict[str, dict[str, float]]  # by server name, see many_waiting
+    asgi_busy_500: dict[str, float]
+    startup_s: list[float]
+
+
+def _pin_load() -> None:
+    """Load on core 1, servers on core 0 (on one core, both share it)."""
+    os.sched_setaffinity(0, {1} if (os.cpu_count() or 1) > 1 else {0})
+
+
+def _hello_ratios(hello: dict[str, list[float]]) -> dict[str, Spread]:
+    """Each RATIOS pair as the spread of its per-round ratios: both figures of a
+    ratio come from the same round, so drift on the machine hits them alike."""
+    ratios = {}
+    for label, mine, theirs, _goal in RATIOS:
+        pairs = [a / b for a, b in zip(hello[mine], hello[theirs], strict=True) if b]
+        ratios[label] = _spread(pairs)
+    return ratios
+
+
+def _measure(settings: Settings, log: Path) -> Figures:
+    """Run every measure in turn; servers write their access log to `log`."""
+    servers = _servers(log)
+    by_name = {server.name: server for server in servers}
+    hello = throughput(servers, settings.rounds, settings.duration)
+    console.print(
+        f"{settings.waiting} concurrent busy?seconds=2 (file descriptor limit raised to the hard limit for this bench)"
+    )
+    waiting = {
+        name: many_waiting(by_name[name], path, settings.waiting, 2.0)
+        for name, path in WAITING_TARGETS
+    }
+    bridge_busy = many_waiting(by_name["twistbridge /asgi"], "/asgi/busy", 500, 1.0)
+    start_seconds = startup(by_name["twistbridge /native"])
+    return Figures(hello, _hello_ratios(hello), waiting, bridge_busy, start_seconds)
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def _report(figures: Figures, waiting: int) -> Table:
+    """The table printed at the end: each figure beside its goal."""
+    table = Table(title="twistbridge against its anchors (median of rounds, min-max)")
+    for column in ("measure", "figure", "goal"):
+        table.add_column(column)
+    for name, values in figures.hello.items():
+        spread = _spread(values)
+        table.add_row(
+            f"{name} req/s",
+            f"{spread['median']:.0f} ({spread['min']:.0f}-{spread['max']:.0f})",
+            "",
+        )
+    for label, _mine, _theirs, goal in RATIOS:
+        ratio = figures.ratios[label]
+        table.add_row(
+            label,
+            f"{ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})",
+            _verdict(ratio["median"] >= goal) if goal else "",
+        )
+    for name, fig in figures.waiting.items():
+        ok = fig["p99_s"] <= 2.4 and fig["rss_mb"] < 300 and not fig["errors"]
+        table.add_row(
+            f"{name}: {waiting} x busy 2 s",
+            f"p99 {fig['p99_s']:.2f} s, RSS {fig['rss_mb']:.0f} MB, {fig['answered']:.0f} answered, {fig['errors']:.0f} errors",
+            _verdict(ok),
+        )
+    busy = figures.asgi_busy_500
+    table.add_row(
+        "/asgi 500 x busy 1 s",
+        f"p99 {busy['p99_s']:.2f} s",
+        _verdict(busy["p99_s"] < 1.2),
+    )
+    start_spread = _spread(figures.startup_s)
+    table.add_row(
+        "start-up to first answer",
+        f"{start_spread['median']:.2f} s ({start_spread['min']:.2f}-{start_spread['max']:.2f})",
+        _verdict(start_spread["median"] < 1.5),
+    )
+    return table
+
+
+def _write(figures: Figures, settings: Settings) -> Path:
+    """bench/results/speed-<time>.json: the figures, with versions and machine."""
+    out = RESULTS / f"speed-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps({
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        "versions": {name: metadata.version(name) for name in VERSIONS},
+        "settings": {"rounds": settings.rounds, "duration": settings.duration, "concurrency": 64, "waiting": settings.waiting},
+        "hello_req_per_s": figures.hello, "ratios": figures.ratios, "waiting": figures.waiting,
+        "asgi_busy_500": figures.asgi_busy_500, "startup_s": figures.startup_s,
+    }, indent=2))  # fmt: skip
+    return out
 
 
 @click.command()
@@ -196,85 +314,16 @@ def _spread(values: list[float]) -> dict[str, float]:
     "--quick", is_flag=True, help="One round of 2 s, 2000 waiting connections."
 )
 def main(rounds: int, duration: float, waiting: int, quick: bool) -> None:
-    """Measure twistbridge against its anchors and print the ratios of issue 7."""
-    if quick:
-        rounds, duration, waiting = 1, 2.0, 2000
-    # Load on core 1, servers on core 0 (on one core, both share it).
-    os.sched_setaffinity(0, {1} if (os.cpu_count() or 1) > 1 else {0})
+    """Measure twistbridge against its anchors and print the ratios to their goals."""
+    settings = Settings(1, 2.0, 2000) if quick else Settings(rounds, duration, waiting)
+    _pin_load()
     raise_nofile()
     RESULTS.mkdir(exist_ok=True)
     log = RESULTS / "access.log.tmp"
-    servers = _servers(log)
-    by_name = {server.name: server for server in servers}
-    hello = throughput(servers, rounds, duration)
-    console.print(
-        f"{waiting} concurrent busy?seconds=2 (file descriptor limit raised to the hard limit for this bench)"
-    )
-    waiting_figures = {
-        name: many_waiting(by_name[name], path, waiting, 2.0)
-        for name, path in [
-            ("twistbridge /native", "/native/busy"),
-            ("twistbridge /asgi", "/asgi/busy"),
-            ("uvicorn httptools", "/asgi/busy"),  # the reference, same app
-        ]
-    }
-    bridge_busy = many_waiting(by_name["twistbridge /asgi"], "/asgi/busy", 500, 1.0)
-    start_seconds = startup(by_name["twistbridge /native"])
+    figures = _measure(settings, log)
     log.unlink(missing_ok=True)
-
-    table = Table(title="twistbridge against its anchors (median of rounds, min-max)")
-    for column in ("measure", "figure", "goal"):
-        table.add_column(column)
-    for name, values in hello.items():
-        spread = _spread(values)
-        table.add_row(
-            f"{name} req/s",
-            f"{spread['median']:.0f} ({spread['min']:.0f}-{spread['max']:.0f})",
-            "",
-        )
-    ratios = {}
-    for label, mine, theirs, goal in RATIOS:
-        pairs = [a / b for a, b in zip(hello[mine], hello[theirs], strict=True) if b]
-        ratios[label] = _spread(pairs)
-        verdict = (
-            ""
-            if not goal
-            else ("met" if ratios[label]["median"] >= goal else "NOT met")
-        )
-        table.add_row(
-            label,
-            f"{ratios[label]['median']:.2f} ({ratios[label]['min']:.2f}-{ratios[label]['max']:.2f})",
-            verdict,
-        )
-    for name, fig in waiting_figures.items():
-        ok = fig["p99_s"] <= 2.4 and fig["rss_mb"] < 300 and not fig["errors"]
-        table.add_row(
-            f"{name}: {waiting} x busy 2 s",
-            f"p99 {fig['p99_s']:.2f} s, RSS {fig['rss_mb']:.0f} MB, {fig['answered']:.0f} answered, {fig['errors']:.0f} errors",
-            "met" if ok else "NOT met",
-        )
-    table.add_row(
-        "/asgi 500 x busy 1 s (issue 3)",
-        f"p99 {bridge_busy['p99_s']:.2f} s",
-        "met" if bridge_busy["p99_s"] < 1.2 else "NOT met",
-    )
-    start_spread = _spread(start_seconds)
-    table.add_row(
-        "start-up to first answer",
-        f"{start_spread['median']:.2f} s ({start_spread['min']:.2f}-{start_spread['max']:.2f})",
-        "met" if start_spread["median"] < 1.5 else "NOT met",
-    )
-    console.print(table)
-
-    out = RESULTS / f"speed-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
-        "versions": {name: metadata.version(name) for name in ("twisted", "flask", "starlette", "uvicorn", "daphne", "uvloop")},
-        "settings": {"rounds": rounds, "duration": duration, "concurrency": 64, "waiting": waiting},
-        "hello_req_per_s": hello, "ratios": ratios, "waiting": waiting_figures,
-        "asgi_busy_500": bridge_busy, "startup_s": start_seconds,
-    }, indent=2))  # fmt: skip
-    console.print(f"written: {out}")
+    console.print(_report(figures, settings.waiting))
+    console.print(f"written: {_write(figures, settings)}")
 
 
 if __name__ == "__main__":

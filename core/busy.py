@@ -5,14 +5,19 @@ from __future__ import annotations
 import math
 import re
 
+from core.errors import ClientError
+
 DEFAULT_SECONDS = 5.0  # the book's examples 4-9 and 4-10 wait five seconds
 MAX_SECONDS = 60.0
 
 _NUMBER = re.compile(r"[0-9]{1,3}(\.[0-9]{1,6})?")
 
 
-class BadSeconds(ValueError):
-    """`seconds` is not a number from 0 to the limit; str() is the one-line reason."""
+class BadSeconds(ClientError):
+    """`seconds` is not a number from 0 to the limit: 400, with the bounds."""
+
+    def __init__(self, limit: float) -> None:
+        super().__init__(400, f"seconds must be a number from 0 to {limit:g}")
 
 
 def parse_seconds(
@@ -24,10 +29,10 @@ def parse_seconds(
     if raw is None:
         return default
     if not _NUMBER.fullmatch(raw):
-        raise BadSeconds(f"seconds must be a number from 0 to {limit:g}")
+        raise BadSeconds(limit)
     seconds = float(raw)
     if not math.isfinite(seconds) or seconds > limit:
-        raise BadSeconds(f"seconds must be a number from 0 to {limit:g}")
+        raise BadSeconds(limit)
     return seconds
 
 

@@ -2,16 +2,14 @@
 load tool all read, so that "what a feature must answer" is written down once.
 
 Each row is one web-server example of the chapter "Web Servers" of *Twisted Network
-Programming Essentials*. `path` is relative to a mount prefix (`/native`, `/wsgi`,
-`/asgi`); `example` is the path a person can click to try it.
+Programming Essentials*. `path` is relative to a mount prefix (`core.mounts`);
+`example` is the path a person can click to try it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-MOUNTS: tuple[str, ...] = ("native", "wsgi", "asgi")
 
 HTML = "text/html; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"

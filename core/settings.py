@@ -49,9 +49,12 @@ class Settings:
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
+        """The settings `to_json` wrote; a field left out keeps its default."""
         data = json.loads(text)
-        data["static_root"] = Path(data["static_root"])
-        data["static_children"] = {
-            k: Path(v) for k, v in data["static_children"].items()
-        }
+        if "static_root" in data:
+            data["static_root"] = Path(data["static_root"])
+        if "static_children" in data:
+            data["static_children"] = {
+                k: Path(v) for k, v in data["static_children"].items()
+            }
         return cls(**data)

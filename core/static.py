@@ -1,10 +1,11 @@
 """What the static feature needs beyond a framework's file serving: one content type
-per file name, which names are never served, and the directory listing page."""
+per file name, which paths are never served, and the directory listing page."""
 
 from __future__ import annotations
 
 import mimetypes
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -30,6 +31,21 @@ def is_refused(name: str) -> bool:
     """Names never served: dot files (`.env`, `.git`), and NUL or backslash, which no
     file of ours has and which only serve to confuse a path check."""
     return name.startswith(".") or "\0" in name or "\\" in name
+
+
+def local_path(root: str | os.PathLike[str], names: Sequence[str]) -> str | None:
+    """Where the URL path `names` (decoded, split at "/") leads under the folder `root`,
+    or None when it must not be served: a name on the way is refused (dot files, so
+    `..` too), or the real path, links followed, is outside root's. Every mount asks
+    this before it serves a file or a listing.
+    """
+    if any(is_refused(name) for name in names):
+        return None
+    local = os.path.normpath(os.path.join(root, *names))  # "a//b/" is "a/b"
+    real, top = os.path.realpath(local), os.path.realpath(root)
+    if real != top and not real.startswith(top + os.sep):
+        return None
+    return local
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,123 +1,23 @@
 """Fixtures: a real `twistbridge serve` on ephemeral ports, and the `mount` parameter
-every contract test runs over (like uvicorn's `http_protocol_cls`)."""
+every contract test runs over (like uvicorn's `http_protocol_cls`): each mount of the
+registry (`core.mounts`), and uvicorn."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from tests.client import fetch
-from twisted_host.server import READY
+from core.mounts import BY_NAME, TARGETS, UVICORN, UVICORN_PREFIX
+from tests.servers import Server, run_server
 
-TWISTBRIDGE = [sys.executable, "-m", "twisted_host"]
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[str]
-    url: str  # the Site, e.g. http://127.0.0.1:41234
-    uvicorn_url: str | None
-    log: Path
-
-    def base(self, mount: str) -> str:
-        """Where a mount's paths start: /native, /wsgi, /asgi, or uvicorn's /asgi."""
-        if mount == "uvicorn":
-            assert self.uvicorn_url is not None
-            return self.uvicorn_url + "/asgi"
-        return f"{self.url}/{mount}"
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-
-@contextmanager
-def run_server(
-    *args: str, tmp_path: Path, command: str = "serve", timeout: float = 30
-) -> Iterator[Server]:
-    """Start `twistbridge COMMAND --port 0 ARGS` and stop it (by its PID) afterwards."""
-    argv = [*TWISTBRIDGE, command, "--port", "0", *args]
-    if command == "serve" and "--uvicorn-port" not in args:
-        argv += ["--uvicorn-port", "auto"]
-    with spawn(argv, tmp_path=tmp_path, timeout=timeout) as server:
-        yield server
-
-
-@contextmanager
-def spawn(
-    argv: list[str],
-    *,
-    tmp_path: Path,
-    timeout: float = 30,
-    env: dict[str, str] | None = None,
-) -> Iterator[Server]:
-    """Run a server process until it prints its READY line; SIGTERM it afterwards."""
-    log = tmp_path / f"server-{time.monotonic_ns()}.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=sink,
-            text=True,
-            env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})),
-        )
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + timeout
-        match = None
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            match = READY.search(line.strip())
-            if match:
-                break
-        if match is None:
-            process.kill()
-            raise RuntimeError(f"{argv} did not start:\n{log.read_text()}")
-        server = Server(process, match.group(1), match.group(2), log)
-        if server.uvicorn_url:
-            _wait_for(server.base("uvicorn") + "/hello")
-        yield server
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-
-
-def _wait_for(url: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if fetch(url, timeout=5).status == 200:
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(0.05)
+MOUNTS = list(TARGETS)
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with run_server("--no-access-log", tmp_path=tmp_path_factory.mktemp("server")) as s:
         yield s
-
-
-MOUNTS = ["native", "wsgi", "asgi", "uvicorn"]
 
 
 @pytest.fixture(params=MOUNTS)
@@ -133,4 +33,4 @@ def base(server: Server, mount: str) -> str:
 @pytest.fixture
 def prefix(mount: str) -> str:
     """The mount's path prefix as the client sees it (uvicorn serves /asgi too)."""
-    return "/asgi" if mount == "uvicorn" else f"/{mount}"
+    return UVICORN_PREFIX if mount == UVICORN else BY_NAME[mount].prefix

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -11,16 +12,15 @@ import click
 
 from core.busy import MAX_SECONDS
 from core.settings import Settings
+from twisted_host.run.uvicorn import AUTO_PORT
 
 _defaults = Settings()
 
 
-class _PortOrAuto(click.ParamType):
+class _PortOrAuto(click.ParamType):  # type: ignore[type-arg]
     name = "PORT|auto"
 
     def convert(self, value: object, param: object, ctx: object) -> int:
-        from twisted_host.server import AUTO_PORT
-
         if value == "auto" or value == AUTO_PORT:
             return AUTO_PORT
         try:
@@ -33,7 +33,7 @@ class _PortOrAuto(click.ParamType):
 
 
 # The HTTP edge's limits: flag, Settings field, type, help. Defaults are Settings'.
-_LIMITS: list[tuple[str, str, click.ParamType, str]] = [
+_LIMITS: list[tuple[str, str, click.ParamType[Any], str]] = [
     ("--wsgi-queue", "wsgi_queue", click.IntRange(0), "Requests that may wait for a WSGI thread; more get 503."),
     ("--max-request-line", "max_request_line", click.IntRange(64), "Longest request line in bytes (longer: 414)."),
     ("--max-header-bytes", "max_header_bytes", click.IntRange(256), "Largest header block in bytes (larger: 431)."),
@@ -68,7 +68,29 @@ def _child(value: str) -> tuple[str, Path]:
     return name, path
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The commands here, and those other installed packages offer under the entry
+    point group `twistbridge.commands` (bench's `load` and `compare`): the server
+    never imports the tools that measure it."""
+
+    def _plugins(self) -> dict[str, EntryPoint]:
+        return {ep.name: ep for ep in entry_points(group=PLUGIN_GROUP)}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugins()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in self._plugins():
+            loaded = self._plugins()[name].load()
+            command = loaded if isinstance(loaded, click.Command) else None
+        return command
+
+
+PLUGIN_GROUP = "twistbridge.commands"
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="twistbridge")
 def main() -> None:
     """twistbridge: the web examples of "Twisted Network Programming Essentials",
@@ -167,7 +189,7 @@ def serve(
     **limits: Any,
 ) -> None:
     """Serve /native, /wsgi and /asgi on one Site, and uvicorn beside it."""
-    from twisted_host.server import run
+    from twisted_host.run.main import run
 
     try:
         children = dict(_child(value) for value in static_children)
@@ -201,11 +223,11 @@ def serve(
 @click.option("--port", default=8002, show_default=True, type=click.IntRange(0, 65535))
 def raw_echo(host: str, port: int) -> None:
     """The book's example 4-1: echo a request from a bare LineReceiver."""
-    from twisted_host.reactor import install_asyncio_reactor
+    from twisted_host.run.reactor import install_asyncio_reactor
 
     install_asyncio_reactor()  # before twisted.web imports the default reactor
-    from twisted_host.raw import echo_factory
-    from twisted_host.server import listen_forever
+    from twisted_host.native.raw import echo_factory
+    from twisted_host.run.main import listen_forever
 
     sys.exit(listen_forever(echo_factory(), host, port, "raw-echo"))
 
@@ -215,11 +237,11 @@ def raw_echo(host: str, port: int) -> None:
 @click.option("--port", default=8003, show_default=True, type=click.IntRange(0, 65535))
 def raw_handler(host: str, port: int) -> None:
     """The book's example 4-2: an http.Request subclass on HTTPChannel."""
-    from twisted_host.reactor import install_asyncio_reactor
+    from twisted_host.run.reactor import install_asyncio_reactor
 
     install_asyncio_reactor()  # before twisted.web imports the default reactor
-    from twisted_host.raw import handler_factory
-    from twisted_host.server import listen_forever
+    from twisted_host.native.raw import handler_factory
+    from twisted_host.run.main import listen_forever
 
     sys.exit(listen_forever(handler_factory(), host, port, "raw-handler"))
 
@@ -239,10 +261,10 @@ def raw_handler(host: str, port: int) -> None:
 )
 def docs(output: Path, check: bool) -> None:
     """Generate the migration guide (docs/MIGRATION.md) from the running code."""
-    from twisted_host.reactor import install_asyncio_reactor
+    from twisted_host.run.reactor import install_asyncio_reactor
 
     install_asyncio_reactor()  # importing the mounts imports twisted's reactor
-    from twisted_host.docs import is_current, write
+    from twisted_host.dashboard.docs import is_current, write
 
     if check:
         if not is_current(output):
@@ -252,9 +274,3 @@ def docs(output: Path, check: bool) -> None:
         return
     write(output)
     click.echo(f"wrote {output}")
-
-
-from bench.cli import compare, load  # noqa: E402
-
-main.add_command(load)
-main.add_command(compare)

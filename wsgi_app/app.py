@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+
 from flask import Flask
 
 from core.settings import Settings
@@ -22,6 +25,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     # Paths are matched as sent: no redirects that merge "//" into "/".
     app.url_map.merge_slashes = False
+    # busy/thread's executor lives as long as the app: when the app is collected, or
+    # at interpreter exit if it never is, its idle threads are told to stop. A sleep
+    # in flight still ends on its own (a thread cannot be interrupted).
+    workers = ThreadPoolExecutor(thread_name_prefix="busy-thread")
+    app.extensions["busy-thread"] = workers
+    weakref.finalize(app, workers.shutdown, wait=False)
     errors.register(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(

@@ -1,22 +1,27 @@
 """The busy pages. A WSGI view cannot wait without holding its pool thread, so `busy`
 and `busy/blocking` are the same `time.sleep`; `busy/thread` hands the sleep to
-another thread and still holds its own while it waits for the answer."""
+another thread and still holds its own while it waits for the answer. A bad `seconds`
+raises `BadSeconds`, which the app's error handler answers with a 400."""
 
 from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import cast
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.local import LocalProxy
 
-from core.busy import WAITED_ON, WAITED_ON_HEADER, BadSeconds, parse_seconds
+from core.busy import WAITED_ON, WAITED_ON_HEADER, parse_seconds
 from core.content import busy_page
-from wsgi_app.errors import error
 
 bp = Blueprint("busy", __name__)
 
-# The executor for busy/thread; its threads start on demand.
-_workers = ThreadPoolExecutor(thread_name_prefix="busy-thread")
+# busy/thread's executor: the app owns it (see create_app), found per request as
+# `current_app` itself is.
+_workers = cast(
+    ThreadPoolExecutor, LocalProxy(lambda: current_app.extensions["busy-thread"])
+)
 
 
 def _seconds() -> float:
@@ -34,10 +39,7 @@ def _done(feature: str) -> Response:
 @bp.get("/busy")
 def busy() -> Response:
     """Waits S seconds, holding a pool thread: WSGI has no other way to wait."""
-    try:
-        seconds = _seconds()
-    except BadSeconds as bad:
-        return error(400, str(bad))
+    seconds = _seconds()
     time.sleep(seconds)
     return _done("busy")
 
@@ -45,10 +47,7 @@ def busy() -> Response:
 @bp.get("/busy/blocking")
 def blocking() -> Response:
     """Sleeps S seconds on the pool thread (the same as busy, under WSGI)."""
-    try:
-        seconds = _seconds()
-    except BadSeconds as bad:
-        return error(400, str(bad))
+    seconds = _seconds()
     time.sleep(seconds)
     return _done("busy-blocking")
 
@@ -56,9 +55,6 @@ def blocking() -> Response:
 @bp.get("/busy/thread")
 def thread() -> Response:
     """Hands the sleep to another thread, and waits for it."""
-    try:
-        seconds = _seconds()
-    except BadSeconds as bad:
-        return error(400, str(bad))
+    seconds = _seconds()
     _workers.submit(time.sleep, seconds).result()
     return _done("busy-thread")

@@ -1,4 +1,6 @@
-"""Errors answered with core's pages: Flask's error handlers, one per status."""
+"""Errors answered with core's pages: Flask's error handlers, one per status, and one
+for the `ClientError`s core's rules raise from any view (a bad `seconds`, a form over
+the limits)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from core.content import NOT_FOUND, error_page, method_not_allowed_page
 from core.contract import HTML, allow_header
+from core.errors import ClientError
 
 
 def error(status: int, detail: str) -> Response:
@@ -31,7 +34,13 @@ def http_error(exc: HTTPException) -> Response:
     return error(status, exc.description or "")
 
 
+def client_error(exc: ClientError) -> Response:
+    """A request core's rules refuse, with the status and detail they give."""
+    return error(exc.status, exc.detail)
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(404, not_found)
     app.register_error_handler(405, method_not_allowed)
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(ClientError, client_error)

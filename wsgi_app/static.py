@@ -1,8 +1,8 @@
 """Static files, and more folders mounted under the static root.
 
 `send_from_directory` refuses paths that leave the folder and answers conditional and
-range requests (Werkzeug); the listing and content types come from core, so the page
-is the one the other mounts show.
+range requests (Werkzeug); which paths are served at all, the listing and the content
+types come from core, so the pages are the ones the other mounts show.
 """
 
 from __future__ import annotations
@@ -12,29 +12,23 @@ from pathlib import Path
 
 from flask import Blueprint, Response, request, send_from_directory
 from werkzeug.exceptions import NotFound
-from werkzeug.security import safe_join
 
 from core.content import redirect_page
 from core.contract import HTML
 from core.static import (
     content_type,
-    is_refused,
     list_directory,
     listing_page,
+    local_path,
     slash_url,
 )
 
 
 def _serve(folder: Path, path: str) -> Response:
     """One file, or a folder's listing, from `folder`."""
-    if any(is_refused(part) for part in path.split("/")):
-        raise NotFound()
-    local = safe_join(str(folder), path) if path else str(folder)
+    local = local_path(folder, path.split("/"))
     if local is None:
-        raise NotFound()
-    real, root = os.path.realpath(local), os.path.realpath(folder)
-    if real != root and not real.startswith(root + os.sep):
-        raise NotFound()  # a link out of the folder
+        raise NotFound()  # a refused name, or a way out of the folder
     url_path = request.script_root + request.path
     if os.path.isdir(local):
         if not url_path.endswith("/"):

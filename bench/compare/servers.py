@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from bench.compare.probe import get_status
-from twisted_host.server import READY, die_with_parent
+from twisted_host.run.process import READY, die_with_parent
 
 TARGETS = ("native", "wsgi", "asgi", "uvicorn")
 

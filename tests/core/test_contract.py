@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.contract import FEATURES, FEATURES_BY_NAME, MOUNTS, allow_header
+from core.contract import FEATURES, FEATURES_BY_NAME, allow_header
+from core.mounts import MOUNT_NAMES as MOUNTS
 
 DESIGN = Path(__file__).resolve().parents[3] / "shared" / "DESIGN.md"
 

@@ -1,7 +1,8 @@
-"""Content types, refused names and the listing page."""
+"""Content types, refused names and paths, and the listing page."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from core.static import (
     is_refused,
     list_directory,
     listing_page,
+    local_path,
     slash_url,
 )
 
@@ -55,3 +57,62 @@ def test_listing_escapes_names_and_hides_dot_files(tmp_path: Path) -> None:
 def test_slash_url() -> None:
     assert slash_url("/m/static/a b", "") == "/m/static/a%20b/"
     assert slash_url("/m/static/d", "x=1") == "/m/static/d/?x=1"
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A root with a file, a folder, a dot file, and links in and out."""
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (root / "a.txt").write_text("a")
+    (root / "sub" / "b.txt").write_text("b")
+    (root / ".env").write_text("secret")
+    (outside / "secret.txt").write_text("secret")
+    os.symlink(root / "a.txt", root / "alias.txt")
+    os.symlink(outside / "secret.txt", root / "link.txt")
+    os.symlink(outside, root / "linkdir")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        ([], ""),
+        ([""], ""),
+        (["a.txt"], "a.txt"),
+        (["sub", ""], "sub"),
+        (["sub", "b.txt"], "sub/b.txt"),
+        (["sub", "", "b.txt"], "sub/b.txt"),
+        (["alias.txt"], "alias.txt"),  # a link that stays inside
+        (["missing"], "missing"),  # not found is the framework's answer, not ours
+    ],
+)
+def test_local_path_serves(tree: Path, names: list[str], expected: str) -> None:
+    assert local_path(tree, names) == os.path.normpath(tree / expected)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        [".env"],
+        [".."],
+        ["..", "outside", "secret.txt"],
+        ["sub", "..", "a.txt"],
+        ["."],
+        ["a.txt\0"],
+        ["sub\\..\\a.txt"],
+        ["link.txt"],
+        ["linkdir"],
+        ["linkdir", "secret.txt"],
+        ["/etc"],
+        ["sub/../../outside"],
+    ],
+)
+def test_local_path_refuses(tree: Path, names: list[str]) -> None:
+    assert local_path(tree, names) is None
+
+
+def test_local_path_root_may_be_a_link(tree: Path, tmp_path: Path) -> None:
+    os.symlink(tree, tmp_path / "www")
+    assert local_path(tmp_path / "www", ["a.txt"]) == str(tmp_path / "www" / "a.txt")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.client import fetch
-from tests.conftest import TWISTBRIDGE, run_server
+from tests.servers import TWISTBRIDGE, run_server
 
 
 def twistbridge(*args: str) -> subprocess.CompletedProcess[str]:

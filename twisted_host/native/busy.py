@@ -5,7 +5,8 @@ and finishes the request from a `deferLater` callback, so the reactor serves oth
 meanwhile (the book's example 4-10); interrupted: when the client goes away,
 `notifyFinish` errbacks and the pending call is cancelled. `busy/blocking` is
 example 4-9, `time.sleep` on the reactor thread, which stalls every other request;
-`busy/thread` hands the same sleep to `deferToThread`.
+`busy/thread` hands the same sleep to `deferToThread`. A bad `seconds` raises
+`BadSeconds`, which `Page.render` answers with a 400.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET, Request
 
-from core.busy import WAITED_ON, WAITED_ON_HEADER, BadSeconds, parse_seconds
+from core.busy import WAITED_ON, WAITED_ON_HEADER, parse_seconds
 from core.content import busy_page
 from core.settings import Settings
-from twisted_host.native.errors import Page, error, html
+from twisted_host.native.errors import Page, html
 
 
 class _Wait(Page):
@@ -49,11 +50,8 @@ class _Wait(Page):
 class Busy(_Wait):
     feature = "busy"
 
-    def render_GET(self, request: Request) -> bytes | int:
-        try:
-            seconds = self.seconds(request)
-        except BadSeconds as bad:
-            return error(request, 400, str(bad))
+    def render_GET(self, request: Request) -> int:
+        seconds = self.seconds(request)
         d = deferLater(reactor, seconds, lambda: request)
         d.addCallback(self.finish)
         d.addErrback(lambda failure: failure.trap(CancelledError))
@@ -65,10 +63,7 @@ class Blocking(_Wait):
     feature = "busy-blocking"
 
     def render_GET(self, request: Request) -> bytes:
-        try:
-            seconds = self.seconds(request)
-        except BadSeconds as bad:
-            return error(request, 400, str(bad))
+        seconds = self.seconds(request)
         time.sleep(seconds)
         return self.done(request)
 
@@ -76,11 +71,8 @@ class Blocking(_Wait):
 class Threaded(_Wait):
     feature = "busy-thread"
 
-    def render_GET(self, request: Request) -> bytes | int:
-        try:
-            seconds = self.seconds(request)
-        except BadSeconds as bad:
-            return error(request, 400, str(bad))
+    def render_GET(self, request: Request) -> int:
+        seconds = self.seconds(request)
         finished: list[Failure] = []
         request.notifyFinish().addErrback(finished.append)
         d = deferToThread(time.sleep, seconds)

@@ -54,8 +54,8 @@ class Year(Page):
 class Now(Page):
     def render_GET(self, request: Request) -> bytes:
         # The sibling of "now": prepath ends [..., b"calendar", b"now"].
-        parent = b"/".join(request.prepath[:-1])
-        return redirectTo(b"/%s/%d" % (parent, current_year()), request)  # type: ignore[no-any-return]
+        parent = b"/".join((request.prepath or [])[:-1])
+        return redirectTo(b"/%s/%d" % (parent, current_year()), request)
 
 
 def create_calendar() -> Calendar:

@@ -3,12 +3,13 @@
 "Twisted Web in 60 Seconds", error-handling: a resource that does not know a child
 returns one that renders a 404, and `Resource.render` raises `UnsupportedMethod`
 for a method it has no `render_*` for. Here both answer with the contract's bodies
-instead of Twisted's own error pages.
+instead of Twisted's own error pages, and so does a `ClientError` that core's rules
+raise from any page (a bad `seconds`, a form over the limits).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from twisted.web.error import UnsupportedMethod
 from twisted.web.resource import Resource
@@ -16,6 +17,7 @@ from twisted.web.server import Request
 
 from core.content import NOT_FOUND, error_page, method_not_allowed_page
 from core.contract import HTML, TEXT, allow_header
+from core.errors import ClientError
 
 _HTML, _TEXT = HTML.encode(), TEXT.encode()
 
@@ -43,19 +45,25 @@ def render_or_405(
         return render(request)
     except UnsupportedMethod as unsupported:
         request.setResponseCode(405)
-        allowed = (method.decode() for method in unsupported.allowedMethods)
+        # Typed here: Twisted's class default, (), is all mypy infers of the attribute.
+        methods: Sequence[bytes] = unsupported.allowedMethods
+        allowed = (method.decode() for method in methods)
         request.setHeader(b"allow", allow_header(allowed).encode())
         return html(request, method_not_allowed_page(request.method.decode()))
 
 
 class Page(Resource):
-    """A resource whose unknown children are 404s and unknown methods 405s."""
+    """A resource whose unknown children are 404s, unknown methods 405s, and requests
+    core refuses 4xx with the detail."""
 
     def getChild(self, path: bytes, request: Request) -> Resource:
         return NotFound()
 
     def render(self, request: Request) -> bytes | int:
-        return render_or_405(super().render, request)
+        try:
+            return render_or_405(super().render, request)
+        except ClientError as refused:
+            return error(request, refused.status, refused.detail)
 
 
 class NotFound(Resource):

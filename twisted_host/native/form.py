@@ -3,15 +3,17 @@
 "Twisted Web in 60 Seconds", handling-posts: `render_GET` returns the form,
 `render_POST` reads the field from `request.args` (Twisted has already parsed the
 urlencoded or multipart body) and escapes it on the way out; the book's example 4-8.
+core's `check_form` holds the limits; its `FormRejected` is answered by `Page.render`.
 """
 
 from __future__ import annotations
 
 from twisted.web.server import Request
 
-from core.content import FORM_FIELD, FORM_PAGE, MISSING_FIELD, form_result_page
+from core.content import FORM_FIELD, FORM_PAGE, form_result_page
+from core.form import check_form
 from core.settings import Settings
-from twisted_host.native.errors import Page, error, html
+from twisted_host.native.errors import Page, html
 
 _FIELD = FORM_FIELD.encode()
 
@@ -26,18 +28,7 @@ class Form(Page):
 
     def render_POST(self, request: Request) -> bytes:
         # Twisted has read and parsed the whole body by now (the Site capped its size).
-        limits = self.settings
-        if sum(map(len, request.args.values())) > limits.max_form_fields:
-            return error(
-                request, 413, f"The form has over {limits.max_form_fields} fields."
-            )
-        if any(
-            len(v) > limits.max_form_memory for vs in request.args.values() for v in vs
-        ):
-            return error(
-                request, 413, f"A field is over {limits.max_form_memory} bytes."
-            )
+        fields = [value for values in request.args.values() for value in values]
         values = request.args.get(_FIELD)
-        if not values:
-            return error(request, 400, MISSING_FIELD)
-        return html(request, form_result_page(values[0].decode("utf-8", "replace")))
+        value = check_form(fields, values[0] if values else None, self.settings)
+        return html(request, form_result_page(value))

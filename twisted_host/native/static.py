@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import unquote
 
 from twisted.web.resource import Resource
 from twisted.web.server import Request
 from twisted.web.static import File
 
-from core.static import content_type, is_refused, list_directory, listing_page
+from core.static import content_type, list_directory, listing_page, local_path
 from twisted_host.native.errors import NotFound, Page, html, render_or_405
 
 
@@ -35,27 +35,39 @@ class Listing(Page):
 
 
 class StaticFolder(File):
-    childNotFound = NotFound()
-    indexNames: ClassVar[list[str]] = []  # a folder always answers with its listing
+    # Twisted infers the attribute's type from its default, a private class; any
+    # resource will do, and this one renders the contract's 404.
+    childNotFound = NotFound()  # type: ignore[assignment]
 
-    def __init__(self, path: str | Path, *args: Any, root: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *args: Any,
+        root: str | None = None,
+        names: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(str(path), *args)
-        # Where this tree starts: a child may be a link, and links must not lead out.
-        self.root = root or os.path.realpath(self.path)
+        self.indexNames = []  # a folder always answers with its listing
+        # Where this tree starts and the URL's names from there to this folder: core
+        # checks them all, so that no refused name and no link leads out of the tree.
+        self.root = root or self.path
+        self.names = names
 
     def getChild(self, path: bytes, request: Request) -> Resource:
-        if is_refused(path.decode("utf-8", "replace")):
+        names = [*self.names, path.decode("utf-8", "replace")]
+        if local_path(self.root, names) is None:
             return self.childNotFound
-        child = super().getChild(path, request)
-        if isinstance(child, File):
-            real = os.path.realpath(child.path)
-            if real != self.root and not real.startswith(self.root + os.sep):
-                return self.childNotFound
+        child: Resource = super().getChild(path, request)
         return child
 
     def createSimilarFile(self, path: str) -> File:
         similar = StaticFolder(
-            path, self.defaultType, self.ignoredExts, self.registry, root=self.root
+            path,
+            self.defaultType,
+            self.ignoredExts,
+            self.registry,
+            root=self.root,
+            names=(*self.names, os.path.basename(path)),
         )
         similar.processors = self.processors
         return similar
@@ -72,7 +84,8 @@ class StaticFolder(File):
             # Several ranges ("0-,0-,0-,..." repeats the file): answer the whole file
             # once instead, as Werkzeug does; a single range is served as asked.
             request.requestHeaders.removeHeader(b"range")
-        return super().render_GET(request)  # type: ignore[no-any-return]
+        answer: bytes | int = super().render_GET(request)
+        return answer
 
     render_HEAD = render_GET
 

@@ -13,7 +13,7 @@ from bench.load.engine import drive
 from bench.load.http import BadTarget, Target
 from bench.load.spec import LoadSpec
 from bench.load.workers import run_sync
-from tests.conftest import Server
+from tests.servers import Server
 
 
 def _free_port() -> int:

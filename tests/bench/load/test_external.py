@@ -8,7 +8,7 @@ import pytest
 
 from bench.load.external import run_wrk
 from bench.load.spec import LoadSpec
-from tests.conftest import Server
+from tests.servers import Server
 
 needs_wrk = pytest.mark.skipif(
     shutil.which("wrk") is None,

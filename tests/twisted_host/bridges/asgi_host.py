@@ -1,0 +1,80 @@
+"""Serves one app of `asgi_apps` under /bridge, on the bridge or on uvicorn:
+
+    python -m tests.twisted_host.bridges.asgi_host bridge|uvicorn APP [late]
+
+(`late`: the bridge is made once the reactor runs, as a plugin would) and prints `... ready: http://127.0.0.1:PORT/` once it takes requests."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+
+def serve_bridge(name: str, late: bool = False) -> int:
+    from twisted_host.run.reactor import install_asyncio_reactor
+
+    install_asyncio_reactor()
+    from twisted.internet import reactor
+    from twisted.web.resource import Resource
+    from twisted.web.server import Site
+
+    from tests.twisted_host.bridges.asgi_apps import APPS
+    from twisted_host.bridges.asgi import ASGIRequest, ASGIResource
+
+    made: list[ASGIResource] = []
+
+    def mount() -> None:
+        bridge = ASGIResource(APPS[name], disconnect_grace=1.0)
+        made.append(bridge)
+        root = Resource()
+        root.putChild(b"bridge", bridge)
+
+        def listen(_: object) -> None:
+            if bridge.startup_error is None:
+                site = Site(root, requestFactory=ASGIRequest)
+                port = reactor.listenTCP(0, site, interface="127.0.0.1")
+                print(
+                    f"bridge ready: http://127.0.0.1:{port.getHost().port}/", flush=True
+                )
+
+        bridge.started.addCallback(listen)
+
+    if late:
+        reactor.callWhenRunning(reactor.callLater, 0.1, mount)
+    else:
+        mount()
+    reactor.run()
+    return 1 if made and made[0].startup_error else 0
+
+
+def serve_uvicorn(name: str) -> int:
+    import uvicorn
+
+    from tests.twisted_host.bridges.asgi_apps import APPS, mounted
+
+    config = uvicorn.Config(
+        mounted("/bridge", APPS[name]), port=0, lifespan="auto", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+
+    async def announce() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        print(f"uvicorn ready: http://127.0.0.1:{port}/", flush=True)
+
+    async def main() -> None:
+        watcher = asyncio.ensure_future(announce())
+        await server.serve()
+        await watcher
+
+    asyncio.run(main())
+    return 0 if server.started else 3
+
+
+if __name__ == "__main__":
+    kind, name = sys.argv[1:3]
+    late = sys.argv[3:] == ["late"]
+    sys.exit(serve_bridge(name, late) if kind == "bridge" else serve_uvicorn(name))

@@ -1,0 +1,74 @@
+"""SIGTERM as a deploy sends it: requests in flight finish on every mount, new
+connections are refused, the process exits 0; a second signal exits at once."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.client import Reply, fetch
+from tests.servers import run_server
+
+
+def _connect_refused(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=2).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("mount", ["native", "wsgi", "asgi"])
+def test_in_flight_requests_finish(tmp_path: Path, mount: str) -> None:
+    with run_server("--no-access-log", tmp_path=tmp_path) as server:
+        with ThreadPoolExecutor(3) as pool:
+            url = f"{server.base(mount)}/busy?seconds=1.5"
+            pending = [pool.submit(fetch, url) for _ in range(3)]
+            time.sleep(0.5)
+            stopped_at = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            assert _connect_refused(server.url)  # no new connections
+            replies: list[Reply] = [future.result(timeout=20) for future in pending]
+        assert all(reply.status == 200 for reply in replies)
+        assert server.process.wait(timeout=20) == 0
+        assert time.monotonic() - stopped_at < 8
+    assert "Traceback" not in server.output()
+
+
+def test_grace_period_is_a_deadline(tmp_path: Path) -> None:
+    args = ("--no-access-log", "--shutdown-grace", "0.5")
+    with run_server(*args, tmp_path=tmp_path) as server, ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(fetch, server.base("native") + "/busy?seconds=30")
+        time.sleep(0.3)
+        stopped_at = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=20) == 0
+        assert time.monotonic() - stopped_at < 6
+        with pytest.raises(OSError):
+            pending.result(timeout=20)  # cut off after the grace period
+
+
+def test_second_signal_exits_at_once(tmp_path: Path) -> None:
+    with (
+        run_server("--no-access-log", tmp_path=tmp_path) as server,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        pending = pool.submit(fetch, server.base("asgi") + "/busy?seconds=30")
+        time.sleep(0.3)
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        stopped_at = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=10) == 1
+        assert time.monotonic() - stopped_at < 2
+        with pytest.raises(OSError):
+            pending.result(timeout=20)
+    assert "second signal" in server.output()

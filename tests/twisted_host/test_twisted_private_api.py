@@ -1,0 +1,94 @@
+"""A canary for Twisted's private names that twistbridge leans on.
+
+pyproject.toml pins `Twisted>=26.10.0,<27` because of them. Each row names a private
+name, where it is used and why; when an upgrade moves one, this test says which and
+where to look, instead of a server that fails at its first request.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import pytest
+
+from twisted_host.run.reactor import install_asyncio_reactor
+
+# (module, object, private attributes of it ("" for the object itself), who uses it)
+PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
+    (
+        "twisted.web.wsgi",
+        "_WSGIResponse",
+        ("", "_requestFinished", "_sendResponseHeaders", "run", "start"),
+        "twisted_host.bridges.wsgi: the per-request WSGI driver whose `run` is reworked",
+    ),
+    (
+        "twisted.web.http",
+        "_escape",
+        ("",),
+        "twisted_host.http.access_log: Twisted's own escaping of log fields",
+    ),
+    (
+        "twisted.web.http",
+        "HTTPChannel",
+        ("_respondToBadRequestAndDisconnect", "MAX_LENGTH", "totalHeadersSize"),
+        "twisted_host.http.channel: every malformed request answered with a page",
+    ),
+    (
+        "twisted.internet.abstract",
+        "FileDescriptor",
+        ("dataBuffer", "offset", "doWrite"),
+        "twisted_host.http.transport: the same-turn write path",
+    ),
+    (
+        "twisted.internet.posixbase",
+        "PosixReactorBase",
+        ("_disconnectSelectable",),
+        "twisted_host.http.transport: a failed flush disconnects as Twisted does",
+    ),
+]
+
+
+def _lookup(module_name: str, name: str) -> Any:
+    module = importlib.import_module(module_name)
+    assert hasattr(module, name), (
+        f"{module_name}.{name} is gone: twistbridge uses it, see the canary's table"
+    )
+    return getattr(module, name)
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "attributes", "used_by"),
+    PRIVATE,
+    ids=[f"{module}.{name}" for module, name, _, _ in PRIVATE],
+)
+def test_private_name_is_where_twistbridge_expects_it(
+    module: str, name: str, attributes: tuple[str, ...], used_by: str
+) -> None:
+    found = _lookup(module, name)
+    for attribute in attributes:
+        if attribute:
+            assert hasattr(found, attribute), (
+                f"{module}.{name}.{attribute} moved in this Twisted: {used_by}"
+            )
+
+
+def test_instance_attributes_of_reactor_and_site() -> None:
+    """Names set in constructors, which only an instance shows."""
+    reactor = install_asyncio_reactor()
+    from twisted.web.resource import Resource
+    from twisted.web.server import Site
+
+    for attribute in ("_asyncioEventloop", "_writers"):
+        assert hasattr(reactor, attribute), (
+            f"AsyncioSelectorReactor.{attribute} moved: twisted_host.http.transport "
+            "and twisted_host.bridges.asgi use it"
+        )
+    from twisted.internet.abstract import FileDescriptor
+
+    assert hasattr(FileDescriptor(reactor), "_tempDataLen"), (
+        "FileDescriptor._tempDataLen moved: twisted_host.http.transport reads it"
+    )
+    assert hasattr(Site(Resource()), "_logDateTime"), (
+        "Site._logDateTime moved: twisted_host.http.site stamps access-log lines"
+    )

@@ -1,0 +1,194 @@
+"""The live figures behind `/` and `/stats`: per-mount requests over a sliding window,
+the WSGI pool, the ASGI bridge's open app calls, and reactor lag.
+
+Everything here runs on the reactor thread (Site callbacks, WSGI `finish` via
+`callFromThread`, the ASGI bridge's coroutines on the reactor's loop), so the figures
+need no lock. A request costs one dict lookup and a deque append at each end; the
+sorting for percentiles happens only when someone asks for a snapshot.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Sized
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
+
+from twisted.internet.interfaces import IReactorCore, IReactorTime
+from twisted.internet.task import LoopingCall
+from twisted.python.failure import Failure
+
+from core.mounts import MOUNT_NAMES
+
+WINDOW = 5.0  # seconds of history behind requests/s, p50/p99 and the lag maximum
+LAG_INTERVAL = 0.1  # the timer whose lateness is the reactor lag
+MOUNTS = MOUNT_NAMES
+SITE = "site"  # everything outside the mounts: `/`, `/stats`, `/compare/...`
+# Bounds memory under a flood: 200k entries cover 40k requests/s over the window,
+# several times what one reactor thread serves.
+_MAX_SAMPLES = 200_000
+
+_PREFIXES = {name.encode(): name for name in MOUNTS}
+
+
+@dataclass(slots=True)
+class _Mount:
+    in_flight: int = 0
+    requests: int = 0  # finished since the start
+    # (finished at, seconds taken), oldest first, pruned to the window.
+    done: deque[tuple[float, float]] = field(
+        default_factory=lambda: deque(maxlen=_MAX_SAMPLES)
+    )
+
+
+def _prune(samples: deque[tuple[float, float]], now: float) -> None:
+    horizon = now - WINDOW
+    while samples and samples[0][0] < horizon:
+        samples.popleft()
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    # Nearest rank: a value some request actually took, never an interpolation.
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+class WorkerPool(Protocol):
+    """What the figures read of a thread pool: Twisted's `ThreadPool` offers it, and
+    so does the WSGI mount's own pool."""
+
+    max: int
+
+    @property
+    def working(self) -> Sized: ...
+
+    @property
+    def waiters(self) -> Sized: ...
+
+    @property
+    def q(self) -> _Queue: ...
+
+
+class _Queue(Protocol):
+    def qsize(self) -> int: ...
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 2)
+
+
+class Stats:
+    """The figures of one Site; `snapshot()` is the `/stats` document."""
+
+    def __init__(
+        self,
+        reactor: IReactorCore,
+        wsgi_pool: WorkerPool | None = None,
+        asgi_tasks: Sized | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clock = clock
+        self.started_at = clock()
+        self.mounts = {name: _Mount() for name in (*MOUNTS, SITE)}
+        self.wsgi_pool = wsgi_pool
+        self.asgi_tasks = asgi_tasks
+        self.lags: deque[tuple[float, float]] = deque(maxlen=_MAX_SAMPLES)
+        self._due: float | None = None
+        self._lag_loop = LoopingCall(self._tick)
+        self._lag_loop.clock = cast(IReactorTime, reactor)
+        reactor.callWhenRunning(self._start_lag)
+        reactor.addSystemEventTrigger("before", "shutdown", self._stop_lag)
+
+    # --- requests: the Site's RequestObserver -------------------------------------------
+
+    def mount_of(self, path: bytes) -> str:
+        """The mount a request path belongs to: its first segment, or "site"."""
+        parts = path.split(b"/", 2)
+        return _PREFIXES.get(parts[1], SITE) if len(parts) > 1 else SITE
+
+    def start(self, path: bytes) -> tuple[_Mount, float]:
+        mount = self.mounts[self.mount_of(path)]
+        mount.in_flight += 1
+        return mount, self.clock()
+
+    def end(self, token: object) -> None:
+        mount, started = cast(tuple[_Mount, float], token)
+        now = self.clock()
+        mount.in_flight -= 1
+        mount.requests += 1
+        mount.done.append((now, now - started))
+        _prune(mount.done, now)
+
+    # --- reactor lag --------------------------------------------------------------------
+
+    def _start_lag(self) -> None:
+        self._lag_loop.start(LAG_INTERVAL, now=True).addErrback(self._lag_failed)
+
+    def _stop_lag(self) -> None:
+        if self._lag_loop.running:
+            self._lag_loop.stop()
+
+    def _lag_failed(self, failure: Failure) -> None:
+        failure.printTraceback()
+
+    def _tick(self) -> None:
+        now = self._lag_loop.clock.seconds()
+        if self._due is not None:
+            self.lags.append((self.clock(), max(0.0, now - self._due)))
+            _prune(self.lags, self.clock())
+        # LoopingCall schedules its next call on the grid of intervals from its start,
+        # so that grid point is when the next call is due.
+        start = self._lag_loop.starttime or now
+        self._due = (
+            start + (math.floor((now - start) / LAG_INTERVAL) + 1) * LAG_INTERVAL
+        )
+
+    # --- the document -------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        now = self.clock()
+        uptime = now - self.started_at
+        # Early on, a rate over the whole window would read low: divide by what exists.
+        span = min(WINDOW, max(uptime, 1.0))
+        mounts: dict[str, dict[str, Any]] = {}
+        for name, mount in self.mounts.items():
+            _prune(mount.done, now)
+            ordered = sorted(taken for _, taken in mount.done)
+            mounts[name] = {
+                "requests_per_second": round(len(ordered) / span, 2),
+                "in_flight": mount.in_flight,
+                "p50_ms": _ms(_percentile(ordered, 0.5)) if ordered else None,
+                "p99_ms": _ms(_percentile(ordered, 0.99)) if ordered else None,
+                "requests": mount.requests,
+            }
+        _prune(self.lags, now)
+        recent = [lag for at, lag in self.lags if at >= now - 1.0]
+        return {
+            "window_seconds": WINDOW,
+            "uptime_seconds": round(uptime, 1),
+            "mounts": mounts,
+            "wsgi_pool": self._pool(),
+            "asgi_bridge": {
+                "open_tasks": len(self.asgi_tasks) if self.asgi_tasks is not None else 0
+            },
+            "reactor_lag_ms": {
+                "last": _ms(self.lags[-1][1]) if self.lags else None,
+                "max_1s": _ms(max(recent)) if recent else None,
+                "max": _ms(max(lag for _, lag in self.lags)) if self.lags else None,
+                "interval_ms": LAG_INTERVAL * 1000,
+            },
+        }
+
+    def _pool(self) -> dict[str, int]:
+        pool = self.wsgi_pool
+        if pool is None:
+            return {"busy": 0, "idle": 0, "backlog": 0, "threads": 0, "max": 0}
+        busy, idle = len(pool.working), len(pool.waiters)
+        return {
+            "busy": busy,
+            "idle": idle,
+            "backlog": pool.q.qsize(),
+            "threads": busy + idle,
+            "max": pool.max,
+        }

@@ -1,0 +1,172 @@
+"""The connection: an `HTTPChannel` that answers every limit with its status code.
+
+Twisted answers an oversized request line or header block with a bare 400 (or a
+silent close), has no limit on request bodies, and no deadline for receiving
+headers. The channel here answers 414, 431, 413, 408 and 400 with the contract's
+error page and closes, as nginx does. Its limits are the Site's settings
+(`twisted_host.http.site`); the deadlines are checked by the Site's one sweep.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from time import monotonic
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet.interfaces import IAddress
+from twisted.internet.protocol import connectionDone
+from twisted.python.failure import Failure
+from twisted.web.http import HTTPChannel
+
+from core.content import error_page
+from core.contract import HTML
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from twisted_host.http.site import TwistbridgeSite
+
+
+def refusal(status: int, detail: str) -> bytes:
+    """A complete HTTP/1.1 answer that closes the connection."""
+    body = error_page(status, detail).encode()
+    head = (
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+        f"Content-Type: {HTML}\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+class TwistbridgeChannel(HTTPChannel):
+    """An `HTTPChannel` that enforces the request line, header and body limits."""
+
+    site: TwistbridgeSite  # set by Site.buildProtocol, before the connection is made
+    limits: Settings
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = False
+        self._fresh = True  # the next line starts a request
+        self._header_bytes = 0
+        self._header_count = 0
+        # Deadlines are checked by the Site's sweep, not with a timer per request.
+        self.header_started: float | None = None  # a request's first byte arrived
+        self.last_activity = monotonic()
+        self.handling = False  # a request is being answered
+        self._host: IAddress | None = None
+        self._peer: IAddress | None = None
+
+    def connectionMade(self) -> None:
+        limits = self.limits = self.site.settings
+        # Twisted's own limits sit above ours, so that ours answer first.
+        self.MAX_LENGTH = max(limits.max_request_line, limits.max_header_bytes) + 1
+        self.totalHeadersSize = limits.max_request_line + limits.max_header_bytes + 1
+        self.maxHeaders = limits.max_headers + 1
+        super().connectionMade()
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.refused:
+            return
+        now = self.last_activity = monotonic()
+        if self._fresh and not self.requests and self.header_started is None:
+            self.header_started = now  # its headers have header_timeout seconds
+        super().dataReceived(data)
+
+    def rawDataReceived(self, data: bytes) -> None:
+        if not self.refused:
+            super().rawDataReceived(data)
+
+    def lineReceived(self, line: bytes) -> None:
+        if self.refused:
+            return
+        limits = self.limits
+        if self._fresh:
+            if line:
+                if len(line) > limits.max_request_line:
+                    self.refuse(
+                        414,
+                        f"The request line is over {limits.max_request_line} bytes.",
+                    )
+                    return
+                self._fresh = False
+                self._header_bytes = 0
+                self._header_count = 0
+        elif line:
+            self._header_bytes += len(line) + 2
+            self._header_count += line[:1] not in b" \t"  # not a continuation
+            if self._header_bytes > limits.max_header_bytes:
+                self.refuse(
+                    431, f"The headers are over {limits.max_header_bytes} bytes."
+                )
+                return
+            if self._header_count > limits.max_headers:
+                self.refuse(431, f"There are over {limits.max_headers} headers.")
+                return
+        else:
+            self._fresh = True  # the blank line: headers are complete
+            self.header_started = None
+        super().lineReceived(line)
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        if self._fresh:
+            self.refuse(
+                414, f"The request line is over {self.limits.max_request_line} bytes."
+            )
+        else:
+            self.refuse(431, f"A header is over {self.limits.max_header_bytes} bytes.")
+
+    def headerReceived(self, line: bytes) -> bool:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            value = value.strip()
+            if value.isdigit() and int(value) > self.limits.max_body_size:
+                # 413 before a byte of the body is read.
+                self.refuse(413, f"The body is over {self.limits.max_body_size} bytes.")
+                return False
+        return bool(super().headerReceived(line))
+
+    def _respondToBadRequestAndDisconnect(self) -> None:
+        # Twisted calls this for every malformed request it detects (bad request line,
+        # bad header, conflicting lengths, bad chunks): answer with a page, not bytes.
+        self.refuse(400, "The request is malformed.")
+
+    def refuse(self, status: int, detail: str) -> None:
+        """Answer `status` and close; ignore whatever else the client sends."""
+        if self.refused:
+            return
+        self.refused = True
+        if self.transport is not None:
+            self.transport.write(refusal(status, detail))
+        self.loseConnection()
+
+    def check_deadlines(self, now: float) -> None:
+        """408 for headers too slow; close a connection idle (or stalled) too long."""
+        if self.refused:
+            return
+        limits = self.limits
+        started = self.header_started
+        if started is not None and now - started > limits.header_timeout:
+            self.refuse(408, f"The headers took over {limits.header_timeout:g} s.")
+        elif not self.handling and now - self.last_activity > limits.idle_timeout:
+            self.loseConnection()
+
+    def requestDone(self, request: Any) -> None:
+        # Before Twisted goes on to a pipelined request, which may start handling.
+        self.handling = False
+        self.last_activity = monotonic()
+        super().requestDone(request)
+
+    def getHost(self) -> IAddress:
+        # Twisted asks for every request (a getsockname call each): once will do.
+        if self._host is None:
+            self._host = super().getHost()
+        return self._host
+
+    def getPeer(self) -> IAddress:
+        if self._peer is None:
+            self._peer = super().getPeer()
+        return self._peer
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        super().connectionLost(reason)
+        self.site.connection_lost(self)

@@ -1,0 +1,48 @@
+"""Request headers in the order they arrived.
+
+Twisted's `Headers` groups repeated names; the ASGI scope lists headers as received
+(uvicorn passes them through in order). This is the one place that keeps that order:
+the Site's own request class uses it, and so can any other Site that hosts the ASGI
+bridge (`requestFactory = OrderedHeadersRequest`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.web.http_headers import Headers
+from twisted.web.server import Request
+
+
+class ReceivedHeaders(Headers):
+    """`Headers` that also list every raw header as received, names lower-cased."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[tuple[bytes, bytes]] = []
+
+    def addRawHeader(self, name: str | bytes, value: str | bytes) -> None:
+        raw_name = name.encode("latin-1") if isinstance(name, str) else name
+        raw_value = value.encode("latin-1") if isinstance(value, str) else value
+        self.received.append((raw_name.lower(), raw_value))
+        super().addRawHeader(name, value)
+
+
+class OrderedHeadersRequest(Request):
+    """A `Request` whose headers keep their order of arrival."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.requestHeaders = ReceivedHeaders()
+
+
+def received_headers(request: Request) -> list[tuple[bytes, bytes]]:
+    """The request's headers as received; grouped by name under a plain `Request`."""
+    headers = request.requestHeaders
+    if isinstance(headers, ReceivedHeaders):
+        return headers.received
+    return [
+        (name.lower(), value)
+        for name, values in headers.getAllRawHeaders()
+        for value in values
+    ]

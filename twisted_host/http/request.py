@@ -1,0 +1,120 @@
+"""The request: what Twisted lets through that the edge refuses (bodies over the
+limit as they arrive, chunked ones included; a bad `Host`; a target that is not a
+path), and the hook through which the Site's observer (the dashboard's figures) sees
+each request start and end."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Protocol, cast
+
+from twisted.python.failure import Failure
+
+from twisted_host.http.headers import OrderedHeadersRequest
+
+if TYPE_CHECKING:
+    from twisted_host.http.channel import TwistbridgeChannel
+
+# host, host:port, [v6]:port: RFC 9110's uri-host is wider, but nothing else is a
+# name a server here answers to, and a space or "/" in it is an attack.
+_HOST = re.compile(
+    rb"[A-Za-z0-9._~!$&'()*+,;=%-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
+)
+
+
+class RequestObserver(Protocol):
+    """Told when a request starts (fully received) and ends; `start` returns a token
+    that `end` gets back."""
+
+    def start(self, path: bytes) -> object: ...
+
+    def end(self, token: object) -> None: ...
+
+
+class TwistbridgeRequest(OrderedHeadersRequest):
+    """A request that refuses bodies over the limit and checks `Host` and the target,
+    with its headers in the order they arrived (for the ASGI scope)."""
+
+    _received = 0
+    _observer: RequestObserver | None = None
+    _token: object = None
+
+    @property
+    def edge(self) -> TwistbridgeChannel | None:
+        """The connection, while it lasts (Twisted sets `channel` to None after)."""
+        return cast("TwistbridgeChannel | None", self.channel)
+
+    @property
+    def _refused(self) -> bool:
+        channel = self.edge
+        return channel is None or channel.refused
+
+    def handleContentChunk(self, data: bytes) -> None:
+        channel = self.edge
+        if channel is None or channel.refused:
+            return
+        self._received += len(data)
+        limit = channel.limits.max_body_size
+        if self._received > limit:
+            channel.refuse(413, f"The body is over {limit} bytes.")
+            return
+        super().handleContentChunk(data)
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        channel = self.edge
+        if channel is None or channel.refused:
+            return
+        problem = _problem(
+            command, path, version, self.requestHeaders.getRawHeaders(b"host")
+        )
+        if problem:
+            channel.refuse(400, problem)
+            return
+        channel.handling = True
+        super().requestReceived(command, path, version)
+
+    def process(self) -> None:
+        channel = self.edge
+        observer = channel.site.observer if channel is not None else None
+        if observer is not None:
+            self._observer = observer
+            self._token = observer.start(self.path)
+        super().process()
+
+    def finish(self) -> None:
+        super().finish()
+        self._ended()
+
+    def connectionLost(self, reason: Failure) -> None:
+        super().connectionLost(reason)
+        self._ended()
+
+    def _ended(self) -> None:
+        # Either end may come first, or both: the observer hears of it once.
+        observer, self._observer = self._observer, None
+        if observer is not None:
+            observer.end(self._token)
+
+
+@lru_cache(maxsize=256)
+def _valid_host(value: bytes) -> bool:
+    return _HOST.fullmatch(value) is not None
+
+
+def _problem(
+    command: bytes, target: bytes, version: bytes, hosts: Sequence[bytes] | None
+) -> str | None:
+    """Why a request must be refused with 400, or None."""
+    if version == b"HTTP/1.1" and not hosts:
+        return "An HTTP/1.1 request needs a Host header."
+    if hosts and (len(hosts) > 1 or not _valid_host(hosts[0])):
+        return "The Host header is not one valid host."
+    if target.startswith(b"/"):
+        return None
+    if target == b"*" and command == b"OPTIONS":
+        return None
+    if target.startswith((b"http://", b"https://")):
+        return None
+    return "The request target is not a path."

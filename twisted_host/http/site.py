@@ -1,0 +1,98 @@
+"""The Site: the edge's channel and request, a cap on open connections, one sweep for
+the header and idle deadlines, bodies held in memory (they are bounded), and the
+access log in Twisted's combined format, written once a second."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from time import monotonic
+from typing import Any, TextIO, cast
+
+from twisted.internet.interfaces import IAddress
+from twisted.internet.protocol import Protocol
+from twisted.internet.task import LoopingCall
+from twisted.web import http
+from twisted.web.resource import Resource
+from twisted.web.server import Site
+
+from core.settings import Settings
+from twisted_host.http.access_log import combined_line
+from twisted_host.http.channel import TwistbridgeChannel, refusal
+from twisted_host.http.request import RequestObserver, TwistbridgeRequest
+
+
+class TwistbridgeSite(Site):
+    """A `Site` with the edge's limits; its access log goes to a stream (or is off),
+    and its requests report to an observer (the dashboard's figures) when given."""
+
+    protocol = TwistbridgeChannel  # type: ignore[assignment]  # an HTTPChannel
+    requestFactory = TwistbridgeRequest
+
+    def __init__(
+        self,
+        resource: Resource,
+        settings: Settings,
+        *,
+        access_log: TextIO | None = None,
+        observer: RequestObserver | None = None,
+    ) -> None:
+        # No Twisted timeout: it costs two timer operations per request; one sweep
+        # over the connections enforces both deadlines instead.
+        super().__init__(resource, timeout=None)
+        self.settings = settings
+        self.access_log = access_log
+        self.observer = observer
+        self.connections: set[TwistbridgeChannel] = set()
+        self._sweep = LoopingCall(self.check_deadlines)
+        self._lines: list[str] = []  # written out by flush_log, once a second
+
+    def startFactory(self) -> None:
+        super().startFactory()
+        shortest = min(self.settings.header_timeout, self.settings.idle_timeout)
+        self._sweep.start(min(max(shortest / 4, 0.05), 1.0), now=False)
+
+    def stopFactory(self) -> None:
+        if self._sweep.running:
+            self._sweep.stop()
+        super().stopFactory()
+
+    def check_deadlines(self) -> None:
+        now = monotonic()
+        for channel in list(self.connections):
+            channel.check_deadlines(now)
+
+    def buildProtocol(self, addr: IAddress | None) -> Any:
+        # Any: Twisted types this as its channel protocol; an Overloaded is none.
+        if len(self.connections) >= self.settings.max_connections:
+            return Overloaded()
+        channel = cast(TwistbridgeChannel, super().buildProtocol(addr))
+        self.connections.add(channel)
+        return channel
+
+    def connection_lost(self, channel: TwistbridgeChannel) -> None:
+        self.connections.discard(channel)
+
+    def getContentFile(self, length: int | None) -> BytesIO:
+        # Never a temporary file: the body limit keeps every body small.
+        return BytesIO()
+
+    def log(self, request: http.Request) -> None:
+        if self.access_log is not None:
+            stamp = self._logDateTime or "-"  # set by Twisted once the factory starts
+            self._lines.append(combined_line(stamp, request))
+
+    def flush_log(self) -> None:
+        """Write the lines logged since the last call, in one write."""
+        if self.access_log is not None and self._lines:
+            lines, self._lines = self._lines, []
+            self.access_log.write("\n".join(lines) + "\n")
+            self.access_log.flush()
+
+
+class Overloaded(Protocol):
+    """What a connection over the Site's cap gets: 503, then the door."""
+
+    def connectionMade(self) -> None:
+        assert self.transport is not None
+        self.transport.write(refusal(503, "Too many open connections; try again."))
+        self.transport.loseConnection()

@@ -1,0 +1,77 @@
+"""TCP connections whose writes leave in the same event-loop turn.
+
+Under the asyncio reactor, every `transport.write` registers the socket with the
+event loop for writability (an `epoll_ctl`), waits a loop iteration for the event,
+sends, then unregisters it (another `epoll_ctl`): three system calls and a loop
+turn per response, on a socket that was writable all along. Here a write instead
+schedules one `call_soon` flush: everything written during this turn (status line,
+headers, body) goes out in one `send`, and only a socket that cannot take it all
+is registered for writability, as before. asyncio's own transports work this way.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from twisted.internet import defer, tcp
+from twisted.internet.asyncioreactor import AsyncioSelectorReactor
+from twisted.internet.interfaces import (
+    IListeningPort,
+    IProtocolFactory,
+    IStreamServerEndpoint,
+)
+from zope.interface import implementer
+
+
+class SoonServer(tcp.Server):
+    _flushPending = False
+
+    def startWriting(self) -> None:
+        reactor = cast(AsyncioSelectorReactor, self.reactor)
+        if self._flushPending or self in cast("set[object]", reactor._writers):
+            return
+        self._flushPending = True
+        reactor._asyncioEventloop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flushPending = False
+        if self.disconnected or getattr(self, "_aborting", False):
+            return
+        why = self.doWrite()
+        if why:
+            cast(AsyncioSelectorReactor, self.reactor)._disconnectSelectable(
+                self, why, False
+            )
+        elif self._tempDataLen or len(self.dataBuffer) > self.offset:
+            tcp.Server.startWriting(self)  # the socket is full: wait until writable
+
+
+class SoonPort(tcp.Port):
+    transport = SoonServer
+
+
+@implementer(IStreamServerEndpoint)
+class SoonTCPEndpoint:
+    """A TCP server endpoint (IPv4 or IPv6) whose connections are `SoonServer`s."""
+
+    def __init__(
+        self,
+        reactor: AsyncioSelectorReactor,
+        port: int,
+        interface: str = "",
+        backlog: int = 4096,
+    ) -> None:
+        self.reactor = reactor
+        self.port = port
+        self.interface = interface
+        self.backlog = backlog
+
+    def listen(self, factory: IProtocolFactory) -> defer.Deferred[IListeningPort]:
+        def start() -> IListeningPort:
+            port = SoonPort(
+                self.port, factory, self.backlog, self.interface, self.reactor
+            )
+            port.startListening()
+            return port
+
+        return defer.execute(start)

@@ -1,0 +1,125 @@
+"""`run(...)`: the main job behind `twistbridge serve`, typed so that tests and other
+programs can call it without the CLI; `listen_forever` for the raw listeners."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from twisted.internet.asyncioreactor import AsyncioSelectorReactor
+from twisted.internet.interfaces import (
+    IListeningPort,
+    IProtocolFactory,
+    IStreamServerEndpoint,
+)
+from twisted.internet.task import LoopingCall
+
+from core.settings import Settings
+from twisted_host.run.process import Listener, tcp_description
+from twisted_host.run.reactor import install_asyncio_reactor
+from twisted_host.run.uvicorn import UvicornChild
+
+
+def run(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    endpoint: str | None = None,
+    uvicorn_port: int = 8001,
+    access_log: TextIO | None = sys.stdout,
+) -> int:
+    """Serve until SIGINT or SIGTERM; return the process's exit status."""
+    reactor = install_asyncio_reactor()
+    from twisted_host.http.shutdown import GracefulShutdown
+    from twisted_host.site import build_site
+
+    uvicorn = _start_uvicorn(reactor, settings, host, uvicorn_port)
+    hosted = build_site(
+        settings,
+        reactor,
+        uvicorn_port=uvicorn.port if uvicorn else None,
+        access_log=access_log,
+    )
+    shutdown = GracefulShutdown(
+        reactor,
+        hosted.site,
+        settings.shutdown_grace,
+        on_begin=uvicorn.process.terminate if uvicorn is not None else None,
+    )
+    reactor.callWhenRunning(shutdown.install)
+    if access_log is not None:
+        _flush_access_log(reactor, hosted.site.flush_log)
+
+    listener = Listener(reactor, "twistbridge", endpoint or tcp_description(host, port))
+    server_endpoint = _server_endpoint(reactor, host, port, endpoint)
+
+    def listen(_: object) -> object:
+        if hosted.asgi.startup_error is not None:
+            return None  # the bridge has stopped the reactor and logged why
+        return server_endpoint.listen(hosted.site)
+
+    def listening(port_: IListeningPort | None) -> None:
+        if port_ is not None:
+            shutdown.port = port_
+            listener.ready(port_, f" ; uvicorn {uvicorn.url}" if uvicorn else "")
+
+    # The port opens once the ASGI app's lifespan startup is over.
+    hosted.asgi.started.addCallback(listen).addCallbacks(listening, listener.failed)
+    reactor.run()
+    if hosted.asgi.startup_error is not None:
+        error = hosted.asgi.startup_error
+        print(f"twistbridge: ASGI startup failed: {error}", file=sys.stderr)
+        return 1
+    return listener.status
+
+
+def _start_uvicorn(
+    reactor: AsyncioSelectorReactor, settings: Settings, host: str, port: int
+) -> UvicornChild | None:
+    if not port:
+        return None
+    uvicorn = UvicornChild.start(settings, host, port)
+    reactor.addSystemEventTrigger("before", "shutdown", uvicorn.stop)
+    return uvicorn
+
+
+def _flush_access_log(
+    reactor: AsyncioSelectorReactor, flush: Callable[[], None]
+) -> None:
+    # One write a second: no system call, nor stream call, per request.
+    LoopingCall(flush).start(1.0, now=False)
+    # After the requests still in flight at SIGTERM have been answered, too.
+    reactor.addSystemEventTrigger("after", "shutdown", flush)
+
+
+def _server_endpoint(
+    reactor: AsyncioSelectorReactor, host: str, port: int, endpoint: str | None
+) -> IStreamServerEndpoint:
+    from twisted.internet.endpoints import serverFromString
+
+    from twisted_host.http.transport import SoonTCPEndpoint
+
+    # --host/--port get the fast TCP transport; an endpoint string gets Twisted's own.
+    if endpoint:
+        parsed: IStreamServerEndpoint = serverFromString(reactor, endpoint)
+        return parsed
+    return SoonTCPEndpoint(reactor, port, host)
+
+
+def listen_forever(factory: IProtocolFactory, host: str, port: int, name: str) -> int:
+    """Serve one factory on host:port until SIGINT or SIGTERM (the raw listeners)."""
+    reactor = install_asyncio_reactor()
+    from twisted.internet.endpoints import serverFromString
+
+    description = tcp_description(host, port)
+    listener = Listener(reactor, name, description)
+
+    def start() -> None:
+        d = serverFromString(reactor, description).listen(factory)
+        d.addCallbacks(listener.ready, listener.failed)
+
+    reactor.callWhenRunning(start)
+    reactor.run()
+    return listener.status

@@ -1,0 +1,58 @@
+"""What every process `twistbridge` starts shares: the ready line that tests and
+`compare` wait for, and children that die with their parent."""
+
+from __future__ import annotations
+
+import re
+import signal
+import sys
+from typing import Protocol
+
+from twisted.internet.interfaces import IListeningPort
+from twisted.python.failure import Failure
+
+# What a command prints once it takes requests; the tests and `compare` wait for it.
+READY = re.compile(r"ready: (http://\S+?)/?(?: ; uvicorn (http://\S+?)/asgi/)?$")
+
+
+def die_with_parent() -> None:
+    # Linux: the child gets SIGTERM when this process dies, even by SIGKILL.
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+class Listener:
+    """Prints the ready line once a port listens, or why it cannot and stops."""
+
+    def __init__(self, reactor: _Stoppable, name: str, description: str) -> None:
+        self.reactor = reactor
+        self.name = name
+        self.description = description
+        self.status = 0
+
+    def ready(self, port: IListeningPort, suffix: str = "") -> None:
+        address = port.getHost()
+        host, number = getattr(address, "host", "?"), getattr(address, "port", 0)
+        print(f"{self.name} ready: http://{host}:{number}/{suffix}", flush=True)
+
+    def failed(self, failure: Failure) -> None:
+        self.status = 1
+        reason = failure.getErrorMessage()
+        print(
+            f"{self.name}: cannot listen on {self.description}: {reason}",
+            file=sys.stderr,
+        )
+        self.reactor.stop()
+
+
+def tcp_description(host: str, port: int) -> str:
+    """A Twisted endpoint string for host:port (an IPv6 host's colons escaped)."""
+    return f"tcp:{port}:interface={host.replace(':', chr(92) + ':')}"

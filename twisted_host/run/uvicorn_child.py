@@ -1,0 +1,41 @@
+"""The uvicorn process `twistbridge serve` starts beside the Twisted Site.
+
+It serves the same Starlette app under the same `/asgi` prefix, on a socket the parent
+bound and passed down (`python -m twisted_host.run.uvicorn_child FD`); the settings come
+as JSON in `TWISTBRIDGE_SETTINGS`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from asgi_app import create_app
+from core.mounts import UVICORN_PREFIX
+from core.settings import Settings
+
+
+def main(argv: list[str]) -> None:
+    settings = Settings.from_json(os.environ.get("TWISTBRIDGE_SETTINGS", "{}"))
+    app = create_app(settings)
+    # An outer app with the prefix, so that client paths match the bridge's: /asgi/...
+    outer = Starlette(routes=[Mount(UVICORN_PREFIX, app=app)], lifespan=None)
+    config = uvicorn.Config(
+        outer,
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
+    # As a socket, not `fd=`: uvicorn takes an fd for a Unix socket and would leave
+    # TCP_NODELAY off, so every keep-alive answer would wait for a delayed ACK.
+    uvicorn.Server(config).run(sockets=[socket.socket(fileno=int(argv[0]))])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
