@@ -13,13 +13,14 @@ from typing import Any, TypeVar
 
 import pytest
 
+from core.mounts import TARGETS
 from tests.client import in_background
 from tests.servers import Server
 from tests.twisted_host.dashboard.conftest import screenshot
 
 T = TypeVar("T")
 
-MOUNTS = ["native", "wsgi", "asgi", "uvicorn"]
+MOUNTS = list(TARGETS)
 PAYLOAD = (
     '<script>window.__pwned = 1; document.title = "pwned"</script>'
     '<img src="x" onerror="window.__pwned = 2">'

@@ -9,10 +9,11 @@ import pytest
 
 from core.content import NOT_FOUND
 from core.contract import FEATURES, FEATURES_BY_NAME, HTML
+from core.mounts import MOUNT_NAMES
 from tests.client import fetch
 from tests.servers import Server
 
-SIDES = ("native", "wsgi", "asgi")
+SIDES = MOUNT_NAMES
 _SIDE = re.compile(r'<section class="side (\w+)" id="side-\1">(.*?)</section>', re.S)
 _BLOCK = re.compile(r'<div class="highlight"><pre>(.*?)</pre></div>', re.S)
 _TAG = re.compile(r"<[^>]+>")

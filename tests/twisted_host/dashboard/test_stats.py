@@ -12,6 +12,7 @@ from markupsafe import escape
 
 from core.content import NOT_FOUND
 from core.contract import FEATURES
+from core.mounts import MOUNT_NAMES
 from tests.client import fetch, in_background
 from tests.servers import Server
 from tests.twisted_host.dashboard.conftest import stats
@@ -31,7 +32,7 @@ def wait_for(
 
 
 def in_flight(document: dict[str, Any]) -> list[int]:
-    return [document["mounts"][m]["in_flight"] for m in ("native", "wsgi", "asgi")]
+    return [document["mounts"][m]["in_flight"] for m in MOUNT_NAMES]
 
 
 def test_stats_document(own_server: Server) -> None:
@@ -49,7 +50,7 @@ def test_stats_document(own_server: Server) -> None:
         "reactor_lag_ms",
     }
     assert document["window_seconds"] == 5.0
-    assert set(document["mounts"]) == {"native", "wsgi", "asgi", "site"}
+    assert set(document["mounts"]) == {*MOUNT_NAMES, "site"}
     for figures in document["mounts"].values():
         assert set(figures) == MOUNT_KEYS
     assert set(document["wsgi_pool"]) == {"busy", "idle", "backlog", "threads", "max"}
@@ -124,7 +125,7 @@ def test_reactor_lag_spikes_while_the_reactor_blocks(own_server: Server) -> None
 
 def test_a_client_that_leaves_is_no_longer_in_flight(own_server: Server) -> None:
     parts = urlsplit(own_server.url)
-    for mount in ("native", "wsgi", "asgi"):
+    for mount in MOUNT_NAMES:
         with socket.create_connection((parts.hostname, parts.port)) as sock:
             sock.sendall(
                 f"GET /{mount}/busy?seconds=1 HTTP/1.1\r\nHost: x\r\n\r\n".encode()
@@ -132,11 +133,9 @@ def test_a_client_that_leaves_is_no_longer_in_flight(own_server: Server) -> None
             wait_for(own_server, lambda d, m=mount: d["mounts"][m]["in_flight"] == 1)
     document = wait_for(
         own_server,
-        lambda d: all(
-            d["mounts"][m]["in_flight"] == 0 for m in ("native", "wsgi", "asgi")
-        ),
+        lambda d: all(d["mounts"][m]["in_flight"] == 0 for m in MOUNT_NAMES),
     )
-    assert [document["mounts"][m]["in_flight"] for m in ("native", "wsgi", "asgi")] == [
+    assert [document["mounts"][m]["in_flight"] for m in MOUNT_NAMES] == [
         0,
         0,
         0,
@@ -167,6 +166,6 @@ def test_dashboard_without_javascript(own_server: Server) -> None:
     for feature in FEATURES:
         assert f'<a class="compare" href="/compare/{feature.name}">' in page
         assert f'<td class="teaches">{escape(feature.teaches)}</td>' in page
-        for mount in ("native", "wsgi", "asgi"):
+        for mount in MOUNT_NAMES:
             assert f'href="/{mount}{feature.example}"' in page
         assert f'href="http://127.0.0.1:{uvicorn_port}/asgi{feature.example}"' in page

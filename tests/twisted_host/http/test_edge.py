@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from core.content import error_page
+from core.mounts import MOUNT_NAMES
 from tests.client import Reply, exchange, fetch, in_background, parse
 from tests.servers import Server, run_server
 
-SITE_MOUNTS = ["native", "wsgi", "asgi"]
+SITE_MOUNTS = list(MOUNT_NAMES)
 LIMITS = [
     "--header-timeout", "1", "--idle-timeout", "2", "--max-connections", "40",
     "--max-request-line", "1024", "--max-header-bytes", "4096", "--max-headers", "20",

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from core.mounts import MOUNT_NAMES
 from tests.client import Reply, fetch
 from tests.servers import run_server
 
@@ -25,7 +26,7 @@ def _connect_refused(url: str) -> bool:
     return False
 
 
-@pytest.mark.parametrize("mount", ["native", "wsgi", "asgi"])
+@pytest.mark.parametrize("mount", MOUNT_NAMES)
 def test_in_flight_requests_finish(tmp_path: Path, mount: str) -> None:
     with run_server("--no-access-log", tmp_path=tmp_path) as server:
         with ThreadPoolExecutor(3) as pool:
