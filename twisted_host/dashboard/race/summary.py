@@ -52,6 +52,11 @@ def sentences(found: dict[str, Any], spec: RaceSpec, path: str) -> list[str]:
         )
     elif rounds < 1.5:
         first = f"{head}: all at once, each on {waited}."
+    elif found["finished_in"] - found["first_end"] < spec.seconds / 4:
+        first = (
+            f"{head}, {rounds:.0f} times the {spec.seconds:g} s each asked for, yet "
+            f"every answer left at the end: one after another, each held {waited}."
+        )
     else:
         first = f"{head}, about {n / rounds:.0f} at a time: each held {waited}."
     return [first, _lag(found)]

@@ -58,7 +58,7 @@
     box.appendChild(svg);
     box.appendChild(el("p", { "class": "sentences", id: "sentences-" + t.name }, "Waiting for its turn."));
     var compare = el("p", {});
-    compare.appendChild(el("a", { href: origin + "/compare/" + state.spec.feature },
+    compare.appendChild(el("a", { "class": "compare", href: origin + "/compare/" + state.spec.feature },
                            "compare the code of " + state.spec.feature + " on every mount"));
     box.appendChild(compare);
     var table = el("table", { "class": "summary", id: "summary-" + t.name });
@@ -154,9 +154,10 @@
     state.order.forEach(function (name) { drawLeg(state.legs[name], span * 1.02, lagTop, poolTop); });
   }
   function drawLeg(leg, span, lagTop, poolTop) {
-    var n = state.spec.requests, W = 400, L = 34, R = 8, plot = W - L - R;
-    var rowH = Math.max(3, Math.min(14, 190 / n)), top = 4;
-    var fallH = n * rowH, lagY = top + fallH + 8, laneH = 40, poolY = lagY + laneH + 8;
+    var n = state.spec.requests, W = 280, L = 12, R = 4, plot = W - L - R;
+    var rowH = Math.max(2.5, Math.min(10, 160 / n)), top = 4;
+    // Each lane has its caption above it, clear of what it draws.
+    var fallH = n * rowH, lagY = top + fallH + 16, laneH = 40, poolY = lagY + laneH + 16;
     var axisY = poolY + laneH, H = axisY + 16;
     function x(t) { return (L + plot * Math.max(0, t) / span).toFixed(2); }
     function w(a, b) { return Math.max(0.8, plot * (b - a) / span).toFixed(2); }
@@ -193,7 +194,7 @@
     });
     out.push('<rect class="lane" x="' + L + '" y="' + lagY + '" width="' + plot + '" height="' + laneH + '"></rect>');
     out.push('<g class="lag" data-max-lag="' + maxLag + '">' + tri.join("") + '</g>');
-    out.push('<text x="0" y="' + (lagY + 10) + '">lag</text><text x="' + (W - R) + '" y="' + (lagY + 10) + '" text-anchor="end">peak ' + ms(maxLag) + ' (scale ' + ms(lagTop) + ')</text>');
+    out.push('<text x="' + L + '" y="' + (lagY - 4) + '">reactor lag: peak ' + ms(maxLag) + '</text><text x="' + (W - R) + '" y="' + (lagY - 4) + '" text-anchor="end">scale ' + ms(lagTop) + '</text>');
     var busyPts = [], backPts = [], pbase = poolY + laneH, prev = null;
     leg.pool.forEach(function (p) {
       maxBusy = Math.max(maxBusy, p[1]); maxBacklog = Math.max(maxBacklog, p[2]);
@@ -206,7 +207,7 @@
     out.push('<g class="pool" data-max-busy="' + maxBusy + '" data-max-backlog="' + maxBacklog + '">' +
              '<polyline class="busy" points="' + busyPts.join(" ") + '"></polyline>' +
              '<polyline class="backlog" points="' + backPts.join(" ") + '"></polyline></g>');
-    out.push('<text x="0" y="' + (poolY + 10) + '">pool</text><text x="' + (W - R) + '" y="' + (poolY + 10) + '" text-anchor="end">busy \u2264 ' + maxBusy + ', waiting \u2264 ' + maxBacklog + ' (of ' + state.threads + ' threads)</text>');
+    out.push('<text x="' + L + '" y="' + (poolY - 4) + '">WSGI pool: busy \u2264 ' + maxBusy + ', waiting \u2264 ' + maxBacklog + '</text><text x="' + (W - R) + '" y="' + (poolY - 4) + '" text-anchor="end">top: ' + poolTop + '</text>');
     var finishedIn = ends.length ? Math.max.apply(null, ends) : null;
     var title = leg.target.name + ": " + ends.length + " of " + n + " requests answered" +
                 (finishedIn !== null ? ", the last after " + secs(finishedIn) : "") +
