@@ -122,10 +122,14 @@ def test_a_race_streams_every_moment_and_a_second_start_is_409(racer: Server) ->
     page = fetch(f"{racer.url}/race/{number}.html")
     assert page.status == 200
     assert 'id="race-record"' in page.text and "/busy?seconds=0.5" in page.text
+    # Standalone: nothing to fetch, links back to the server that ran it.
+    assert "<script src" not in page.text and "<link" not in page.text
+    assert f'href="http://{racer.url.split("//")[1]}/compare/"' in page.text
 
     again = start(racer, feature="hello", requests=1)
     assert again.status == 202  # one at a time, and that one is over
     events(racer, json.loads(again.body)["number"])
+    assert "Traceback" not in racer.output()
 
 
 def test_the_page_without_javascript_says_how_to_race(racer: Server) -> None:

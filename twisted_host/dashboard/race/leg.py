@@ -81,7 +81,7 @@ class Leg(asyncio.SubprocessProtocol):
     def start(self) -> Deferred[LegRecord]:
         argv = [self.record.target.url, str(self.requests), f"{self.timeout:g}"]
         # Its stderr is ours: a crash of the client shows in the server's log.
-        spawned = asyncio.get_event_loop().subprocess_exec(
+        spawned = asyncio.get_running_loop().subprocess_exec(
             lambda: self,
             *(sys.executable, "-m", _CLIENT, *argv),
             stdin=subprocess.DEVNULL,
