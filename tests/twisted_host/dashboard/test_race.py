@@ -126,6 +126,8 @@ def test_a_race_streams_every_moment_and_a_second_start_is_409(racer: Server) ->
     assert "<script src" not in page.text and "<link" not in page.text
     assert f'href="http://{racer.url.split("//")[1]}/compare/"' in page.text
 
+    assert f'<a href="/race/{number}.html">' in fetch(racer.url + "/race").text
+
     again = start(racer, feature="hello", requests=1)
     assert again.status == 202  # one at a time, and that one is over
     events(racer, json.loads(again.body)["number"])

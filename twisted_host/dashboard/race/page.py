@@ -62,8 +62,10 @@ class RacePage(Page):
 
     def render_GET(self, request: Request) -> bytes:
         current = self.races.current
-        running = current.number if current is not None and current.running else None
-        return html(request, self.page(running=running))
+        number = current.number if current is not None else None
+        running = current is not None and current.running
+        page = self.page(running=number if running else None, last=number)
+        return html(request, page)
 
     def page(self, **context: Any) -> str:
         settings = self.settings

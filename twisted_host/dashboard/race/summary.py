@@ -17,6 +17,8 @@ def figures(record: LegRecord, spec: RaceSpec, threads: int) -> dict[str, Any]:
     timings = record.timings.values()
     ends = [t.end for t in timings if t.end is not None]
     ok = [t for t in timings if t.status is not None and t.status < 400]
+    # The first round: the answers within half a wait of the first one.
+    first_round = [end for end in ends if end <= min(ends) + spec.seconds / 2]
     return {
         "mount": record.target.name,
         "url": record.target.url,
@@ -25,6 +27,7 @@ def figures(record: LegRecord, spec: RaceSpec, threads: int) -> dict[str, Any]:
         "failed": spec.requests - len(ok),
         "first_end": round(min(ends), 3) if ends else None,
         "finished_in": round(max(ends), 3) if ends else None,
+        "first_round": len(first_round),
         "max_lag": round(max((lag for _, lag in record.lags), default=0.0), 3),
         "max_busy": max((n for _, n in record.busy), default=0),
         "max_backlog": max((n for _, n in record.backlog), default=0),
@@ -58,7 +61,7 @@ def sentences(found: dict[str, Any], spec: RaceSpec, path: str) -> list[str]:
             f"every answer left at the end: one after another, each held {waited}."
         )
     else:
-        first = f"{head}, about {n / rounds:.0f} at a time: each held {waited}."
+        first = f"{head}, {found['first_round']} at a time: each held {waited}."
     return [first, _lag(found)]
 
 
