@@ -140,6 +140,8 @@ def test_the_page_without_javascript_says_how_to_race(racer: Server) -> None:
     assert '<fieldset id="race-fields" disabled>' in page.text
     noscript = page.text.split("<noscript>", 1)[1].split("</noscript>", 1)[0]
     assert "twistbridge compare" in noscript and "--wsgi-threads 2" in noscript
+    host = racer.url.split("//")[1]
+    assert f'twistbridge load "http://{host}/wsgi/busy?seconds=1"' in noscript
     assert 'aria-live="polite"' in page.text
     assert 'href="/race"' in fetch(racer.url + "/").text
 

@@ -18,7 +18,7 @@ import asyncio
 import json
 import sys
 import time
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httptools
@@ -44,8 +44,8 @@ class _Exchange(asyncio.Protocol):
         self.first = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # a TCP transport
-        self.transport.write(self.request)  # type: ignore[union-attr]
+        self.transport = cast(asyncio.Transport, transport)  # a TCP connection's
+        self.transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
         if not self.first:

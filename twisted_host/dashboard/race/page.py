@@ -64,7 +64,8 @@ class RacePage(Page):
         current = self.races.current
         number = current.number if current is not None else None
         running = current is not None and current.running
-        page = self.page(running=number if running else None, last=number)
+        host = (request.getHeader(b"host") or b"HOST").decode("latin-1")
+        page = self.page(running=number if running else None, last=number, host=host)
         return html(request, page)
 
     def page(self, **context: Any) -> str:
