@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +16,10 @@ from tests.twisted_host.dashboard.test_browser import js, until
 from tests.twisted_host.dashboard.test_race import events, start
 
 RACE_TIMEOUT = 60  # 12 requests on four targets, the WSGI one in three rounds
+STATUS = "return document.getElementById('race-status').textContent"
+UNFINISHED = (
+    "return document.querySelectorAll('#svg-{mount} g.req:not([data-end])').length"
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +29,15 @@ def racer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
 
 
-def race(browser: Any, feature: str, requests: int, seconds: float) -> str:
-    """Fill the form with the keyboard, start the race, wait for it to end."""
+def race(
+    browser: Any,
+    feature: str,
+    requests: int,
+    seconds: float,
+    meanwhile: Callable[[], None] | None = None,
+) -> str:
+    """Fill the form with the keyboard, start the race (look at it `meanwhile`),
+    wait for it to end."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
@@ -37,11 +48,12 @@ def race(browser: Any, feature: str, requests: int, seconds: float) -> str:
         field.send_keys(Keys.CONTROL, "a")
         field.send_keys(str(value))
     browser.find_element(By.ID, "race-seconds").send_keys(Keys.ENTER)
-    status = "return document.getElementById('race-status').textContent"
+    if meanwhile is not None:
+        meanwhile()
     return str(
         until(
             lambda: (
-                (text := js(browser, status)).startswith("Race ")
+                (text := js(browser, STATUS)).startswith("Race ")
                 and " is over" in text
                 and text
             ),
@@ -85,7 +97,23 @@ def test_busy_race_native_and_asgi_in_one_second_wsgi_in_three(
             .map(f => document.querySelector('label[for="' + f.id + '"]') !== null)""",
     )
     assert labels == [True, True, True]  # every field has its label
-    over = race(browser, "busy", 12, 1)
+
+    def live() -> None:
+        # Drawn as it happens: /native is over while /wsgi's requests still run.
+        until(
+            lambda: (
+                js(browser, STATUS).startswith("Racing wsgi")
+                and js(browser, UNFINISHED.format(mount="wsgi")) > 0
+            ),
+            timeout=RACE_TIMEOUT,
+            what="the wsgi leg to be drawn running",
+        )
+        assert js(browser, UNFINISHED.format(mount="native")) == 0
+        assert len(drawn(browser, "native")["ends"]) == 12
+        assert js(browser, "return document.getElementById('race-fields').disabled")
+        screenshot(browser, "race-running")
+
+    over = race(browser, "busy", 12, 1, meanwhile=live)
     assert "native" in over and "wsgi" in over
     figures = {mount: drawn(browser, mount) for mount in ("native", "wsgi", "asgi")}
     for mount, shown in figures.items():
@@ -144,14 +172,13 @@ def test_a_second_race_while_one_runs_is_refused_on_the_page(
     running = start(racer, feature="busy", requests=2, seconds=1)
     assert running.status == 202
     browser.find_element(By.ID, "race-start").click()
-    status = "return document.getElementById('race-status').textContent"
     until(
-        lambda: js(browser, status).startswith("A race is already running"),
+        lambda: js(browser, STATUS).startswith("A race is already running"),
         what="the page to say a race is running",
     )
     events(racer, json.loads(running.body)["number"])  # to its end
     until(
-        lambda: " is over" in js(browser, status),
+        lambda: " is over" in js(browser, STATUS),
         timeout=RACE_TIMEOUT,
         what="the page to follow that race to its end",
     )
