@@ -50,9 +50,9 @@ class LegRecord:
 
 
 class Leg(asyncio.SubprocessProtocol):
-    """The client runs as a subprocess of the reactor's own asyncio loop (Twisted's
-    `spawnProcess` relies on a SIGCHLD handler that uvloop's signal handling keeps
-    from running: its children were never reaped)."""
+    """The client runs as a subprocess of the reactor's own asyncio loop: under the
+    asyncio reactor on uvloop, Twisted's `spawnProcess` left the client a zombie,
+    never reaped, and its output after the first lines unread."""
 
     def __init__(
         self,
