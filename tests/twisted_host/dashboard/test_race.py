@@ -21,7 +21,8 @@ TARGETS = ["native", "wsgi", "asgi", "uvicorn"]
 def racer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("race-server")
     caps = ["--race-max-requests", "20", "--race-max-seconds", "2"]
-    with run_server("--no-access-log", "--wsgi-threads", "2", *caps, tmp_path=tmp) as s:
+    pool = ["--wsgi-threads", "2", "--wsgi-queue", "1"]
+    with run_server("--no-access-log", *pool, *caps, tmp_path=tmp) as s:
         yield s
 
 
@@ -149,3 +150,28 @@ def test_the_page_without_javascript_says_how_to_race(racer: Server) -> None:
 def test_unknown_races_are_404(racer: Server) -> None:
     for path in ("/race/999.json", "/race/999/events", "/race/x", "/race/1/nope"):
         assert fetch(racer.url + path).status == 404, path
+
+
+def test_a_404_is_an_answer(racer: Server) -> None:
+    reply = start(racer, feature="not-found", requests=2)
+    assert reply.status == 202
+    stream = events(racer, json.loads(reply.body)["number"])
+    ends = [e for e in stream if e["type"] == "request" and e["phase"] == "end"]
+    assert [e["status"] for e in ends] == [404] * 2 * len(TARGETS)
+    for found in (e for e in stream if e["type"] == "leg-end"):
+        assert found["answered"] == 2 and found["failed"] == 0, found
+        assert found["sentences"][0].startswith(
+            f"2 requests to /{'asgi' if found['mount'] == 'uvicorn' else found['mount']}"
+            "/no-such-page finished in"
+        )
+
+
+def test_the_wsgi_queue_full_is_a_5xx_in_the_sentence(racer: Server) -> None:
+    # Two threads and one place in the queue: the fourth request gets 503.
+    reply = start(racer, feature="busy", requests=4, seconds="0.3")
+    assert reply.status == 202
+    stream = events(racer, json.loads(reply.body)["number"])
+    legs = {e["mount"]: e for e in stream if e["type"] == "leg-end"}
+    assert legs["wsgi"]["server_errors"] == 1 and legs["wsgi"]["answered"] == 4
+    assert legs["wsgi"]["sentences"][1].endswith("; 1 got a 5xx.")
+    assert all(legs[m]["server_errors"] == 0 for m in ("native", "asgi", "uvicorn"))

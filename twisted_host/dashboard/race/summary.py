@@ -15,16 +15,19 @@ BLOCKED = 0.2  # seconds of reactor lag that mean "it was blocked", not "it was 
 def figures(record: LegRecord, spec: RaceSpec, threads: int) -> dict[str, Any]:
     """The leg's figures as the table and the sentences use them."""
     timings = record.timings.values()
-    ends = [t.end for t in timings if t.end is not None]
-    ok = [t for t in timings if t.status is not None and t.status < 400]
+    # An answer is any HTTP response (not-found races for its 404); a request cut
+    # off, refused or timed out has none, and no end time the sentences count.
+    answered = [t for t in timings if t.status is not None]
+    ends = [t.end for t in answered if t.end is not None]
     # The first round: the answers within half a wait of the first one.
     first_round = [end for end in ends if end <= min(ends) + spec.seconds / 2]
     return {
         "mount": record.target.name,
         "url": record.target.url,
         "requests": spec.requests,
-        "answered": len(ok),
-        "failed": spec.requests - len(ok),
+        "answered": len(answered),
+        "failed": spec.requests - len(answered),
+        "server_errors": sum(1 for t in answered if t.status and t.status >= 500),
         "first_end": round(min(ends), 3) if ends else None,
         "finished_in": round(max(ends), 3) if ends else None,
         "first_round": len(first_round),
@@ -80,5 +83,7 @@ def _lag(found: dict[str, Any]) -> str:
     else:
         text = f"The reactor was never late by more than {lag_ms:.0f} ms"
     if found["failed"]:
-        text += f"; {found['failed']} of the requests failed or timed out"
+        text += f"; {found['failed']} of the requests got no answer"
+    if found["server_errors"]:
+        text += f"; {found['server_errors']} got a 5xx"
     return text + "."

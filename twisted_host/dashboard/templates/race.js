@@ -175,8 +175,8 @@
       var y = (top + i * rowH + rowH * 0.15).toFixed(2), h = (rowH * 0.7).toFixed(2);
       var until = r.end !== undefined ? r.end : leg.now;
       var firstAt = r.first !== undefined ? r.first : until;
-      var failed = r.end !== undefined && (r.status === null || r.status >= 400);
-      if (r.end !== undefined) ends.push(r.end);
+      var failed = r.end !== undefined && (r.status === null || r.status >= 500);
+      if (r.end !== undefined && r.status !== null) ends.push(r.end);
       out.push('<g class="req" data-i="' + i + '" data-start="' + r.start + '"' +
                (r.first !== undefined ? ' data-first="' + r.first + '"' : '') +
                (r.end !== undefined ? ' data-end="' + r.end + '" data-status="' + r.status + '"' : '') + '>' +
@@ -232,8 +232,9 @@
     var answered = 0, firstEnd = null;
     Object.keys(leg.reqs).forEach(function (k) {
       var r = leg.reqs[k];
-      if (r.end !== undefined && r.status !== null && r.status < 400) answered += 1;
-      if (r.end !== undefined) firstEnd = firstEnd === null ? r.end : Math.min(firstEnd, r.end);
+      if (r.end === undefined || r.status === null) return;  // no answer (yet)
+      answered += 1;
+      firstEnd = firstEnd === null ? r.end : Math.min(firstEnd, r.end);
     });
     row(summary, ["answered", answered + " of " + state.spec.requests]);
     row(summary, ["first answer after", secs(firstEnd)]);
