@@ -42,7 +42,7 @@ def sentences(found: dict[str, Any], spec: RaceSpec, path: str) -> list[str]:
     n, took = found["requests"], found["finished_in"]
     if took is None:
         return [f"None of the {n} requests to {path} was answered.", _lag(found)]
-    head = f"{n} requests to {path} finished in {took:.1f} s"
+    head = f"{n} requests to {path} finished in {_duration(took)}"
     if not takes_seconds(spec.feature) or spec.seconds <= 0:
         first = (
             f"{head}; the first answer came after {found['first_end'] * 1000:.0f} ms."
@@ -81,9 +81,17 @@ def _lag(found: dict[str, Any]) -> str:
             "nothing else, not even the other mounts"
         )
     else:
-        text = f"The reactor was never late by more than {lag_ms:.0f} ms"
+        text = (
+            f"The reactor was never late by more than {lag_ms:.0f} ms"
+            if lag_ms >= 1
+            else "The reactor was never late by as much as 1 ms"
+        )
     if found["failed"]:
         text += f"; {found['failed']} of the requests got no answer"
     if found["server_errors"]:
         text += f"; {found['server_errors']} got a 5xx"
     return text + "."
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
