@@ -39,6 +39,10 @@ class Settings:
     max_connections: int = 16384  # open connections before new ones get 503
     shutdown_grace: float = 10.0  # seconds in-flight requests get on SIGTERM
     asgi_timeout: float = 0.0  # seconds an ASGI request may run before 504; 0: none
+    # /race fires bursts from the server itself: bounded, so that a page cannot be
+    # turned into a load generator against the process it runs in.
+    race_max_requests: int = 50  # requests in one race's burst, per mount
+    race_max_seconds: float = 5.0  # the largest `seconds` a race may ask the pages for
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to a child process (uvicorn)."""

@@ -45,6 +45,8 @@ _LIMITS: list[tuple[str, str, click.ParamType[Any], str]] = [
     ("--max-connections", "max_connections", click.IntRange(1), "Open connections at most (more: 503)."),
     ("--asgi-timeout", "asgi_timeout", click.FloatRange(0), "Seconds an ASGI request may run before 504 (0: no limit)."),
     ("--shutdown-grace", "shutdown_grace", click.FloatRange(0), "Seconds requests in flight get to finish on SIGTERM."),
+    ("--race-max-requests", "race_max_requests", click.IntRange(1, 1000), "Most requests per mount in one /race burst (more: 400)."),
+    ("--race-max-seconds", "race_max_seconds", click.FloatRange(0, 60), "Largest `seconds` a /race may ask for (more: 400)."),
 ]  # fmt: skip
 
 

@@ -17,6 +17,8 @@ from twisted_host.bridges.asgi import ASGIResource
 from twisted_host.bridges.wsgi import WSGIMount
 from twisted_host.dashboard.compare import CompareIndex
 from twisted_host.dashboard.index import Index, StatsResource
+from twisted_host.dashboard.race.page import RacePage
+from twisted_host.dashboard.race.race import Races
 from twisted_host.dashboard.stats import Stats
 from twisted_host.http.site import TwistbridgeSite
 from twisted_host.native import create_resource
@@ -40,7 +42,8 @@ def build_site(
     uvicorn_port: int | None = None,
     access_log: TextIO | None = None,
 ) -> Hosted:
-    """The Site of `twistbridge serve`: every mount, `/`, `/stats`, `/compare/`."""
+    """The Site of `twistbridge serve`: every mount, `/`, `/stats`, `/compare/`,
+    `/race`."""
     wsgi = WSGIMount(
         reactor, create_wsgi_app(settings), settings.wsgi_threads, settings.wsgi_queue
     )
@@ -61,6 +64,8 @@ def build_site(
         root.putChild(_segment(mount), hosts[mount.interface])
     root.putChild(b"stats", StatsResource(stats))
     root.putChild(b"compare", CompareIndex(uvicorn_port))
+    races = Races(reactor, stats, settings.wsgi_threads)
+    root.putChild(b"race", RacePage(settings, races, uvicorn_port))
     site = TwistbridgeSite(root, settings, access_log=access_log, observer=stats)
     return Hosted(site, asgi, wsgi, stats)
 
