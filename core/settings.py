@@ -39,6 +39,10 @@ class Settings:
     max_connections: int = 16384  # open connections before new ones get 503
     shutdown_grace: float = 10.0  # seconds in-flight requests get on SIGTERM
     asgi_timeout: float = 0.0  # seconds an ASGI request may run before 504; 0: none
+    # Behind a proxy: the client's address and scheme from X-Forwarded-For/-Proto (or
+    # Forwarded), believed only from these peers (uvicorn's defaults and names).
+    proxy_headers: bool = True
+    forwarded_allow_ips: str = "127.0.0.1,::1"
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to a child process (uvicorn)."""

@@ -1,0 +1,114 @@
+"""Hosting your own apps: `twistbridge serve --wsgi/--asgi` beside the demo mounts or
+alone, and the same through the Python API (`run(..., apps=[...])`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.content import NOT_FOUND
+from tests.client import fetch
+from tests.servers import TWISTBRIDGE, run_server, spawn
+
+WSGI = "tests.apps.echo:wsgi"
+ASGI = "tests.apps.echo:asgi"
+
+
+def seen(url: str) -> dict[str, str]:
+    reply = fetch(url)
+    assert reply.status == 200, reply.body
+    result: dict[str, str] = json.loads(reply.body)
+    return result
+
+
+def test_apps_beside_the_demo(tmp_path: Path) -> None:
+    args = ["--wsgi", f"/legacy={WSGI}", "--asgi", f"/api/v1={ASGI}"]
+    with run_server(*args, "--wsgi-threads", "3", tmp_path=tmp_path) as server:
+        assert seen(server.url + "/legacy/x?q=1") == {
+            "mount": "/legacy",
+            "path": "/x",
+            "client": "127.0.0.1",
+            "scheme": "http",
+        }
+        assert seen(server.url + "/api/v1/y")["mount"] == "/api/v1"
+        assert seen(server.url + "/api/v1/y")["path"] == "/y"
+        # Above a mount of two segments, and beside it: the contract's 404.
+        for path in ("/api", "/api/v2", "/legacyx"):
+            reply = fetch(server.url + path)
+            assert (reply.status, reply.text) == (404, NOT_FOUND)
+        assert fetch(server.base("native") + "/hello").text == "Hello, world!"
+        document = json.loads(fetch(server.url + "/stats").body)
+        mounts = document["mounts"]
+        assert list(mounts) == ["native", "wsgi", "asgi", "legacy", "api/v1", "site"]
+        assert mounts["legacy"]["requests"] == 1
+        assert mounts["api/v1"]["requests"] == 2
+        assert mounts["site"]["requests"] == 3  # the three 404s
+        # A pool of its own per WSGI mount, each of --wsgi-threads.
+        assert document["wsgi_pool"]["max"] == 6
+        page = fetch(server.url + "/").text
+        assert 'href="/legacy/"' in page and WSGI in page
+        assert 'href="/api/v1/"' in page and ASGI in page
+        assert 'id="mount-legacy"' in page and 'id="feature-echo"' in page
+
+
+def test_no_demo_serves_only_the_apps(tmp_path: Path) -> None:
+    args = ["--no-demo", "--factory", "--wsgi", "/app=tests.apps.echo:create_wsgi"]
+    with run_server(*args, tmp_path=tmp_path) as server:
+        assert server.uvicorn_url is None  # uvicorn serves the demo: none
+        assert seen(server.url + "/app/")["mount"] == "/app"
+        assert fetch(server.url + "/native/hello").status == 404
+        document = json.loads(fetch(server.url + "/stats").body)
+        assert list(document["mounts"]) == ["app", "site"]
+        page = fetch(server.url + "/").text
+        assert 'href="/app/"' in page and 'id="mount-app"' in page
+        assert 'id="feature-echo"' not in page
+
+
+def test_python_api(tmp_path: Path) -> None:
+    script = """
+import sys
+from core.settings import Settings
+from tests.apps import echo
+from twisted_host.hosting import asgi, wsgi
+from twisted_host.run.main import run
+
+apps = [wsgi("/w", echo.wsgi), asgi("/a", echo.asgi)]
+sys.exit(run(Settings(), port=0, demo=False, apps=apps))
+"""
+    with spawn([sys.executable, "-c", script], tmp_path=tmp_path) as server:
+        assert seen(server.url + "/w/1")["mount"] == "/w"
+        assert seen(server.url + "/a/2")["path"] == "/2"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--wsgi", "/x"], "is not PREFIX=MODULE:ATTRIBUTE"),
+        (["--wsgi", "x=mod:app"], "is not a path prefix"),
+        (["--asgi", "/a.b=mod:app"], "letters, digits"),
+        (["--asgi", "/stats=mod:app"], "/stats is the Site's own"),
+        (["--wsgi", "/x=tests.apps.nothing:app"], 'Could not import module "tests.apps.nothing"'),
+        (["--wsgi", "/x=tests.apps.echo:nope"], 'Attribute "nope" not found'),
+        (["--wsgi", "/x=tests.apps.echo"], "must be in format"),
+        (["--wsgi", "/x=tests.apps.echo:json"], "is a module, not an app"),
+        (["--factory", "--wsgi", "/x=tests.apps.echo:wsgi"], "could not be called as a factory"),
+        (["--wsgi", f"/wsgi={WSGI}"], "/wsgi is taken by Flask"),
+        (["--wsgi", f"/a={WSGI}", "--asgi", f"/a/b={ASGI}"], "/a/b is inside /a"),
+        (["--no-demo"], "nothing to serve"),
+    ],
+)  # fmt: skip
+def test_bad_apps_get_a_one_line_error(args: list[str], message: str) -> None:
+    result = subprocess.run(
+        [*TWISTBRIDGE, "serve", "--port", "0", "--uvicorn-port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
