@@ -205,7 +205,7 @@ def main() -> None:
     default=_defaults.wsgi_threads,
     show_default=True,
     type=click.IntRange(1, 1000),
-    help="Threads of the WSGI mount's own pool.",
+    help="Threads of each WSGI mount's own pool.",
 )
 @click.option(
     "--static-root",

@@ -1,6 +1,6 @@
 """What a Site serves: a list of `App`s, each a mount (`core.mounts.Mount`) with the
 object that answers under its prefix. The demo's three come from the registry
-(`demo_apps`); a user's come from `wsgi(...)` and `asgi(...)`, or from the command
+(`demo_apps`); a user's come from `wsgi(...)`, `asgi(...)` and `resource(...)`, or from the command
 line (`twistbridge serve --wsgi /legacy=pkg.wsgi:application`). `build_site` and
 `run` take the list, and the Site, `/stats` and the dashboard iterate it: nothing
 else names a mount.
@@ -15,11 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.mounts import MOUNTS, Interface, Mount, overlapping, user_mount
 from core.settings import Settings
 from twisted_host.types import ASGIApp, WSGIApp
+
+if TYPE_CHECKING:
+    from twisted.web.resource import IResource
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,11 @@ def wsgi(prefix: str, app: WSGIApp, *, label: str | None = None) -> App:
 def asgi(prefix: str, app: ASGIApp, *, label: str | None = None) -> App:
     """An ASGI 3 app at `prefix`, on the ASGI bridge, its lifespan run."""
     return App(user_mount(prefix, Interface.ASGI, label or _label(app)), app)
+
+
+def resource(prefix: str, root: IResource, *, label: str | None = None) -> App:
+    """A `twisted.web` resource tree at `prefix`, on the reactor thread."""
+    return App(user_mount(prefix, Interface.NATIVE, label or _label(root)), root)
 
 
 def demo_apps(settings: Settings) -> list[App]:

@@ -73,15 +73,22 @@ def test_python_api(tmp_path: Path) -> None:
 import sys
 from core.settings import Settings
 from tests.apps import echo
-from twisted_host.hosting import asgi, wsgi
+from twisted_host.hosting import asgi, resource, wsgi
 from twisted_host.run.main import run
+from twisted_host.run.reactor import install_asyncio_reactor
 
-apps = [wsgi("/w", echo.wsgi), asgi("/a", echo.asgi)]
+install_asyncio_reactor()  # before twisted.web.static imports the reactor
+from twisted.web.static import Data
+
+apps = [wsgi("/w", echo.wsgi), asgi("/a", echo.asgi), resource("/r", Data(b"hi", "text/plain"))]
 sys.exit(run(Settings(), port=0, demo=False, apps=apps))
 """
     with spawn([sys.executable, "-c", script], tmp_path=tmp_path) as server:
         assert seen(server.url + "/w/1")["mount"] == "/w"
         assert seen(server.url + "/a/2")["path"] == "/2"
+        assert fetch(server.url + "/r").text == "hi"
+        document = json.loads(fetch(server.url + "/stats").body)
+        assert list(document["mounts"]) == ["w", "a", "r", "site"]
 
 
 @pytest.mark.parametrize(
