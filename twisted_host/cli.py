@@ -6,16 +6,14 @@ import sys
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 import click
 
 from core.busy import MAX_SECONDS
 from core.settings import Settings
+from twisted_host.cli_apps import app_options, user_apps
 from twisted_host.run.uvicorn import AUTO_PORT
-
-if TYPE_CHECKING:
-    from twisted_host.hosting import App
 
 _defaults = Settings()
 
@@ -69,76 +67,6 @@ def _child(value: str) -> tuple[str, Path]:
     if not path.is_dir():
         raise click.BadParameter(f"{folder!r} is not a folder")
     return name, path
-
-
-# Your own apps beside the demo, or instead of it (`uvicorn module:app`'s vocabulary:
-# --factory, --app-dir; --proxy-headers and --forwarded-allow-ips as uvicorn's).
-_APPS: list[Callable[[Callable[..., None]], Callable[..., None]]] = [
-    click.option("--wsgi", "wsgi_apps", multiple=True, metavar="PREFIX=MODULE:ATTR", help="A WSGI app served at PREFIX on a thread pool of its own (repeatable), e.g. /legacy=mysite.wsgi:application."),
-    click.option("--asgi", "asgi_apps", multiple=True, metavar="PREFIX=MODULE:ATTR", help="An ASGI 3 app served at PREFIX on the ASGI bridge (repeatable), e.g. /api=main:app."),
-    click.option("--factory", is_flag=True, help="MODULE:ATTR names app factories: call each with no arguments to get the app."),
-    click.option("--app-dir", default=".", show_default=True, type=click.Path(exists=True, file_okay=False, path_type=Path), help="Look for the apps' modules in this folder first."),
-    click.option("--demo/--no-demo", default=True, show_default=True, help="Serve the chapter's /native, /wsgi and /asgi (and uvicorn beside them)."),
-    click.option("--proxy-headers/--no-proxy-headers", default=_defaults.proxy_headers, show_default=True, help="Take the client's address and scheme from X-Forwarded-For, X-Forwarded-Proto (or Forwarded) sent by a trusted peer."),
-    click.option("--forwarded-allow-ips", default=_defaults.forwarded_allow_ips, show_default=True, envvar="FORWARDED_ALLOW_IPS", help="Peers trusted with proxy headers: addresses and networks, comma-separated; '*' trusts all."),
-]  # fmt: skip
-
-
-def _app_options(command: Callable[..., None]) -> Callable[..., None]:
-    for option in reversed(_APPS):
-        command = option(command)
-    return command
-
-
-def _user_apps(
-    wsgi_apps: tuple[str, ...],
-    asgi_apps: tuple[str, ...],
-    *,
-    factory: bool,
-    app_dir: Path,
-    demo: bool,
-) -> list[App]:
-    """The apps of --wsgi and --asgi, imported; a click error (exit 2) for a bad
-    prefix, a module or attribute not found, or two prefixes in one place."""
-    from core.mounts import MOUNTS, Interface, overlapping, user_mount
-    from twisted_host.run.loader import LoadError, add_app_dir, load, split_spec
-
-    specs: list[tuple[str, Interface, str, str]] = []
-    for flag, interface, values in (
-        ("--wsgi", Interface.WSGI, wsgi_apps),
-        ("--asgi", Interface.ASGI, asgi_apps),
-    ):
-        for value in values:
-            try:
-                prefix, target = split_spec(value)
-                user_mount(prefix, interface, target)
-            except ValueError as bad:
-                raise click.BadParameter(str(bad), param_hint=f"'{flag}'") from None
-            specs.append((flag, interface, prefix, target))
-    mounts = [user_mount(p, i, t) for _, i, p, t in specs]
-    problem = overlapping([*(MOUNTS if demo else ()), *mounts])
-    if problem is not None:
-        raise click.UsageError(problem)
-    if not specs:
-        if not demo:
-            raise click.UsageError(
-                "--no-demo leaves nothing to serve: add --wsgi or --asgi"
-            )
-        return []
-    # Importing an app may import Twisted's reactor: the asyncio one must be first.
-    from twisted_host.run.reactor import install_asyncio_reactor
-
-    install_asyncio_reactor()
-    from twisted_host.hosting import App
-
-    add_app_dir(app_dir)
-    apps = []
-    for (flag, _, _, target), mount in zip(specs, mounts, strict=True):
-        try:
-            apps.append(App(mount, load(target, factory=factory)))
-        except LoadError as bad:
-            raise click.BadParameter(str(bad), param_hint=f"'{flag}'") from None
-    return apps
 
 
 class _Commands(click.Group):
@@ -247,7 +175,7 @@ def main() -> None:
     help="Where the access log goes ('-': standard output).",
 )
 @_limit_options
-@_app_options
+@app_options
 def serve(
     host: str,
     port: int,
@@ -289,7 +217,7 @@ def serve(
         forwarded_allow_ips=forwarded_allow_ips,
         **limits,
     )
-    apps = _user_apps(wsgi_apps, asgi_apps, factory=factory, app_dir=app_dir, demo=demo)
+    apps = user_apps(wsgi_apps, asgi_apps, factory=factory, app_dir=app_dir, demo=demo)
     sys.exit(
         run(
             settings,
