@@ -84,7 +84,9 @@ def user_mount(prefix: str, interface: Interface, label: str) -> Mount:
     """The mount of a user's app at `prefix` ("/api", "/api/v1"); ValueError (one
     line, for the command line) when the prefix cannot be one."""
     segments = prefix.rstrip("/").split("/")
-    if not prefix.startswith("/") or len(segments) < 2:
+    if prefix.startswith("/") and len(segments) < 2:
+        raise ValueError("/ is the dashboard's: give the app a prefix such as /app")
+    if not prefix.startswith("/"):
         raise ValueError(f"{prefix!r} is not a path prefix such as /api")
     bad = [s for s in segments[1:] if not _SEGMENT.fullmatch(s)]
     if bad:

@@ -96,6 +96,7 @@ sys.exit(run(Settings(), port=0, demo=False, apps=apps))
     [
         (["--wsgi", "/x"], "is not PREFIX=MODULE:ATTRIBUTE"),
         (["--wsgi", "x=mod:app"], "is not a path prefix"),
+        (["--asgi", "/=mod:app"], "/ is the dashboard's"),
         (["--asgi", "/a.b=mod:app"], "letters, digits"),
         (["--asgi", "/stats=mod:app"], "/stats is the Site's own"),
         (["--wsgi", "/x=tests.apps.nothing:app"], 'Could not import module "tests.apps.nothing"'),

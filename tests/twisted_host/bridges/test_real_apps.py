@@ -356,8 +356,8 @@ def _path(base: str) -> str:
 
 def _read_response(sock: socket.socket) -> bytes:
     data = b""
-    while b"\r\n\r\n" not in data:
-        data += sock.recv(65536)
+    while b"\r\n\r\n" not in data and (chunk := sock.recv(65536)):
+        data += chunk
     return data
 
 
