@@ -122,7 +122,12 @@ def free_port() -> int:
 
 @contextmanager
 def reference(
-    argv: list[str], *, tmp_path: Path, timeout: float = 30, probe: str = "/"
+    argv: list[str],
+    *,
+    tmp_path: Path,
+    timeout: float = 30,
+    probe: str = "/",
+    env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """Run a reference server (uvicorn, gunicorn) on 127.0.0.1: `{port}` in argv is
     replaced by a free port; ready once `probe` answers. SIGTERM afterwards."""
@@ -134,7 +139,7 @@ def reference(
             stdout=sink,
             stderr=subprocess.STDOUT,
             text=True,
-            env=dict(os.environ, PYTHONUNBUFFERED="1"),
+            env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})),
         )
     url = f"http://127.0.0.1:{port}"
     try:

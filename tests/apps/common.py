@@ -12,12 +12,15 @@ the paths, the stream's pacing and the sample file, so each app is a thin layer.
 | `GET /file` | `sample.bin` (ranges where the framework serves them) |
 | `GET /error` | an exception before the response: 500 |
 | `GET /error-mid-stream` | two lines, then an exception |
+| `GET, POST /seen` | the WSGI environ or ASGI scope the app was given, as JSON |
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 LINES = 10
 EVENTS = 4
@@ -51,3 +54,35 @@ class Digest:
 
 class Boom(RuntimeError):
     """What the error routes raise."""
+
+
+# The ASGI spec's HTTP scope keys: what frameworks add (FastAPI's router, Django's
+# nothing) is theirs, not the server's.
+SCOPE_KEYS = (
+    "type", "asgi", "http_version", "method", "scheme", "path", "raw_path",
+    "query_string", "root_path", "headers", "client", "server", "extensions",
+)  # fmt: skip
+
+
+def environ_json(environ: Mapping[str, Any]) -> dict[str, Any]:
+    """The environ's plain values (strings, numbers, flags, wsgi.version)."""
+    return {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in environ.items()
+        if isinstance(value, str | int | bool | tuple)
+    }
+
+
+def scope_json(scope: Mapping[str, Any]) -> dict[str, Any]:
+    """The scope's spec keys, bytes as latin-1 text."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return value.decode("latin-1")
+        if isinstance(value, list | tuple):
+            return [plain(item) for item in value]
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        return value
+
+    return {key: plain(scope[key]) for key in SCOPE_KEYS if key in scope}

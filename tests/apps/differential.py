@@ -38,6 +38,17 @@ def serve_args() -> list[str]:
     return args
 
 
+def reference_env(name: str) -> dict[str, str]:
+    """gunicorn takes the prefix (SCRIPT_NAME) from its environment."""
+    return {"SCRIPT_NAME": prefix(name)} if APPS[name][0] == "wsgi" else {}
+
+
+def reference_base(name: str, url: str) -> str:
+    """Where the app's paths start on its reference server: under the prefix on
+    gunicorn, as on twistbridge; uvicorn adds its --root-path to the path itself."""
+    return url + prefix(name) if APPS[name][0] == "wsgi" else url
+
+
 def reference_argv(name: str) -> list[str]:
     """The reference server for an app; `{port}` is filled in by `reference`."""
     interface, target, _ = APPS[name]

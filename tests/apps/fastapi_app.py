@@ -19,6 +19,7 @@ from tests.apps.common import (
     Digest,
     event,
     line,
+    scope_json,
 )
 
 app = FastAPI()
@@ -46,6 +47,11 @@ async def upload(request: Request) -> dict[str, object]:
     async for piece in request.stream():
         digest.update(piece)
     return digest.result()
+
+
+@app.api_route("/seen", methods=["GET", "POST"])
+async def seen(request: Request) -> dict[str, Any]:
+    return scope_json(request.scope)
 
 
 @app.post("/first-piece")

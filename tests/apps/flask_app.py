@@ -24,6 +24,7 @@ from tests.apps.common import (
     SAMPLE,
     Boom,
     Digest,
+    environ_json,
     event,
     line,
 )
@@ -52,6 +53,11 @@ def upload() -> Any:
     while piece := request.stream.read(65536):
         digest.update(piece)
     return digest.result()
+
+
+@flask_app.route("/seen", methods=["GET", "POST"])
+def seen() -> Any:
+    return environ_json(request.environ)
 
 
 def _lines(fail_after: int | None = None) -> Iterator[bytes]:

@@ -11,4 +11,5 @@ urlpatterns = [
     path("file", views.file),
     path("error", views.error),
     path("error-mid-stream", views.error_mid_stream),
+    path("seen", views.seen),
 ]

@@ -25,8 +25,10 @@ from tests.apps.common import (
     SAMPLE,
     Boom,
     Digest,
+    environ_json,
     event,
     line,
+    scope_json,
 )
 
 
@@ -45,6 +47,12 @@ def upload(request: HttpRequest) -> HttpResponse:
     while piece := request.read(65536):
         digest.update(piece)
     return JsonResponse(digest.result())
+
+
+def seen(request: HttpRequest) -> HttpResponse:
+    if isinstance(request, ASGIRequest):
+        return JsonResponse(scope_json(request.scope))
+    return JsonResponse(environ_json(request.META))
 
 
 def _paced(

@@ -29,6 +29,8 @@ from tests.apps.differential import (
     clean_log,
     prefix,
     reference_argv,
+    reference_base,
+    reference_env,
     serve_args,
     timed,
 )
@@ -52,6 +54,7 @@ KNOWN: dict[str, dict[str, str]] = {
     "test_upload_50_mib": {"flask": CONTENT_ENV},
     "test_expect_100_continue": {"flask": CONTENT_ENV},
     "test_pipelining": {"flask": CONTENT_ENV},  # one of the requests has a body
+    "test_what_a_post_is_given": {"flask": CONTENT_ENV, "django-wsgi": CONTENT_ENV},
     "test_chunked_upload": {"flask": CHUNKED_LOST, "django-wsgi": CHUNKED_LOST},
     "test_stream_first_byte": {"flask": HELD_BACK, "django-wsgi": HELD_BACK},
     "test_sse": {"flask": HELD_BACK, "django-wsgi": HELD_BACK},
@@ -78,10 +81,12 @@ def pair(
 ) -> Iterator[Pair]:
     name = str(request.param)
     tmp = tmp_path_factory.mktemp(name)
-    probe = "/json"
-    with reference(reference_argv(name), tmp_path=tmp, probe=probe) as theirs:
+    argv, env = reference_argv(name), reference_env(name)
+    probe = urlsplit(reference_base(name, "")).path + "/json"
+    with reference(argv, tmp_path=tmp, probe=probe, env=env) as theirs:
         interface = APPS[name][0]
-        yield Pair(name, interface, ours.url + prefix(name), theirs.url, ours)
+        theirs_base = reference_base(name, theirs.url)
+        yield Pair(name, interface, ours.url + prefix(name), theirs_base, ours)
 
 
 @pytest.fixture(autouse=True)
@@ -154,6 +159,59 @@ def test_chunked_upload(pair: Pair) -> None:
 def test_head(pair: Pair) -> None:
     same(pair, "HEAD", "/json")
     assert ask(pair.ours + "/json", "HEAD").body == b""
+
+
+# --- what the app is given -----------------------------------------------------------
+
+# PEP 3333's and CGI's variables; the rest of an environ is the server's own
+# (gunicorn's RAW_URI, Twisted's REMOTE_PORT), and SERVER_PORT is a port of each.
+# SERVER_NAME is left out too: RFC 3875 §4.1.14 makes it the host part of the URL the
+# client asked for (the bridge gives the Host header's), where gunicorn gives the
+# address it listens on: the reference is wrong there.
+CGI = (
+    "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "CONTENT_TYPE",
+    "CONTENT_LENGTH", "SERVER_PROTOCOL", "REMOTE_ADDR", "wsgi.version",
+    "wsgi.url_scheme", "wsgi.multithread", "wsgi.multiprocess", "wsgi.run_once",
+)  # fmt: skip
+
+
+def _given(pair: Pair, base: str, method: str) -> dict[str, object]:
+    headers = {"Host": "example.test", "X-A": "1", "X-B": "2"}
+    body = {}
+    if method == "POST":
+        body = {"content": b'{"a": 1}'}
+        headers["Content-Type"] = "application/json"
+    url = base + "/seen?x=1&y=%20&caf%C3%A9"
+    reply = ask(url, method, headers=headers, **body)
+    assert reply.status == 200, reply.body
+    given: dict[str, object] = json.loads(reply.body)
+    if pair.interface == "wsgi":
+        # PEP 3333: CONTENT_TYPE and CONTENT_LENGTH "may be empty or absent".
+        return {
+            k: v
+            for k, v in given.items()
+            if (k in CGI or k.startswith("HTTP_")) and v != ""
+        }
+    client, server = given.pop("client"), given.pop("server")
+    given["client host"] = client[0]  # type: ignore[index]
+    given["server host"] = server[0]  # type: ignore[index]
+    # Which revision of the spec a server implements is its own to say (the bridge
+    # 2.4: ClientDisconnected from send(); uvicorn 2.3).
+    given["asgi"] = {"version": given["asgi"]["version"]}  # type: ignore[index]
+    return given
+
+
+def test_what_a_get_is_given(pair: Pair) -> None:
+    # The environ as gunicorn builds it, the scope as uvicorn does.
+    with clean_log(pair.server):
+        ours = _given(pair, pair.ours, "GET")
+    assert ours == _given(pair, pair.theirs, "GET")
+
+
+def test_what_a_post_is_given(pair: Pair) -> None:
+    with clean_log(pair.server):
+        ours = _given(pair, pair.ours, "POST")
+    assert ours == _given(pair, pair.theirs, "POST")
 
 
 # --- responses ------------------------------------------------------------------------
