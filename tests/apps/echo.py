@@ -14,6 +14,7 @@ def wsgi(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         "mount": environ["SCRIPT_NAME"],
         "path": environ["PATH_INFO"],
         "client": environ.get("REMOTE_ADDR"),
+        "port": int(environ.get("REMOTE_PORT") or 0),
         "scheme": environ["wsgi.url_scheme"],
     }
     start_response("200 OK", [("Content-Type", "application/json")])
@@ -33,6 +34,7 @@ async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
         "mount": scope["root_path"],
         "path": scope["path"][len(scope["root_path"]) :],
         "client": client[0] if client else None,
+        "port": client[1] if client else 0,
         "scheme": scope["scheme"],
     }
     headers = [(b"content-type", b"application/json")]

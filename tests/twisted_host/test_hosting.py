@@ -18,22 +18,19 @@ WSGI = "tests.apps.echo:wsgi"
 ASGI = "tests.apps.echo:asgi"
 
 
-def seen(url: str) -> dict[str, str]:
+def seen(url: str) -> dict[str, object]:
     reply = fetch(url)
     assert reply.status == 200, reply.body
-    result: dict[str, str] = json.loads(reply.body)
+    result: dict[str, object] = json.loads(reply.body)
     return result
 
 
 def test_apps_beside_the_demo(tmp_path: Path) -> None:
     args = ["--wsgi", f"/legacy={WSGI}", "--asgi", f"/api/v1={ASGI}"]
     with run_server(*args, "--wsgi-threads", "3", tmp_path=tmp_path) as server:
-        assert seen(server.url + "/legacy/x?q=1") == {
-            "mount": "/legacy",
-            "path": "/x",
-            "client": "127.0.0.1",
-            "scheme": "http",
-        }
+        legacy = seen(server.url + "/legacy/x?q=1")
+        assert legacy["mount"] == "/legacy" and legacy["path"] == "/x"
+        assert (legacy["client"], legacy["scheme"]) == ("127.0.0.1", "http")
         assert seen(server.url + "/api/v1/y")["mount"] == "/api/v1"
         assert seen(server.url + "/api/v1/y")["path"] == "/y"
         # Above a mount of two segments, and beside it: the contract's 404.

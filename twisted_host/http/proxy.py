@@ -82,16 +82,17 @@ def _host_port(value: str) -> tuple[str, int]:
         host, bracket, rest = value[1:].partition("]")
         if not bracket or (rest and not rest.startswith(":")):
             return value, 0
-        return host, _port(rest[1:])
+        try:
+            return host, int(rest[1:]) if rest else 0
+        except ValueError:
+            return host, 0
     if value.count(":") == 1:
         host, _, port = value.partition(":")
-        number = _port(port)
-        return (host, number) if number or port == "0" else (value, 0)
+        try:
+            return host, int(port)
+        except ValueError:
+            return value, 0
     return value, 0
-
-
-def _port(text: str) -> int:
-    return int(text) if text.isdigit() and len(text) <= 5 else 0
 
 
 def forwarded_pairs(value: str) -> list[dict[str, str]]:

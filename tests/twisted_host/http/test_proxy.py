@@ -30,6 +30,7 @@ CASES = [
     {"X-Forwarded-For": "127.0.0.1, ::1"},  # all trusted: the leftmost
     {"X-Forwarded-For": "[2001:db8::1]:4711"},
     {"X-Forwarded-For": "9.9.9.9:1234"},
+    {"X-Forwarded-For": "9.9.9.9:x, [::2]:y, 8.8.8.8:"},  # ports that are none
     {"X-Forwarded-For": ""},
     {"X-Forwarded-For": "not an address"},
     {"X-Forwarded-Proto": "https"},
@@ -55,13 +56,16 @@ def theirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
 
 
-def seen(url: str, headers: dict[str, str], source: str) -> dict[str, str]:
+def seen(url: str, headers: dict[str, str], source: str) -> dict[str, object]:
     transport = httpx.HTTPTransport(local_address=source)
     with httpx.Client(transport=transport) as client:
         reply = client.get(url, headers=headers)
     assert reply.status_code == 200, reply.text
-    answer: dict[str, str] = json.loads(reply.content)
-    return {"client": answer["client"], "scheme": answer["scheme"]}
+    answer = json.loads(reply.content)
+    seen = {"client": answer["client"], "scheme": answer["scheme"]}
+    if answer["client"] != source:  # a forwarded client: its port is the header's
+        seen["port"] = answer["port"]
+    return seen
 
 
 @pytest.mark.parametrize("source", [TRUSTED, UNTRUSTED])
@@ -82,6 +86,7 @@ def test_same_client_and_scheme_as_uvicorn(
         ("for=1.2.3.4", ("1.2.3.4", "http")),
         ("for=1.2.3.4;proto=https", ("1.2.3.4", "https")),
         ('For="[2001:db8:cafe::17]:4711"', ("2001:db8:cafe::17", "http")),
+        ("for=1.2.3.4:8080;proto=http", ("1.2.3.4", "http")),
         ("for=1.2.3.4, for=5.6.7.8;proto=https", ("5.6.7.8", "https")),
         ("for=1.2.3.4, for=127.0.0.1", ("1.2.3.4", "http")),
         ('for=1.2.3.4;by="a,b;c", for=5.6.7.8', ("5.6.7.8", "http")),
@@ -103,6 +108,7 @@ def test_x_forwarded_wins_over_forwarded(ours: Server) -> None:
     headers = {"Forwarded": "for=5.6.7.8;proto=https", "X-Forwarded-For": "1.2.3.4"}
     assert seen(ours.url + "/a/x", headers, TRUSTED) == {
         "client": "1.2.3.4",
+        "port": 0,
         "scheme": "http",
     }
 
