@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 LINES = 10
-EVENTS = 4
-PAUSE = 0.1  # the stream takes LINES * PAUSE = 1 s: a first byte at once, or not
+EVENTS = 8
+PAUSE = 0.1  # a stream takes about 1 s: its first byte comes at once, or at the end
 SAMPLE = Path(__file__).resolve().parent / "sample.bin"
 GREETING = {"hello": "world", "n": 1}
 

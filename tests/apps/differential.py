@@ -63,6 +63,7 @@ def reference_argv(name: str) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn", target, "--bind", "127.0.0.1:{port}",
         "--worker-class", "gthread", "--threads", "4", "--graceful-timeout", "2",
+        "--no-control-socket",  # one per user otherwise: parallel runs would share it
     ]  # fmt: skip
 
 
@@ -118,7 +119,14 @@ class Timed:
     headers: dict[str, str]
     body: bytes
     first_byte: float  # seconds from the request to the first byte of the body
+    total: float  # seconds from the request to the end of the body
     complete: bool  # the body ended as its framing said (not cut)
+
+    @property
+    def streamed(self) -> bool:
+        """The first byte came long before the last: not held back to the end. A
+        ratio, not a time: a loaded machine delays both ends alike."""
+        return self.first_byte < self.total / 2
 
 
 def timed(url: str) -> Timed:
@@ -138,9 +146,8 @@ def timed(url: str) -> Timed:
         headers = {k: reply.headers[k] for k in HEADERS if k in reply.headers}
         status = reply.status_code
     end = time.monotonic() - started
-    return Timed(
-        status, headers, b"".join(pieces), end if first is None else first, complete
-    )
+    first_byte = end if first is None else first
+    return Timed(status, headers, b"".join(pieces), first_byte, end, complete)
 
 
 @contextmanager

@@ -88,6 +88,17 @@ sys.exit(run(Settings(), port=0, demo=False, apps=apps))
         assert list(document["mounts"]) == ["w", "a", "r", "site"]
 
 
+def test_help_lists_the_app_flags() -> None:
+    result = subprocess.run(
+        [*TWISTBRIDGE, "serve", "--help"], capture_output=True, text=True, timeout=60
+    )
+    out = " ".join(result.stdout.split())
+    for flag in ("--wsgi PREFIX=MODULE:ATTR", "--asgi PREFIX=MODULE:ATTR", "--factory",
+                 "--app-dir", "--demo / --no-demo", "--forwarded-allow-ips"):  # fmt: skip
+        assert flag in out
+    assert "[default: 127.0.0.1,::1]" in out
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
