@@ -38,9 +38,14 @@ def test_apps_beside_the_demo(tmp_path: Path) -> None:
             reply = fetch(server.url + path)
             assert (reply.status, reply.text) == (404, NOT_FOUND)
         assert fetch(server.base("native") + "/hello").text == "Hello, world!"
+        # The edge's limits hold for every mount: a body over --max-body-size (1 MiB).
+        for path in ("/legacy/x", "/api/v1/y"):
+            big = fetch(server.url + path, "POST", body=b"x" * 1_100_000)
+            assert big.status == 413 and "over 1048576 bytes" in big.text
         document = json.loads(fetch(server.url + "/stats").body)
         mounts = document["mounts"]
         assert list(mounts) == ["native", "wsgi", "asgi", "legacy", "api/v1", "site"]
+        # (A body refused at the edge never became a request of the mount.)
         assert mounts["legacy"]["requests"] == 1
         assert mounts["api/v1"]["requests"] == 2
         assert mounts["site"]["requests"] == 3  # the three 404s
