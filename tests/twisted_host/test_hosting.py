@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.content import NOT_FOUND
-from tests.client import fetch
+from tests.client import exchange, fetch, parse
 from tests.servers import TWISTBRIDGE, run_server, spawn
 
 WSGI = "tests.apps.echo:wsgi"
@@ -40,7 +40,8 @@ def test_apps_beside_the_demo(tmp_path: Path) -> None:
         assert fetch(server.base("native") + "/hello").text == "Hello, world!"
         # The edge's limits hold for every mount: a body over --max-body-size (1 MiB).
         for path in ("/legacy/x", "/api/v1/y"):
-            big = fetch(server.url + path, "POST", body=b"x" * 1_100_000)
+            head = f"POST {path} HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\n\r\n"
+            big = parse(exchange(server.url, head.encode()))
             assert big.status == 413 and "over 1048576 bytes" in big.text
         document = json.loads(fetch(server.url + "/stats").body)
         mounts = document["mounts"]
