@@ -6,6 +6,7 @@ contract over them and over uvicorn, the reference server for the ASGI app.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -69,3 +70,55 @@ UVICORN_PREFIX = ASGI.prefix
 UVICORN_LABEL = "Starlette on uvicorn"
 # What the contract suite runs over: every mount of the Site, and uvicorn.
 TARGETS: tuple[str, ...] = (*MOUNT_NAMES, UVICORN)
+
+# A user's app joins the Site at a prefix of its own (`twistbridge serve --wsgi
+# /legacy=pkg.wsgi:application`): a Mount built here, at run time, beside the demo ones.
+# The names the Site's own pages take (`twisted_host.site`), and the figures' name
+# for the rest of the Site (`twisted_host.dashboard.stats`), are no prefix for an app.
+RESERVED: tuple[str, ...] = ("stats", "compare", "site")
+# Letters, digits, "_" and "-": a prefix is also a key of `/stats` and a CSS class.
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def user_mount(prefix: str, interface: Interface, label: str) -> Mount:
+    """The mount of a user's app at `prefix` ("/api", "/api/v1"); ValueError (one
+    line, for the command line) when the prefix cannot be one."""
+    segments = prefix.rstrip("/").split("/")
+    if prefix.startswith("/") and len(segments) < 2:
+        raise ValueError("/ is the dashboard's: give the app a prefix such as /app")
+    if not prefix.startswith("/"):
+        raise ValueError(f"{prefix!r} is not a path prefix such as /api")
+    bad = [s for s in segments[1:] if not _SEGMENT.fullmatch(s)]
+    if bad:
+        raise ValueError(
+            f"{prefix!r}: a prefix's segments take letters, digits, '_' and '-' only"
+        )
+    if segments[1] in RESERVED:
+        raise ValueError(f"{prefix!r}: /{segments[1]} is the Site's own")
+    runs_on = {
+        Interface.WSGI: "a WSGI thread pool of its own",
+        Interface.ASGI: "coroutines on the reactor's event loop",
+        Interface.NATIVE: "resources on the reactor thread",
+    }[interface]
+    return Mount(
+        "/".join(segments[1:]), interface, label, interface.value, runs_on=runs_on
+    )
+
+
+def overlapping(mounts: list[Mount]) -> str | None:
+    """Why these mounts cannot share one Site (a prefix taken twice, or inside
+    another), or None."""
+    taken: dict[tuple[str, ...], Mount] = {}
+    for mount in mounts:
+        segments = tuple(mount.name.split("/"))
+        for depth in range(1, len(segments) + 1):
+            other = taken.get(segments[:depth])
+            if other is not None and other.prefix == mount.prefix:
+                return f"{mount.prefix} is taken by {other.label}"
+            if other is not None:
+                return f"{mount.prefix} is inside {other.prefix}"
+        for path, other in taken.items():
+            if path[: len(segments)] == segments:
+                return f"{other.prefix} is inside {mount.prefix}"
+        taken[segments] = mount
+    return None

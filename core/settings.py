@@ -43,6 +43,10 @@ class Settings:
     # turned into a load generator against the process it runs in.
     race_max_requests: int = 50  # requests in one race's burst, per mount
     race_max_seconds: float = 5.0  # the largest `seconds` a race may ask the pages for
+    # Behind a proxy: the client's address and scheme from X-Forwarded-For/-Proto (or
+    # Forwarded), believed only from these peers (uvicorn's defaults and names).
+    proxy_headers: bool = True
+    forwarded_allow_ips: str = "127.0.0.1,::1"
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to a child process (uvicorn)."""

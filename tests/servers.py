@@ -108,3 +108,58 @@ def _wait_for(url: str, timeout: float = 20) -> None:
             if time.monotonic() > deadline:
                 raise
         time.sleep(0.05)
+
+
+def free_port() -> int:
+    """A port nothing listens on now (the reference servers take a port number)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def reference(
+    argv: list[str],
+    *,
+    tmp_path: Path,
+    timeout: float = 30,
+    probe: str = "/",
+    env: dict[str, str] | None = None,
+) -> Iterator[Server]:
+    """Run a reference server (uvicorn, gunicorn) on 127.0.0.1: `{port}` in argv is
+    replaced by a free port; ready once `probe` answers. SIGTERM afterwards."""
+    port = free_port()
+    log = tmp_path / f"reference-{time.monotonic_ns()}.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [arg.replace("{port}", str(port)) for arg in argv],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})),
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{argv} did not start:\n{log.read_text()}")
+            try:
+                fetch(url + probe, timeout=5)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield Server(process, url, None, log)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -12,6 +12,7 @@ import click
 
 from core.busy import MAX_SECONDS
 from core.settings import Settings
+from twisted_host.cli_apps import app_options, user_apps
 from twisted_host.run.uvicorn import AUTO_PORT
 
 _defaults = Settings()
@@ -134,7 +135,7 @@ def main() -> None:
     default=_defaults.wsgi_threads,
     show_default=True,
     type=click.IntRange(1, 1000),
-    help="Threads of the WSGI mount's own pool.",
+    help="Threads of each WSGI mount's own pool.",
 )
 @click.option(
     "--static-root",
@@ -176,6 +177,7 @@ def main() -> None:
     help="Where the access log goes ('-': standard output).",
 )
 @_limit_options
+@app_options
 def serve(
     host: str,
     port: int,
@@ -188,9 +190,17 @@ def serve(
     max_body_size: int,
     access_log: bool,
     access_log_file: TextIO,
+    wsgi_apps: tuple[str, ...],
+    asgi_apps: tuple[str, ...],
+    factory: bool,
+    app_dir: Path,
+    demo: bool,
+    proxy_headers: bool,
+    forwarded_allow_ips: str,
     **limits: Any,
 ) -> None:
-    """Serve /native, /wsgi and /asgi on one Site, and uvicorn beside it."""
+    """Serve /native, /wsgi and /asgi on one Site, and uvicorn beside it; and your
+    own apps (--wsgi, --asgi), beside them or alone (--no-demo)."""
     from twisted_host.run.main import run
 
     try:
@@ -205,11 +215,16 @@ def serve(
         busy_max=busy_max,
         busy_default=min(_defaults.busy_default, busy_max),
         max_body_size=max_body_size,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
         **limits,
     )
+    apps = user_apps(wsgi_apps, asgi_apps, factory=factory, app_dir=app_dir, demo=demo)
     sys.exit(
         run(
             settings,
+            apps=apps,
+            demo=demo,
             host=host,
             port=port,
             endpoint=endpoint,

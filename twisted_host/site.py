@@ -1,17 +1,19 @@
-"""Where the mounts become one Site: a resource for each mount of the registry
-(`core.mounts`), hosted as its interface needs (native tree, WSGI pool, ASGI bridge),
-the dashboard beside them, and the edge (`twisted_host.http`) around them all."""
+"""Where the mounts become one Site: a resource for each app of the list it is given
+(`twisted_host.hosting`: the registry's demo mounts, a user's apps, or both), hosted
+as its interface needs (native tree, a WSGI pool of its own, the ASGI bridge), the
+dashboard beside them, and the edge (`twisted_host.http`) around them all."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
 from twisted.internet.asyncioreactor import AsyncioSelectorReactor
-from twisted.web.resource import IResource
+from twisted.web.resource import IResource, Resource
+from twisted.web.server import Request
 
-from asgi_app import create_app as create_asgi_app
-from core.mounts import MOUNTS, Interface, Mount
+from core.mounts import MOUNTS, Interface
 from core.settings import Settings
 from twisted_host.bridges.asgi import ASGIResource
 from twisted_host.bridges.wsgi import WSGIMount
@@ -20,9 +22,9 @@ from twisted_host.dashboard.index import Index, StatsResource
 from twisted_host.dashboard.race.page import RacePage
 from twisted_host.dashboard.race.race import Races
 from twisted_host.dashboard.stats import Stats
+from twisted_host.hosting import App, check, demo_apps
 from twisted_host.http.site import TwistbridgeSite
-from twisted_host.native import create_resource
-from wsgi_app import create_app as create_wsgi_app
+from twisted_host.native.errors import NotFound, Page
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,8 @@ class Hosted:
     """The Site and the parts of it that `run` starts, stops and reports on."""
 
     site: TwistbridgeSite
-    asgi: ASGIResource
-    wsgi: WSGIMount
+    asgi: list[ASGIResource]  # one bridge per ASGI app, in the order of the apps
+    wsgi: list[WSGIMount]  # one pool per WSGI app
     stats: Stats
 
 
@@ -39,36 +41,65 @@ def build_site(
     settings: Settings,
     reactor: AsyncioSelectorReactor,
     *,
+    apps: Sequence[App] | None = None,
     uvicorn_port: int | None = None,
     access_log: TextIO | None = None,
 ) -> Hosted:
-    """The Site of `twistbridge serve`: every mount, `/`, `/stats`, `/compare/`,
-    `/race`."""
-    wsgi = WSGIMount(
-        reactor, create_wsgi_app(settings), settings.wsgi_threads, settings.wsgi_queue
+    """The Site of `twistbridge serve`: every app (default: the demo's three), `/`,
+    `/stats`, `/compare/`, and `/race` while the demo's mounts are served.
+    ValueError when two apps' prefixes collide."""
+    apps = demo_apps(settings) if apps is None else list(apps)
+    check(apps)
+    bridges: list[ASGIResource] = []
+    pools: list[WSGIMount] = []
+    resources: list[IResource] = []
+    for app in apps:
+        resource: IResource = app.target
+        if app.mount.interface is Interface.WSGI:
+            resource = WSGIMount(
+                reactor, app.target, settings.wsgi_threads, settings.wsgi_queue
+            )
+            pools.append(resource)
+        elif app.mount.interface is Interface.ASGI:
+            resource = ASGIResource(
+                app.target, request_timeout=settings.asgi_timeout, reactor=reactor
+            )
+            bridges.append(resource)
+        resources.append(resource)
+    stats = Stats(
+        reactor,
+        [pool.pool for pool in pools],
+        [bridge.tasks for bridge in bridges],
+        mounts=[app.mount.name for app in apps],
     )
-    asgi = ASGIResource(
-        create_asgi_app(settings),
-        request_timeout=settings.asgi_timeout,
-        reactor=reactor,
-    )
-    hosts: dict[Interface, IResource] = {
-        Interface.NATIVE: create_resource(settings),
-        Interface.WSGI: wsgi,
-        Interface.ASGI: asgi,
-    }
-    stats = Stats(reactor, wsgi.pool, asgi.tasks)
-    root = Index(uvicorn_port, stats)
+    root = Index(uvicorn_port, stats, apps)
     root.putChild(b"", root)
-    for mount in MOUNTS:
-        root.putChild(_segment(mount), hosts[mount.interface])
+    for app, resource in zip(apps, resources, strict=True):
+        _place(root, app.mount.name.split("/"), resource)
     root.putChild(b"stats", StatsResource(stats))
     root.putChild(b"compare", CompareIndex(uvicorn_port))
-    races = Races(reactor, stats, settings.wsgi_threads)
-    root.putChild(b"race", RacePage(settings, races, uvicorn_port))
+    if set(MOUNTS) <= {app.mount for app in apps}:  # /race runs the demo's features
+        races = Races(reactor, stats, settings.wsgi_threads)
+        root.putChild(b"race", RacePage(settings, races, uvicorn_port))
     site = TwistbridgeSite(root, settings, access_log=access_log, observer=stats)
-    return Hosted(site, asgi, wsgi, stats)
+    return Hosted(site, bridges, pools, stats)
 
 
-def _segment(mount: Mount) -> bytes:
-    return mount.prefix.lstrip("/").encode()
+def _place(parent: Resource, segments: list[str], resource: IResource) -> None:
+    # A prefix of several segments ("/api/v1") hangs under plain pages that answer
+    # the contract's 404 for every other child.
+    *above, last = (segment.encode() for segment in segments)
+    for segment in above:
+        child = parent.children.get(segment)
+        if child is None:
+            child = _Between()
+            parent.putChild(segment, child)
+        parent = child
+    parent.putChild(last, resource)
+
+
+class _Between(Page):
+    """A segment above a mount ("/api" of "/api/v1"): nothing of its own, 404."""
+
+    def render(self, request: Request) -> bytes:
+        return NotFound().render(request)

@@ -40,6 +40,7 @@ import wsgi_app.pages
 import wsgi_app.static
 from core.contract import FEATURES, FEATURES_BY_NAME, Feature
 from core.mounts import MOUNTS, UVICORN, Mount
+from twisted_host.dashboard import moving
 from twisted_host.dashboard.notes import CHEAT_SHEET, NOTES
 from twisted_host.dashboard.templating import code_block, render, uvicorn_base
 from twisted_host.native.errors import NotFound, Page, html
@@ -250,5 +251,13 @@ class CompareIndex(Page):
         return ComparePage(feature, self.uvicorn_port)
 
     def render_GET(self, request: Request) -> bytes:
-        page = render("compare_index.html", features=FEATURES, cheat_sheet=CHEAT_SHEET)
+        page = render(
+            "compare_index.html",
+            features=FEATURES,
+            cheat_sheet=CHEAT_SHEET,
+            moving=moving,
+            moving_code=[
+                code_block(part.code) if part.code else "" for part in moving.SECTIONS
+            ],
+        )
         return html(request, page)

@@ -14,6 +14,7 @@ from pathlib import Path
 from core.contract import FEATURES, Feature
 from core.mounts import MOUNTS
 from twisted_host.dashboard.compare import implementations
+from twisted_host.dashboard.moving import INTRO, SECTIONS, TITLE
 from twisted_host.dashboard.notes import CHEAT_SHEET, NOTES
 
 DEFAULT_OUTPUT = Path("docs/MIGRATION.md")
@@ -57,6 +58,26 @@ def _cheat_sheet() -> list[str]:
     return [*lines, ""]
 
 
+def _moving() -> list[str]:
+    lines = [f"## {TITLE}", "", INTRO, ""]
+    for section in SECTIONS:
+        lines += [f"### {section.title}", ""]
+        for paragraph in section.paragraphs:
+            lines += [paragraph, ""]
+        if section.table:
+            heading, *rows = section.table
+            lines.append("| " + " | ".join(heading) + " |")
+            lines.append("|" + "---|" * len(heading))
+            lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+            lines.append("")
+        if section.bullets:
+            lines += [*(f"- {bullet}" for bullet in section.bullets), ""]
+        if section.code:
+            fence = _fence(section.code)
+            lines += [f"{fence}python", section.code.rstrip("\n"), fence, ""]
+    return lines
+
+
 def _contents() -> list[str]:
     lines = ["## Features", ""]
     lines += [f"- [{f.name}](#{f.name}): {f.teaches}" for f in FEATURES]
@@ -89,7 +110,7 @@ def _feature(feature: Feature) -> list[str]:
 
 def migration_markdown() -> str:
     """The whole guide, ending in exactly one newline."""
-    lines = [_INTRO, *_cheat_sheet(), *_contents()]
+    lines = [_INTRO, *_cheat_sheet(), *_moving(), *_contents()]
     for feature in FEATURES:
         lines += _feature(feature)
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from twisted.web.server import Request
 
 from core.contract import FEATURES
-from core.mounts import MOUNTS, UVICORN, UVICORN_LABEL, UVICORN_PREFIX
+from core.mounts import UVICORN, UVICORN_LABEL, UVICORN_PREFIX
 from twisted_host.dashboard.stats import SITE, Stats
 from twisted_host.dashboard.templating import render, uvicorn_base
+from twisted_host.hosting import App
 from twisted_host.native.errors import Page, html
 
 
@@ -27,26 +29,38 @@ class Index(Page):
     (rendered into the page, so it reads without JavaScript; a script refreshes them
     from `/stats` every second)."""
 
-    def __init__(self, uvicorn_port: int | None, stats: Stats) -> None:
+    def __init__(
+        self, uvicorn_port: int | None, stats: Stats, apps: Sequence[App]
+    ) -> None:
         super().__init__()
         self.uvicorn_port = uvicorn_port
         self.stats = stats
+        self.apps = apps
 
     def render_GET(self, request: Request) -> bytes:
-        links = [_Link(m.name, m.prefix, m.prefix, m.label) for m in MOUNTS]
+        # The chapter's features are links to the demo mounts; a user's apps get a
+        # line each with their figures.
+        links = [_link(app) for app in self.apps if app.demo]
+        yours = [_link(app) for app in self.apps if not app.demo]
         base = uvicorn_base(request, self.uvicorn_port)
-        if base is not None:
+        if links and base is not None:
             label = f"{UVICORN_LABEL}, port {self.uvicorn_port}"
             links.append(_Link(UVICORN, UVICORN_PREFIX, base, label))
         page = render(
             "index.html",
             features=FEATURES,
             mounts=links,
+            yours=yours,
             uvicorn_url=base is not None,
             stats=self.stats.snapshot(),
-            stat_mounts=(*(m.name for m in MOUNTS), SITE),
+            stat_mounts=(*(a.mount.name for a in self.apps), SITE),
         )
         return html(request, page)
+
+
+def _link(app: App) -> _Link:
+    mount = app.mount
+    return _Link(mount.name, mount.prefix, mount.prefix, mount.label)
 
 
 class StatsResource(Page):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Sized
+from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
@@ -24,13 +24,10 @@ from core.mounts import MOUNT_NAMES
 
 WINDOW = 5.0  # seconds of history behind requests/s, p50/p99 and the lag maximum
 LAG_INTERVAL = 0.1  # the timer whose lateness is the reactor lag
-MOUNTS = MOUNT_NAMES
 SITE = "site"  # everything outside the mounts: `/`, `/stats`, `/compare/...`
 # Bounds memory under a flood: 200k entries cover 40k requests/s over the window,
 # several times what one reactor thread serves.
 _MAX_SAMPLES = 200_000
-
-_PREFIXES = {name.encode(): name for name in MOUNTS}
 
 
 @dataclass(slots=True)
@@ -84,14 +81,23 @@ class Stats:
     def __init__(
         self,
         reactor: IReactorCore,
-        wsgi_pool: WorkerPool | None = None,
-        asgi_tasks: Sized | None = None,
+        wsgi_pools: Sequence[WorkerPool] = (),
+        asgi_tasks: Sequence[Sized] = (),
         clock: Callable[[], float] = time.monotonic,
+        *,
+        mounts: Sequence[str] = MOUNT_NAMES,
     ) -> None:
+        """`mounts`: the names of the Site's mounts ("api/v1" for /api/v1);
+        `wsgi_pools` and `asgi_tasks`: each WSGI mount's pool, each bridge's tasks."""
         self.clock = clock
         self.started_at = clock()
-        self.mounts = {name: _Mount() for name in (*MOUNTS, SITE)}
-        self.wsgi_pool = wsgi_pool
+        self.mounts = {name: _Mount() for name in (*mounts, SITE)}
+        # A mount's prefix, by its number of segments, deepest first: one dict lookup
+        # per depth (one, unless a prefix has several segments).
+        self._prefixes = {name.encode(): name for name in mounts}
+        depths = {name.count("/") + 1 for name in mounts}
+        self._depths = sorted(depths, reverse=True)
+        self.wsgi_pools = wsgi_pools
         self.asgi_tasks = asgi_tasks
         self.lags: deque[tuple[float, float]] = deque(maxlen=_MAX_SAMPLES)
         self._due: float | None = None
@@ -103,9 +109,16 @@ class Stats:
     # --- requests: the Site's RequestObserver -------------------------------------------
 
     def mount_of(self, path: bytes) -> str:
-        """The mount a request path belongs to: its first segment, or "site"."""
-        parts = path.split(b"/", 2)
-        return _PREFIXES.get(parts[1], SITE) if len(parts) > 1 else SITE
+        """The mount a request path belongs to (by its first segments), or "site"."""
+        if not self._depths:
+            return SITE
+        parts = path.split(b"/", self._depths[0] + 1)
+        for depth in self._depths:
+            if len(parts) > depth:
+                name = self._prefixes.get(b"/".join(parts[1 : depth + 1]))
+                if name is not None:
+                    return name
+        return SITE
 
     def start(self, path: bytes) -> tuple[_Mount, float]:
         mount = self.mounts[self.mount_of(path)]
@@ -169,9 +182,7 @@ class Stats:
             "uptime_seconds": round(uptime, 1),
             "mounts": mounts,
             "wsgi_pool": self._pool(),
-            "asgi_bridge": {
-                "open_tasks": len(self.asgi_tasks) if self.asgi_tasks is not None else 0
-            },
+            "asgi_bridge": {"open_tasks": sum(len(tasks) for tasks in self.asgi_tasks)},
             "reactor_lag_ms": {
                 "last": _ms(self.lags[-1][1]) if self.lags else None,
                 "max_1s": _ms(max(recent)) if recent else None,
@@ -181,14 +192,14 @@ class Stats:
         }
 
     def _pool(self) -> dict[str, int]:
-        pool = self.wsgi_pool
-        if pool is None:
-            return {"busy": 0, "idle": 0, "backlog": 0, "threads": 0, "max": 0}
-        busy, idle = len(pool.working), len(pool.waiters)
+        # Every WSGI mount has a pool of its own: the figures are their sums.
+        pools = self.wsgi_pools
+        busy = sum(len(pool.working) for pool in pools)
+        idle = sum(len(pool.waiters) for pool in pools)
         return {
             "busy": busy,
             "idle": idle,
-            "backlog": pool.q.qsize(),
+            "backlog": sum(pool.q.qsize() for pool in pools),
             "threads": busy + idle,
-            "max": pool.max,
+            "max": sum(pool.max for pool in pools),
         }

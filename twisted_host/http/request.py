@@ -40,6 +40,7 @@ class TwistbridgeRequest(OrderedHeadersRequest):
     _received = 0
     _observer: RequestObserver | None = None
     _token: object = None
+    _scheme: str | None = None  # from a trusted proxy's headers
 
     @property
     def edge(self) -> TwistbridgeChannel | None:
@@ -77,11 +78,20 @@ class TwistbridgeRequest(OrderedHeadersRequest):
 
     def process(self) -> None:
         channel = self.edge
+        proxy = channel.site.proxy if channel is not None else None
+        if proxy is not None:
+            self._scheme = proxy.apply(self)  # before anything reads the client
         observer = channel.site.observer if channel is not None else None
         if observer is not None:
             self._observer = observer
             self._token = observer.start(self.path)
         super().process()
+
+    def isSecure(self) -> bool:
+        # The scheme a trusted proxy says the client used (`http.proxy`), if any.
+        if self._scheme is None:
+            return bool(super().isSecure())
+        return self._scheme in ("https", "wss")
 
     def finish(self) -> None:
         super().finish()

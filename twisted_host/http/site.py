@@ -18,6 +18,7 @@ from twisted.web.server import Site
 from core.settings import Settings
 from twisted_host.http.access_log import combined_line
 from twisted_host.http.channel import TwistbridgeChannel, refusal
+from twisted_host.http.proxy import ProxyHeaders
 from twisted_host.http.request import RequestObserver, TwistbridgeRequest
 
 
@@ -42,6 +43,11 @@ class TwistbridgeSite(Site):
         self.settings = settings
         self.access_log = access_log
         self.observer = observer
+        self.proxy = (
+            ProxyHeaders(settings.forwarded_allow_ips)
+            if settings.proxy_headers
+            else None
+        )
         self.connections: set[TwistbridgeChannel] = set()
         self._sweep = LoopingCall(self.check_deadlines)
         self._lines: list[str] = []  # written out by flush_log, once a second

@@ -4,8 +4,8 @@ programs can call it without the CLI; `listen_forever` for the raw listeners."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 from twisted.internet.interfaces import (
@@ -20,6 +20,9 @@ from twisted_host.run.process import Listener, tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
 from twisted_host.run.uvicorn import UvicornChild
 
+if TYPE_CHECKING:
+    from twisted_host.hosting import App
+
 
 def run(
     settings: Settings,
@@ -29,16 +32,25 @@ def run(
     endpoint: str | None = None,
     uvicorn_port: int = 8001,
     access_log: TextIO | None = sys.stdout,
+    apps: Sequence[App] = (),
+    demo: bool = True,
 ) -> int:
-    """Serve until SIGINT or SIGTERM; return the process's exit status."""
+    """Serve `apps` (`twisted_host.hosting`), beside the demo's three mounts unless
+    `demo` is False, until SIGINT or SIGTERM; return the process's exit status.
+    uvicorn serves the demo's ASGI app beside it: with no demo, none runs."""
     reactor = install_asyncio_reactor()
+    from twisted.internet.defer import gatherResults
+
+    from twisted_host.hosting import demo_apps
     from twisted_host.http.shutdown import GracefulShutdown
     from twisted_host.site import build_site
 
-    uvicorn = _start_uvicorn(reactor, settings, host, uvicorn_port)
+    served = [*demo_apps(settings), *apps] if demo else list(apps)
+    uvicorn = _start_uvicorn(reactor, settings, host, uvicorn_port if demo else 0)
     hosted = build_site(
         settings,
         reactor,
+        apps=served,
         uvicorn_port=uvicorn.port if uvicorn else None,
         access_log=access_log,
     )
@@ -55,9 +67,15 @@ def run(
     listener = Listener(reactor, "twistbridge", endpoint or tcp_description(host, port))
     server_endpoint = _server_endpoint(reactor, host, port, endpoint)
 
+    def startup_error() -> str | None:
+        for bridge in hosted.asgi:
+            if bridge.startup_error is not None:
+                return str(bridge.startup_error)
+        return None
+
     def listen(_: object) -> object:
-        if hosted.asgi.startup_error is not None:
-            return None  # the bridge has stopped the reactor and logged why
+        if startup_error() is not None:
+            return None  # a bridge has stopped the reactor and logged why
         return server_endpoint.listen(hosted.site)
 
     def listening(port_: IListeningPort | None) -> None:
@@ -65,11 +83,15 @@ def run(
             shutdown.port = port_
             listener.ready(port_, f" ; uvicorn {uvicorn.url}" if uvicorn else "")
 
-    # The port opens once the ASGI app's lifespan startup is over.
-    hosted.asgi.started.addCallback(listen).addCallbacks(listening, listener.failed)
+    # The port opens once every ASGI app's lifespan startup is over.
+    def open_port() -> None:
+        started = gatherResults([bridge.started for bridge in hosted.asgi])
+        started.addCallback(listen).addCallbacks(listening, listener.failed)
+
+    reactor.callWhenRunning(open_port)
     reactor.run()
-    if hosted.asgi.startup_error is not None:
-        error = hosted.asgi.startup_error
+    error = startup_error()
+    if error is not None:
         print(f"twistbridge: ASGI startup failed: {error}", file=sys.stderr)
         return 1
     return listener.status

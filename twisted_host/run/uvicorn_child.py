@@ -31,6 +31,8 @@ def main(argv: list[str]) -> None:
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=5,
+        proxy_headers=settings.proxy_headers,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     # As a socket, not `fd=`: uvicorn takes an fd for a Unix socket and would leave
     # TCP_NODELAY off, so every keep-alive answer would wait for a delayed ACK.

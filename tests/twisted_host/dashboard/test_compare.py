@@ -132,3 +132,14 @@ def test_compare_index(server: Server) -> None:
         for feature in FEATURES:
             assert f'<a href="/compare/{feature.name}">{feature.name}</a>' in reply.text
         assert "<code>return NOT_DONE_YET</code>" in reply.text
+
+
+def test_index_tells_how_to_move_an_app(server: Server) -> None:
+    page = fetch(f"{server.url}/compare/").text
+    section = page.split('<h2 id="moving">', 1)[1]
+    assert section.startswith("Moving an existing Flask, Django or FastAPI app")
+    assert (
+        "<code>twistbridge serve --no-demo --wsgi /site=mysite.wsgi:application</code>"
+        in section
+    )
+    assert section.count('<div class="highlight"><pre>') == 2  # the Python examples

@@ -81,3 +81,14 @@ def test_guide_has_every_feature_three_ways() -> None:
             part = part.split("\n### ", 1)[0]
             code = re.findall(r"^```python\n(.+?)^```$", part, flags=re.M | re.S)
             assert code and all(block.strip() for block in code), (feature, label)
+
+
+def test_guide_tells_how_to_move_an_app() -> None:
+    guide = COMMITTED.read_text()
+    section = guide.split(
+        "\n## Moving an existing Flask, Django or FastAPI app under Twisted\n"
+    )[1]
+    section = section.split("\n## ", 1)[0]
+    for heading in ("The command", "The prefix", "What to check", "From Python"):
+        assert f"\n### {heading}\n" in section
+    assert "`twistbridge serve --no-demo --asgi /api=main:app`" in section

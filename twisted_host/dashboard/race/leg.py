@@ -138,9 +138,10 @@ class Leg(asyncio.SubprocessProtocol):
         if raw:
             self._watermark = raw[0][0]
         fresh = [(round(at - self._origin, 4), round(lag, 4)) for at, lag in raw[::-1]]
-        pool = self.stats.wsgi_pool
-        busy = len(pool.working) if pool is not None else 0
-        backlog = pool.q.qsize() if pool is not None else 0
+        # The demo's WSGI mount is the Site's only one while /race is served.
+        pools = self.stats.wsgi_pools
+        busy = sum(len(pool.working) for pool in pools)
+        backlog = sum(pool.q.qsize() for pool in pools)
         self.record.lags += fresh
         self.record.busy.append((now, busy))
         self.record.backlog.append((now, backlog))

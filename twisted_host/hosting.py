@@ -1,0 +1,80 @@
+"""What a Site serves: a list of `App`s, each a mount (`core.mounts.Mount`) with the
+object that answers under its prefix. The demo's three come from the registry
+(`demo_apps`); a user's come from `wsgi(...)`, `asgi(...)` and `resource(...)`, or from the command
+line (`twistbridge serve --wsgi /legacy=pkg.wsgi:application`). `build_site` and
+`run` take the list, and the Site, `/stats` and the dashboard iterate it: nothing
+else names a mount.
+
+    from twisted_host.hosting import asgi, wsgi
+    from twisted_host.run.main import run
+
+    run(Settings(), apps=[wsgi("/legacy", application), asgi("/api", app)])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from core.mounts import MOUNTS, Interface, Mount, overlapping, user_mount
+from core.settings import Settings
+from twisted_host.types import ASGIApp, WSGIApp
+
+if TYPE_CHECKING:
+    from twisted.web.resource import IResource
+
+
+@dataclass(frozen=True)
+class App:
+    """An app at a mount: a WSGI callable, an ASGI 3 callable, or a `twisted.web`
+    resource, as `mount.interface` says."""
+
+    mount: Mount
+    target: Any
+
+    @property
+    def demo(self) -> bool:
+        """One of the chapter's three (the dashboard's feature links go to these)."""
+        return self.mount in MOUNTS
+
+
+def wsgi(prefix: str, app: WSGIApp, *, label: str | None = None) -> App:
+    """A WSGI (PEP 3333) app at `prefix`, on a thread pool of its own."""
+    return App(user_mount(prefix, Interface.WSGI, label or _label(app)), app)
+
+
+def asgi(prefix: str, app: ASGIApp, *, label: str | None = None) -> App:
+    """An ASGI 3 app at `prefix`, on the ASGI bridge, its lifespan run."""
+    return App(user_mount(prefix, Interface.ASGI, label or _label(app)), app)
+
+
+def resource(prefix: str, root: IResource, *, label: str | None = None) -> App:
+    """A `twisted.web` resource tree at `prefix`, on the reactor thread."""
+    return App(user_mount(prefix, Interface.NATIVE, label or _label(root)), root)
+
+
+def demo_apps(settings: Settings) -> list[App]:
+    """The chapter's three mounts of the registry, their apps built for `settings`."""
+    from asgi_app import create_app as create_asgi_app
+    from twisted_host.native import create_resource
+    from wsgi_app import create_app as create_wsgi_app
+
+    build: dict[Interface, Callable[[Settings], Any]] = {
+        Interface.NATIVE: create_resource,
+        Interface.WSGI: create_wsgi_app,
+        Interface.ASGI: create_asgi_app,
+    }
+    return [App(mount, build[mount.interface](settings)) for mount in MOUNTS]
+
+
+def check(apps: Sequence[App]) -> None:
+    """Raise ValueError (one line) when the apps cannot share one Site."""
+    problem = overlapping([app.mount for app in apps])
+    if problem is not None:
+        raise ValueError(problem)
+
+
+def _label(app: object) -> str:
+    kind = type(app)
+    return getattr(app, "__qualname__", None) or f"{kind.__module__}.{kind.__name__}"
