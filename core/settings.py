@@ -39,6 +39,9 @@ class Settings:
     max_connections: int = 16384  # open connections before new ones get 503
     shutdown_grace: float = 10.0  # seconds in-flight requests get on SIGTERM
     asgi_timeout: float = 0.0  # seconds an ASGI request may run before 504; 0: none
+    # Bytes of one WebSocket message, every mount alike, before a close with 1009
+    # (uvicorn's --ws-max-size, whose default is 16 MiB).
+    ws_max_size: int = 1024 * 1024
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to a child process (uvicorn)."""

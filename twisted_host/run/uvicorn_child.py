@@ -31,6 +31,9 @@ def main(argv: list[str]) -> None:
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=5,
+        # The reference for the bridge's WebSockets, both on wsproto, with one limit.
+        ws="wsproto",
+        ws_max_size=settings.ws_max_size,
     )
     # As a socket, not `fd=`: uvicorn takes an fd for a Unix socket and would leave
     # TCP_NODELAY off, so every keep-alive answer would wait for a delayed ACK.
