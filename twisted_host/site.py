@@ -47,6 +47,7 @@ def build_site(
     asgi = ASGIResource(
         create_asgi_app(settings),
         request_timeout=settings.asgi_timeout,
+        ws_max_size=settings.ws_max_size,
         reactor=reactor,
     )
     hosts: dict[Interface, IResource] = {

@@ -51,6 +51,7 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
     max_size: int = DEFAULT_MAX_SIZE
     request: Request | None = None  # the upgraded request, ended with the socket
     peer_close: tuple[int, str] | None = None  # the peer's close frame: code, reason
+    sent_close: tuple[int, str] | None = None  # ours
     _message_bytes: int = 0  # of the message being reassembled
 
     @property
@@ -93,6 +94,7 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
         """Send a close frame (when one may still be sent) and close the socket."""
         state = self._wsconn.state
         if state in (ConnectionState.OPEN, ConnectionState.REMOTE_CLOSING):
+            self.sent_close = (code, reason)
             self.transport.write(self._wsconn.send(CloseConnection(code, reason)))
         self.transport.loseConnection()
 

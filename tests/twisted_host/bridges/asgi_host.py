@@ -18,13 +18,13 @@ def serve_bridge(name: str, late: bool = False) -> int:
     from twisted.web.resource import Resource
     from twisted.web.server import Site
 
-    from tests.twisted_host.bridges.asgi_apps import APPS
+    from tests.twisted_host.bridges.asgi_apps import app_named
     from twisted_host.bridges.asgi import ASGIRequest, ASGIResource
 
     made: list[ASGIResource] = []
 
     def mount() -> None:
-        bridge = ASGIResource(APPS[name], disconnect_grace=1.0)
+        bridge = ASGIResource(app_named(name), disconnect_grace=1.0)
         made.append(bridge)
         root = Resource()
         root.putChild(b"bridge", bridge)
@@ -50,10 +50,16 @@ def serve_bridge(name: str, late: bool = False) -> int:
 def serve_uvicorn(name: str) -> int:
     import uvicorn
 
-    from tests.twisted_host.bridges.asgi_apps import APPS, mounted
+    from tests.twisted_host.bridges.asgi_apps import app_named, mounted
 
     config = uvicorn.Config(
-        mounted("/bridge", APPS[name]), port=0, lifespan="auto", log_level="warning"
+        mounted("/bridge", app_named(name)),
+        port=0,
+        lifespan="auto",
+        log_level="warning",
+        # The reference for the bridge's WebSockets: wsproto, with the same limit.
+        ws="wsproto",
+        ws_max_size=1024 * 1024,
     )
     server = uvicorn.Server(config)
 

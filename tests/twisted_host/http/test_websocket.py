@@ -1,7 +1,7 @@
 """The WebSocket edge (`twisted_host.http.websocket`) on the native mount: a message
 over the limit closes with 1009 and the server goes on, a GET that is no handshake
 gets the contract's 400, the dashboard's count of requests hears of a WebSocket's
-end, and a graceful stop says goodbye with 1001."""
+end, and a graceful stop says goodbye with 1001 (the ASGI mount's too)."""
 
 from __future__ import annotations
 
@@ -66,9 +66,10 @@ def test_a_closed_websocket_is_no_longer_counted(server: Server) -> None:
     assert _in_flight(server) == 0
 
 
-def test_graceful_stop_closes_with_1001(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mount", ["native", "asgi"])
+def test_graceful_stop_closes_with_1001(tmp_path: Path, mount: str) -> None:
     with run_server("--no-access-log", "--uvicorn-port", "0", tmp_path=tmp_path) as s:
-        with connect(ws_url(s.base("native")) + "/ws") as socket:
+        with connect(ws_url(s.base(mount)) + "/ws") as socket:
             socket.send("x")
             socket.recv(timeout=10)
             stopped_at = time.monotonic()
