@@ -174,6 +174,19 @@ def main() -> None:
     type=click.File("a", lazy=True),
     help="Where the access log goes ('-': standard output).",
 )
+@click.option(
+    "--ssl-certfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Serve HTTPS (and HTTP/2) with this PEM certificate (its chain may follow).",
+)
+@click.option(
+    "--ssl-keyfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The certificate's PEM private key (default: in the certificate file).",
+)
+@click.option(
+    "--ssl-keyfile-password", help="The password of an encrypted private key."
+)
 @_limit_options
 def serve(
     host: str,
@@ -187,10 +200,22 @@ def serve(
     max_body_size: int,
     access_log: bool,
     access_log_file: TextIO,
+    ssl_certfile: Path | None,
+    ssl_keyfile: Path | None,
+    ssl_keyfile_password: str | None,
     **limits: Any,
 ) -> None:
     """Serve /native, /wsgi and /asgi on one Site, and uvicorn beside it."""
     from twisted_host.run.main import run
+    from twisted_host.run.tls import TLSFiles, TLSFilesError
+
+    if ssl_certfile is None and (ssl_keyfile or ssl_keyfile_password):
+        raise click.BadParameter("needs --ssl-certfile", param_hint="--ssl-keyfile")
+    tls = (
+        TLSFiles(ssl_certfile, ssl_keyfile, ssl_keyfile_password)
+        if ssl_certfile
+        else None
+    )
 
     try:
         children = dict(_child(value) for value in static_children)
@@ -206,8 +231,8 @@ def serve(
         max_body_size=max_body_size,
         **limits,
     )
-    sys.exit(
-        run(
+    try:
+        status = run(
             settings,
             host=host,
             port=port,
@@ -215,8 +240,11 @@ def serve(
             uvicorn_port=uvicorn_port,
             # The real file, not click's lazy wrapper (an attribute lookup per write).
             access_log=access_log_file.open() if access_log else None,  # type: ignore[attr-defined]
+            tls=tls,
         )
-    )
+    except TLSFilesError as bad:
+        raise click.BadParameter(str(bad), param_hint="--ssl-certfile") from bad
+    sys.exit(status)
 
 
 @main.command("raw-echo")

@@ -18,6 +18,7 @@ from twisted.internet.task import LoopingCall
 from core.settings import Settings
 from twisted_host.run.process import Listener, tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
+from twisted_host.run.tls import TLSFiles, certificate_options, wrap
 from twisted_host.run.uvicorn import UvicornChild
 
 
@@ -29,13 +30,16 @@ def run(
     endpoint: str | None = None,
     uvicorn_port: int = 8001,
     access_log: TextIO | None = sys.stdout,
+    tls: TLSFiles | None = None,
 ) -> int:
-    """Serve until SIGINT or SIGTERM; return the process's exit status."""
+    """Serve until SIGINT or SIGTERM; return the process's exit status. With `tls`,
+    the Site (and uvicorn) serve HTTPS only."""
+    options = certificate_options(tls) if tls is not None else None
     reactor = install_asyncio_reactor()
     from twisted_host.http.shutdown import GracefulShutdown
     from twisted_host.site import build_site
 
-    uvicorn = _start_uvicorn(reactor, settings, host, uvicorn_port)
+    uvicorn = _start_uvicorn(reactor, settings, host, uvicorn_port, tls)
     hosted = build_site(
         settings,
         reactor,
@@ -52,13 +56,16 @@ def run(
     if access_log is not None:
         _flush_access_log(reactor, hosted.site.flush_log)
 
-    listener = Listener(reactor, "twistbridge", endpoint or tcp_description(host, port))
+    description = endpoint or tcp_description(host, port)
+    scheme = "https" if options is not None else "http"
+    listener = Listener(reactor, "twistbridge", description, scheme)
     server_endpoint = _server_endpoint(reactor, host, port, endpoint)
+    factory = wrap(hosted.site, options) if options is not None else hosted.site
 
     def listen(_: object) -> object:
         if hosted.asgi.startup_error is not None:
             return None  # the bridge has stopped the reactor and logged why
-        return server_endpoint.listen(hosted.site)
+        return server_endpoint.listen(factory)
 
     def listening(port_: IListeningPort | None) -> None:
         if port_ is not None:
@@ -76,11 +83,15 @@ def run(
 
 
 def _start_uvicorn(
-    reactor: AsyncioSelectorReactor, settings: Settings, host: str, port: int
+    reactor: AsyncioSelectorReactor,
+    settings: Settings,
+    host: str,
+    port: int,
+    tls: TLSFiles | None,
 ) -> UvicornChild | None:
     if not port:
         return None
-    uvicorn = UvicornChild.start(settings, host, port)
+    uvicorn = UvicornChild.start(settings, host, port, tls)
     reactor.addSystemEventTrigger("before", "shutdown", uvicorn.stop)
     return uvicorn
 
