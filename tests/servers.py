@@ -14,6 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import trustme
+from cryptography.hazmat.primitives import serialization
+
 from core.mounts import BY_NAME, UVICORN, UVICORN_PREFIX
 from tests.client import fetch
 from twisted_host.run.process import READY
@@ -115,3 +118,44 @@ def _wait_for(url: str, context: ssl.SSLContext | None, timeout: float = 20) -> 
             if time.monotonic() > deadline:
                 raise
         time.sleep(0.05)
+
+
+PASSWORD = "correct horse"  # of the test certificate's key
+
+
+@dataclass(frozen=True)
+class Certificates:
+    """A trustme CA and a certificate for 127.0.0.1 it issued, as `serve` takes them."""
+
+    ca: trustme.CA
+    certfile: Path
+    keyfile: Path  # encrypted with PASSWORD
+
+    def client_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        self.ca.configure_trust(context)
+        return context
+
+    def serve_args(self) -> list[str]:
+        return [
+            *("--ssl-certfile", str(self.certfile)),
+            *("--ssl-keyfile", str(self.keyfile)),
+            *("--ssl-keyfile-password", PASSWORD),
+        ]
+
+
+def make_certificates(folder: Path) -> Certificates:
+    ca = trustme.CA()
+    issued = ca.issue_cert("127.0.0.1", "localhost")
+    certfile = folder / "cert.pem"
+    certfile.write_bytes(b"".join(blob.bytes() for blob in issued.cert_chain_pems))
+    key = serialization.load_pem_private_key(issued.private_key_pem.bytes(), None)
+    keyfile = folder / "key.pem"
+    keyfile.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(PASSWORD.encode()),
+        )
+    )
+    return Certificates(ca, certfile, keyfile)

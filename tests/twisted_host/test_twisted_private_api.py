@@ -70,6 +70,20 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         ("_protocolUpgradeForWebsockets",),
         "twisted_host.http.websocket: the channel handed over after a 101",
     ),
+    (
+        "twisted.web.http",
+        "_GenericHTTPChannelProtocol",
+        (
+            "",
+            "_negotiatedProtocol",
+            "_site",
+            "_factory",
+            "_timeOut",
+            "_callLater",
+            "_requestFactory",
+        ),
+        "twisted_host.http.h2: the switch to HTTP/2 around the Site's channel",
+    ),
 ]
 
 

@@ -33,9 +33,11 @@ def run(
     tls: TLSFiles | None = None,
 ) -> int:
     """Serve until SIGINT or SIGTERM; return the process's exit status. With `tls`,
-    the Site (and uvicorn) serve HTTPS only."""
-    options = certificate_options(tls) if tls is not None else None
+    the Site (and uvicorn) serve HTTPS only, the Site HTTP/2 as well."""
     reactor = install_asyncio_reactor()
+    from twisted_host.http.h2 import ALPN, HTTP2Factory
+
+    options = certificate_options(tls, ALPN) if tls is not None else None
     from twisted_host.http.shutdown import GracefulShutdown
     from twisted_host.site import build_site
 
@@ -60,7 +62,10 @@ def run(
     scheme = "https" if options is not None else "http"
     listener = Listener(reactor, "twistbridge", description, scheme)
     server_endpoint = _server_endpoint(reactor, host, port, endpoint)
-    factory = wrap(hosted.site, options) if options is not None else hosted.site
+    # Over TLS, a connection may switch to HTTP/2 (ALPN); plain HTTP stays HTTP/1.1.
+    factory = (
+        wrap(HTTP2Factory(hosted.site), options) if options is not None else hosted.site
+    )
 
     def listen(_: object) -> object:
         if hosted.asgi.startup_error is not None:

@@ -10,77 +10,15 @@ import ssl
 import subprocess
 import threading
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-import trustme
-from cryptography.hazmat.primitives import serialization
 from websockets.sync.client import connect
 
 from core.content import HELLO
 from core.mounts import TARGETS
 from tests.client import fetch, read_events, ws_url
-from tests.servers import TWISTBRIDGE, Server, run_server
-
-PASSWORD = "correct horse"
-
-
-@dataclass(frozen=True)
-class Certificates:
-    ca: trustme.CA
-    certfile: Path
-    keyfile: Path  # encrypted with PASSWORD
-
-    def client_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context()
-        self.ca.configure_trust(context)
-        return context
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    folder = tmp_path_factory.mktemp("tls")
-    ca = trustme.CA()
-    issued = ca.issue_cert("127.0.0.1", "localhost")
-    certfile = folder / "cert.pem"
-    certfile.write_bytes(b"".join(blob.bytes() for blob in issued.cert_chain_pems))
-    key = serialization.load_pem_private_key(issued.private_key_pem.bytes(), None)
-    keyfile = folder / "key.pem"
-    keyfile.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(PASSWORD.encode()),
-        )
-    )
-    return Certificates(ca, certfile, keyfile)
-
-
-def tls_args(certificates: Certificates) -> list[str]:
-    return [
-        "--ssl-certfile",
-        str(certificates.certfile),
-        "--ssl-keyfile",
-        str(certificates.keyfile),
-        "--ssl-keyfile-password",
-        PASSWORD,
-    ]
-
-
-@pytest.fixture(scope="module")
-def https_server(
-    certificates: Certificates, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    with run_server(
-        "--no-access-log",
-        *tls_args(certificates),
-        tmp_path=tmp_path_factory.mktemp("https"),
-        context=certificates.client_context(),
-    ) as server:
-        yield server
+from tests.servers import TWISTBRIDGE, Certificates, Server
 
 
 def test_ready_line_says_https(https_server: Server) -> None:
