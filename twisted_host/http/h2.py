@@ -71,6 +71,8 @@ class H2Request(TwistbridgeRequest):
 class _Switching(_GenericHTTPChannelProtocol):
     """Twisted's switching proxy, telling the Site when its channel is left behind."""
 
+    _negotiatedProtocol: bytes | None = None  # type: ignore[assignment]
+
     def dataReceived(self, data: bytes) -> None:
         if self._negotiatedProtocol is None:
             channel = cast(TwistbridgeChannel, self._channel)
