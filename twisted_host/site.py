@@ -17,6 +17,7 @@ from twisted_host.bridges.asgi import ASGIResource
 from twisted_host.bridges.wsgi import WSGIMount
 from twisted_host.dashboard.compare import CompareIndex
 from twisted_host.dashboard.index import Index, StatsResource
+from twisted_host.dashboard.live import live_figures
 from twisted_host.dashboard.stats import Stats
 from twisted_host.http.site import TwistbridgeSite
 from twisted_host.native import create_resource
@@ -62,7 +63,9 @@ def build_site(
         root.putChild(_segment(mount), hosts[mount.interface])
     root.putChild(b"stats", StatsResource(stats))
     root.putChild(b"compare", CompareIndex(uvicorn_port))
+    root.putChild(b"live", live_figures(stats.snapshot))
     site = TwistbridgeSite(root, settings, access_log=access_log, observer=stats)
+    stats.connections = site.connections
     return Hosted(site, asgi, wsgi, stats)
 
 
