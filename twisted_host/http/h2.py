@@ -7,14 +7,16 @@ builds; `HTTP2Factory` puts Twisted's proxy (`_GenericHTTPChannelProtocol`) arou
 A switched connection leaves the HTTP/1.1 channel behind: the Site forgets that one
 (its idle deadline would otherwise cut the HTTP/2 connection). Requests on HTTP/2
 streams are `H2Request`s: the dashboard counts them, their headers come grouped
-by name (as h2 hands them over); the body limit holds (413), and the header
-limits are h2's own (it refuses what is not valid HTTP/2).
+by name (as h2 hands them over). The edge's limits: the body's (413); the header
+block's, as HTTP/2's SETTINGS_MAX_HEADER_LIST_SIZE (a client over it gets a GOAWAY);
+open streams, h2's 100 per connection.
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
+from h2.settings import SettingCodes
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import Factory
 from twisted.web.http import H2_ENABLED, _GenericHTTPChannelProtocol
@@ -79,8 +81,16 @@ class _Switching(_GenericHTTPChannelProtocol):
             super().dataReceived(data)
             if self._negotiatedProtocol == b"h2":
                 channel.site.connection_lost(channel)
+                self._limit_headers(channel.limits.max_header_bytes)
             return
         super().dataReceived(data)
+
+    def _limit_headers(self, size: int) -> None:
+        # The edge's header limit, as h2 counts it (RFC 9113: names, values and 32
+        # bytes per field); h2 ends a connection that sends more (GOAWAY).
+        h2: Any = self._channel
+        h2.conn.update_settings({SettingCodes.MAX_HEADER_LIST_SIZE: size})
+        h2.transport.write(h2.conn.data_to_send())
 
 
 class HTTP2Factory(Factory):

@@ -3,7 +3,8 @@ is refused (GOAWAY or a closed connection) before it costs the server more than 
 bounded buffer, the server keeps answering other clients, and nothing reaches the log
 as a traceback. Twisted 26.10's `H2Connection` (a reset token bucket, a cap on
 buffered control frames) and h2 (a CONTINUATION backlog) do the refusing; these
-tests hold them to it.
+tests hold them to it. Beside them, the edge's limits on HTTP/2: the header block
+(`--max-header-bytes`, announced as SETTINGS_MAX_HEADER_LIST_SIZE) and open streams.
 
 Not covered, and why: the 2019 "reset flood" (CVE-2019-9514) in its form of DATA
 sent on streams the client had ended makes Twisted's sending loop raise
@@ -147,4 +148,36 @@ def test_settings_flood_cve_2019_9515(
         sent = flood(tls, settings * 1000, 1000)
         assert sent < SENT_AT_MOST
         assert ending(tls, conn) == "closed"
+    still_serving(https_server, certificates)
+
+
+def _settled(tls: ssl.SSLSocket, conn: h2.connection.H2Connection) -> None:
+    """Read the server's SETTINGS (both of them) and acknowledge them."""
+    deadline = time.monotonic() + 10
+    while conn.remote_settings.max_header_list_size != 32768:
+        assert time.monotonic() < deadline, "the server announced no header limit"
+        conn.receive_data(tls.recv(65536))
+        tls.sendall(conn.data_to_send())
+
+
+def test_header_block_limit_and_open_streams(
+    https_server: Server, certificates: Certificates
+) -> None:
+    with h2_client(https_server, certificates) as (tls, conn):
+        _settled(tls, conn)
+        assert conn.remote_settings.max_concurrent_streams == 100
+        # Under the limit: answered. Over it (32 KiB, as --max-header-bytes): GOAWAY.
+        conn.send_headers(
+            1, [*_request("/native/hello"), ("x-big", "y" * 20_000)], end_stream=True
+        )
+        tls.sendall(conn.data_to_send())
+        answered = False
+        while not answered:
+            for event in conn.receive_data(tls.recv(65536)):
+                answered = answered or isinstance(event, h2.events.StreamEnded)
+        conn.send_headers(
+            3, [*_request("/native/hello"), ("x-big", "y" * 40_000)], end_stream=True
+        )
+        tls.sendall(conn.data_to_send())
+        assert ending(tls, conn).startswith("goaway")
     still_serving(https_server, certificates)
