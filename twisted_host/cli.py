@@ -46,6 +46,8 @@ _LIMITS: list[tuple[str, str, click.ParamType[Any], str]] = [
     ("--asgi-timeout", "asgi_timeout", click.FloatRange(0), "Seconds an ASGI request may run before 504 (0: no limit)."),
     ("--shutdown-grace", "shutdown_grace", click.FloatRange(0), "Seconds requests in flight get to finish on SIGTERM."),
     ("--ws-max-size", "ws_max_size", click.IntRange(1), "Largest WebSocket message in bytes (larger: close 1009)."),
+    ("--ws-ping-interval", "ws_ping_interval", click.FloatRange(0), "Seconds between WebSocket keep-alive pings (0: none)."),
+    ("--ws-ping-timeout", "ws_ping_timeout", click.FloatRange(0), "Seconds a WebSocket pong may take (then: close 1011; 0: any)."),
 ]  # fmt: skip
 
 

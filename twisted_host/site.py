@@ -20,6 +20,7 @@ from twisted_host.dashboard.index import Index, StatsResource
 from twisted_host.dashboard.live import live_figures
 from twisted_host.dashboard.stats import Stats
 from twisted_host.http.site import TwistbridgeSite
+from twisted_host.http.websocket import WebSocketLimits
 from twisted_host.native import create_resource
 from wsgi_app import create_app as create_wsgi_app
 
@@ -48,7 +49,7 @@ def build_site(
     asgi = ASGIResource(
         create_asgi_app(settings),
         request_timeout=settings.asgi_timeout,
-        ws_max_size=settings.ws_max_size,
+        ws_limits=WebSocketLimits.of(settings),
         reactor=reactor,
     )
     hosts: dict[Interface, IResource] = {

@@ -28,7 +28,7 @@ from zope.interface import implementer
 
 from twisted_host.bridges.lifespan import ASGI_VERSION, Lifespan, LifespanFailed
 from twisted_host.http.headers import OrderedHeadersRequest, received_headers
-from twisted_host.http.websocket import DEFAULT_MAX_SIZE
+from twisted_host.http.websocket import WebSocketLimits
 from twisted_host.types import ASGIApp, Message, Scope
 
 _log = Logger()
@@ -72,7 +72,7 @@ class ASGIResource(Resource):
         disconnect_grace: float = 5.0,
         shutdown_timeout: float = 10.0,
         request_timeout: float = 0.0,
-        ws_max_size: int = DEFAULT_MAX_SIZE,
+        ws_limits: WebSocketLimits | None = None,
         reactor: AsyncioSelectorReactor | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
@@ -83,7 +83,7 @@ class ASGIResource(Resource):
         self.disconnect_grace = disconnect_grace
         self.shutdown_timeout = shutdown_timeout
         self.request_timeout = request_timeout  # 0: none; else 504 (or abort) after
-        self.ws_max_size = ws_max_size  # bytes of a WebSocket message
+        self.ws_limits = ws_limits or WebSocketLimits()  # for the websocket scope
         self.state: dict[str, Any] = {}
         self.tasks: set[asyncio.Task[None]] = set()  # app calls in flight
         self._reactor = _asyncio_reactor(reactor)

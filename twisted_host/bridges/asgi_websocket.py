@@ -162,7 +162,7 @@ class _WebSocketExchange:
                 request,
                 self.shake,
                 self,
-                self.resource.ws_max_size,
+                self.resource.ws_limits,
                 subprotocol=message.get("subprotocol"),
                 headers=[(bytes(k), bytes(v)) for k, v in message.get("headers", ())],
             )

@@ -21,7 +21,7 @@ from twisted.web.websocket import WebSocketTransport
 from core.content import time_event
 from core.live import EVENT_INTERVAL, EVENT_STREAM, parse_count
 from core.settings import Settings
-from twisted_host.http.websocket import WebSocketResource
+from twisted_host.http.websocket import WebSocketLimits, WebSocketResource
 from twisted_host.native.errors import Page
 
 
@@ -59,7 +59,7 @@ class EchoSocket(Page, WebSocketResource):
 
 
 def create_ws(settings: Settings) -> EchoSocket:
-    return EchoSocket(EchoFactory(), settings.ws_max_size)
+    return EchoSocket(EchoFactory(), WebSocketLimits.of(settings))
 
 
 class Events(Page):

@@ -37,6 +37,8 @@ def main(argv: list[str]) -> None:
         # The reference for the bridge's WebSockets, both on wsproto, with one limit.
         ws="wsproto",
         ws_max_size=settings.ws_max_size,
+        ws_ping_interval=settings.ws_ping_interval or None,
+        ws_ping_timeout=settings.ws_ping_timeout or None,
         # The Site's certificate, when it serves HTTPS.
         ssl_certfile=tls.certfile if tls else None,
         ssl_keyfile=tls.keyfile if tls else None,

@@ -1,12 +1,14 @@
 """The WebSocket edge (`twisted_host.http.websocket`) on the native mount: a message
 over the limit closes with 1009 and the server goes on, a GET that is no handshake
 gets the contract's 400, the dashboard's count of requests hears of a WebSocket's
-end, and a graceful stop says goodbye with 1001 (the ASGI mount's too)."""
+end, a graceful stop says goodbye with 1001 (the ASGI mount's too), and keep-alive
+pings close a silent peer with 1011, as uvicorn's do."""
 
 from __future__ import annotations
 
 import json
 import signal
+import socket as socketlib
 import time
 from pathlib import Path
 
@@ -80,3 +82,46 @@ def test_graceful_stop_closes_with_1001(tmp_path: Path, mount: str) -> None:
         assert s.process.wait(timeout=10) == 0
         assert time.monotonic() - stopped_at < 3  # not the 10 s grace period
     assert "Traceback" not in s.output()
+
+
+def _frames(data: bytes) -> list[tuple[int, bytes]]:
+    """(opcode, payload) of unmasked server frames with short payloads."""
+    frames = []
+    while len(data) >= 2:
+        opcode, length = data[0] & 0x0F, data[1] & 0x7F
+        assert length < 126
+        frames.append((opcode, data[2 : 2 + length]))
+        data = data[2 + length :]
+    return frames
+
+
+@pytest.mark.parametrize("mount", ["native", "asgi", "uvicorn"])
+def test_keepalive_closes_a_silent_peer_with_1011(tmp_path: Path, mount: str) -> None:
+    args = ("--no-access-log", "--ws-ping-interval", "0.3", "--ws-ping-timeout", "0.5")
+    with run_server(*args, tmp_path=tmp_path) as s:
+        # A live client answers the pings and keeps its socket.
+        with connect(ws_url(s.base(mount)) + "/ws") as socket:
+            time.sleep(1.5)
+            socket.send("still here")
+            assert socket.recv(timeout=10) == "still here"
+        # A peer that answers nothing gets a ping, then a close with 1011.
+        host, port = s.base(mount).removeprefix("http://").split("/")[0].split(":")
+        path = "/" + s.base(mount).split("/", 3)[3] + "/ws"
+        handshake = (
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        )
+        with socketlib.create_connection((host, int(port)), timeout=10) as raw:
+            raw.sendall(handshake.encode())
+            started, received = time.monotonic(), b""
+            while chunk := raw.recv(4096):
+                received += chunk
+        head, _, rest = received.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101")
+        frames = _frames(rest)
+        assert frames[0][0] == 0x9  # a ping
+        opcode, payload = frames[-1]
+        assert (opcode, int.from_bytes(payload[:2], "big")) == (0x8, 1011)
+        assert payload[2:] == b"keepalive ping timeout"
+        assert time.monotonic() - started < 5
