@@ -7,12 +7,12 @@ where to look, instead of a server that fails at its first request.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from typing import Any
 
 import pytest
-
-from twisted_host.run.reactor import install_asyncio_reactor
+from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 
 # (module, object, private attributes of it ("" for the object itself), who uses it)
 PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
@@ -112,8 +112,11 @@ def test_private_name_is_where_twistbridge_expects_it(
 
 
 def test_instance_attributes_of_reactor_and_site() -> None:
-    """Names set in constructors, which only an instance shows."""
-    reactor = install_asyncio_reactor()
+    """Names set in constructors, which only an instance shows: a reactor of its own,
+    not installed (another test module's imports may have installed the default one
+    before this runs)."""
+    loop = asyncio.new_event_loop()
+    reactor = AsyncioSelectorReactor(loop)
     from twisted.web.resource import Resource
     from twisted.web.server import Site
 
@@ -135,3 +138,4 @@ def test_instance_attributes_of_reactor_and_site() -> None:
     assert hasattr(Site(Resource()), "_logDateTime"), (
         "Site._logDateTime moved: twisted_host.http.site stamps access-log lines"
     )
+    loop.close()

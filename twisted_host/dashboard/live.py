@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from twisted.internet import reactor
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 from twisted.web.server import Request
@@ -51,6 +50,10 @@ class _Feed:
     """One dashboard listening: the figures now, then once a second."""
 
     def __init__(self, snapshot: Callable[[], dict[str, Any]]) -> None:
+        # Imported here: the figures (which import this module) must not install a
+        # reactor before the asyncio one is.
+        from twisted.internet import reactor
+
         self.snapshot = snapshot
         self.pushes = LoopingCall(self.push)
         self.pushes.clock = reactor
