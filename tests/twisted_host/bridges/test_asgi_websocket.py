@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from tests.client import fetch, ws_url
-from tests.servers import Server, spawn
+from tests.servers import PASSWORD, Certificates, Server, spawn
 from tests.twisted_host.bridges.websocket_apps import FLOOD_MESSAGES, FLOOD_SIZE
 
 HOST = [sys.executable, "-m", "tests.twisted_host.bridges.asgi_host"]
@@ -39,6 +39,19 @@ def target(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     yield from _serve(request, tmp_path_factory, "conformance")
+
+
+@pytest.fixture(scope="module", params=TARGETS)
+def tls_target(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    certificates: Certificates,
+) -> Iterator[Server]:
+    tls = f"{certificates.certfile}:{certificates.keyfile}:{PASSWORD}"
+    tmp = tmp_path_factory.mktemp(f"{request.param}-tls")
+    argv = [*HOST, request.param, "conformance"]
+    with spawn(argv, tmp_path=tmp, env={"ASGI_HOST_TLS": tls}) as server:
+        yield server
 
 
 @pytest.fixture(scope="module", params=TARGETS)
@@ -88,6 +101,18 @@ def closed(socket: ClientConnection) -> ConnectionClosed:
     with pytest.raises(ConnectionClosed) as info:
         socket.recv(timeout=10)
     return info.value
+
+
+# --- over TLS ------------------------------------------------------------------------
+
+
+def test_schemes_over_tls(tls_target: Server, certificates: Certificates) -> None:
+    context = certificates.client_context()
+    assert tls_target.url.startswith("https://")
+    with connect(ws_url(tls_target.url) + "/bridge/ws/scope", ssl=context) as socket:
+        assert json.loads(socket.recv(timeout=10))["scheme"] == "wss"
+    reply = fetch(tls_target.url + "/bridge/scope", context=context)
+    assert json.loads(reply.body)["scheme"] == "https"
 
 
 # --- the handshake ---------------------------------------------------------------------
