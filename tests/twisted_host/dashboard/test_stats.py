@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from markupsafe import escape
 
 from core.content import NOT_FOUND
@@ -218,3 +219,29 @@ def test_live_pushes_the_document(own_server: Server) -> None:
     assert set(first) == set(second) == set(stats(own_server))
     assert first["open"]["site"]["websockets"] == 1  # this very socket
     assert 0.5 < took < 2.5  # one now, the next a second later
+
+
+@pytest.mark.parametrize("mount", ["native", "wsgi", "asgi"])
+def test_an_endless_stream_ends_with_its_client(own_server: Server, mount: str) -> None:
+    parts = urlsplit(own_server.url)
+    request = (
+        f"GET /{mount}/events HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n"  # no count
+    ).encode()
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as client:
+        client.sendall(request)
+        assert b"data: The local time is " in client.recv(4096)
+        document = stats(own_server)
+        assert document["open"][mount]["event_streams"] == 1
+        if mount == "wsgi":
+            assert document["wsgi_pool"]["busy"] >= 1  # the generator holds a thread
+    # Gone: the stream stops (on WSGI at its next write, within a second), and the
+    # thread it held is free again.
+    document = wait_for(
+        own_server,
+        lambda d: (
+            d["open"][mount]["event_streams"] == 0 and d["wsgi_pool"]["busy"] == 0
+        ),
+    )
+    assert document["open"][mount]["event_streams"] == 0
+    assert document["wsgi_pool"]["busy"] == 0
+    assert document["mounts"][mount]["in_flight"] == 0
