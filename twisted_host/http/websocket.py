@@ -52,7 +52,6 @@ from twisted_host.http.channel import TwistbridgeChannel
 GOING_AWAY = 1001  # RFC 6455: the server is going down
 TOO_BIG = 1009  # RFC 6455: a message too big to process
 INTERNAL_ERROR = 1011  # RFC 6455: the server cannot go on (here: no pong in time)
-NO_STATUS = 1005  # RFC 6455: the peer's close frame had no code (or never came)
 ABNORMAL = 1006  # RFC 6455: the connection ended without a close frame
 
 
