@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import Router
 
-from asgi_app import busy, dynamic, errors, form, pages, static
+from asgi_app import busy, dynamic, errors, form, live, pages, static
 from core.settings import Settings
 
 
@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *dynamic.routes,
             *form.routes,
             *busy.routes,
+            *live.routes,
         ],
         exception_handlers=errors.handlers,
     )

@@ -108,3 +108,19 @@ MISSING_FIELD = f"The form has no field named {FORM_FIELD!r}."
 
 def busy_page() -> str:
     return f"Finally done, at {time.asctime()}"
+
+
+def time_event() -> str:
+    """One server-sent event of the `events` stream: the clock page's line (example
+    4-5), pushed to the client instead of fetched by it."""
+    return f"data: {clock_page()}\n\n"
+
+
+# What `/wsgi/ws` answers (501): the reason, and where the three are compared.
+NO_WEBSOCKET = (
+    "<h1>Not Implemented</h1>"
+    "WSGI cannot serve a WebSocket: a WSGI application is called once per request "
+    "and must return the whole response, so it can neither take the connection over "
+    "after the handshake nor hear from the client afterwards. "
+    '<a href="/compare/ws">See how twisted.web and ASGI do it</a>.'
+)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from core.live import EVENT_STREAM
+
 HTML = "text/html; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 
@@ -91,6 +93,14 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "busy-thread", "", "/busy/thread", GET, 200, HTML, "/busy/thread?seconds=1",
         "A blocking call handed to a worker thread.",
+    ),
+    Feature(
+        "ws", "", "/ws", ("GET",), 101, "", "/ws",
+        "A connection that stays open both ways: a WebSocket echo.",
+    ),
+    Feature(
+        "events", "", "/events", GET, 200, EVENT_STREAM, "/events?count=5",
+        "A response that never ends: the clock pushed once a second.",
     ),
 )  # fmt: skip
 

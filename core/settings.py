@@ -47,6 +47,13 @@ class Settings:
     # Forwarded), believed only from these peers (uvicorn's defaults and names).
     proxy_headers: bool = True
     forwarded_allow_ips: str = "127.0.0.1,::1"
+    # Bytes of one WebSocket message, every mount alike, before a close with 1009
+    # (uvicorn's --ws-max-size, whose default is 16 MiB).
+    ws_max_size: int = 1024 * 1024
+    # Seconds between WebSocket keep-alive pings, and for each pong (uvicorn's
+    # --ws-ping-interval and --ws-ping-timeout, with their defaults); 0: none.
+    ws_ping_interval: float = 20.0
+    ws_ping_timeout: float = 20.0
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to a child process (uvicorn)."""

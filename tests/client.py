@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import http.client
 import socket
+import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
+from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
+
+from core.live import EVENT_STREAM
 
 
 @dataclass
@@ -34,9 +41,17 @@ def fetch(
     headers: dict[str, str] | None = None,
     body: bytes | None = None,
     timeout: float = 30,
+    context: ssl.SSLContext | None = None,
 ) -> Reply:
+    """One request; an https URL is verified with `context`."""
     parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(
+            parts.hostname, parts.port, timeout=timeout, context=context
+        )
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
         target = parts.path or "/"
         if parts.query:
@@ -93,3 +108,28 @@ def in_background(urls: list[str]) -> Iterator[list[int]]:
     finally:
         for thread in threads:
             thread.join(timeout=60)
+
+
+def ws_url(url: str) -> str:
+    """The WebSocket URL of an http(s) URL: ws://... or wss://..."""
+    return "ws" + url.removeprefix("http")
+
+
+def read_events(url: str, **client: Any) -> list[tuple[float, str]]:
+    """GET a server-sent event stream to its end with httpx (keyword arguments go to
+    `httpx.Client`): each event's text, and its arrival in seconds after the request
+    went out."""
+    found: list[tuple[float, str]] = []
+    with httpx.Client(timeout=30, **client) as session:
+        started = time.monotonic()
+        with session.stream("GET", url) as response:
+            assert response.status_code == 200, response.read()
+            assert response.headers["content-type"] == EVENT_STREAM
+            pending = ""
+            for text in response.iter_text():
+                pending += text
+                while "\n\n" in pending:
+                    event, pending = pending.split("\n\n", 1)
+                    found.append((time.monotonic() - started, event + "\n\n"))
+            assert pending == ""
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -12,6 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import trustme
+from cryptography.hazmat.primitives import serialization
 
 from core.mounts import BY_NAME, UVICORN, UVICORN_PREFIX
 from tests.client import fetch
@@ -40,13 +44,18 @@ class Server:
 
 @contextmanager
 def run_server(
-    *args: str, tmp_path: Path, command: str = "serve", timeout: float = 30
+    *args: str,
+    tmp_path: Path,
+    command: str = "serve",
+    timeout: float = 30,
+    context: ssl.SSLContext | None = None,
 ) -> Iterator[Server]:
-    """Start `twistbridge COMMAND --port 0 ARGS` and stop it (by its PID) afterwards."""
+    """Start `twistbridge COMMAND --port 0 ARGS` and stop it (by its PID) afterwards;
+    `context` verifies a server that serves HTTPS."""
     argv = [*TWISTBRIDGE, command, "--port", "0", *args]
     if command == "serve" and "--uvicorn-port" not in args:
         argv += ["--uvicorn-port", "auto"]
-    with spawn(argv, tmp_path=tmp_path, timeout=timeout) as server:
+    with spawn(argv, tmp_path=tmp_path, timeout=timeout, context=context) as server:
         yield server
 
 
@@ -57,6 +66,7 @@ def spawn(
     tmp_path: Path,
     timeout: float = 30,
     env: dict[str, str] | None = None,
+    context: ssl.SSLContext | None = None,
 ) -> Iterator[Server]:
     """Run a server process until it prints its READY line; SIGTERM it afterwards."""
     log = tmp_path / f"server-{time.monotonic_ns()}.log"
@@ -84,7 +94,7 @@ def spawn(
             raise RuntimeError(f"{argv} did not start:\n{log.read_text()}")
         server = Server(process, match.group(1), match.group(2), log)
         if server.uvicorn_url:
-            _wait_for(server.base("uvicorn") + "/hello")
+            _wait_for(server.base("uvicorn") + "/hello", context)
         yield server
     finally:
         if process.poll() is None:
@@ -98,11 +108,11 @@ def spawn(
             process.stdout.close()
 
 
-def _wait_for(url: str, timeout: float = 20) -> None:
+def _wait_for(url: str, context: ssl.SSLContext | None, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if fetch(url, timeout=5).status == 200:
+            if fetch(url, timeout=5, context=context).status == 200:
                 return
         except OSError:
             if time.monotonic() > deadline:
@@ -163,3 +173,44 @@ def reference(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+PASSWORD = "correct horse"  # of the test certificate's key
+
+
+@dataclass(frozen=True)
+class Certificates:
+    """A trustme CA and a certificate for 127.0.0.1 it issued, as `serve` takes them."""
+
+    ca: trustme.CA
+    certfile: Path
+    keyfile: Path  # encrypted with PASSWORD
+
+    def client_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        self.ca.configure_trust(context)
+        return context
+
+    def serve_args(self) -> list[str]:
+        return [
+            *("--ssl-certfile", str(self.certfile)),
+            *("--ssl-keyfile", str(self.keyfile)),
+            *("--ssl-keyfile-password", PASSWORD),
+        ]
+
+
+def make_certificates(folder: Path) -> Certificates:
+    ca = trustme.CA()
+    issued = ca.issue_cert("127.0.0.1", "localhost")
+    certfile = folder / "cert.pem"
+    certfile.write_bytes(b"".join(blob.bytes() for blob in issued.cert_chain_pems))
+    key = serialization.load_pem_private_key(issued.private_key_pem.bytes(), None)
+    keyfile = folder / "key.pem"
+    keyfile.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(PASSWORD.encode()),
+        )
+    )
+    return Certificates(ca, certfile, keyfile)

@@ -48,6 +48,9 @@ _LIMITS: list[tuple[str, str, click.ParamType[Any], str]] = [
     ("--shutdown-grace", "shutdown_grace", click.FloatRange(0), "Seconds requests in flight get to finish on SIGTERM."),
     ("--race-max-requests", "race_max_requests", click.IntRange(1, 1000), "Most requests per mount in one /race burst (more: 400)."),
     ("--race-max-seconds", "race_max_seconds", click.FloatRange(0, 60), "Largest `seconds` a /race may ask for (more: 400)."),
+    ("--ws-max-size", "ws_max_size", click.IntRange(1), "Largest WebSocket message in bytes (larger: close 1009)."),
+    ("--ws-ping-interval", "ws_ping_interval", click.FloatRange(0), "Seconds between WebSocket keep-alive pings (0: none)."),
+    ("--ws-ping-timeout", "ws_ping_timeout", click.FloatRange(0), "Seconds a WebSocket pong may take (then: close 1011; 0: any)."),
 ]  # fmt: skip
 
 
@@ -176,6 +179,19 @@ def main() -> None:
     type=click.File("a", lazy=True),
     help="Where the access log goes ('-': standard output).",
 )
+@click.option(
+    "--ssl-certfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Serve HTTPS (and HTTP/2) with this PEM certificate (its chain may follow).",
+)
+@click.option(
+    "--ssl-keyfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The certificate's PEM private key (default: in the certificate file).",
+)
+@click.option(
+    "--ssl-keyfile-password", help="The password of an encrypted private key."
+)
 @_limit_options
 @app_options
 def serve(
@@ -197,11 +213,23 @@ def serve(
     demo: bool,
     proxy_headers: bool,
     forwarded_allow_ips: str,
+    ssl_certfile: Path | None,
+    ssl_keyfile: Path | None,
+    ssl_keyfile_password: str | None,
     **limits: Any,
 ) -> None:
     """Serve /native, /wsgi and /asgi on one Site, and uvicorn beside it; and your
     own apps (--wsgi, --asgi), beside them or alone (--no-demo)."""
     from twisted_host.run.main import run
+    from twisted_host.run.tls import TLSFiles, TLSFilesError
+
+    if ssl_certfile is None and (ssl_keyfile or ssl_keyfile_password):
+        raise click.BadParameter("needs --ssl-certfile", param_hint="--ssl-keyfile")
+    tls = (
+        TLSFiles(ssl_certfile, ssl_keyfile, ssl_keyfile_password)
+        if ssl_certfile
+        else None
+    )
 
     try:
         children = dict(_child(value) for value in static_children)
@@ -220,8 +248,8 @@ def serve(
         **limits,
     )
     apps = user_apps(wsgi_apps, asgi_apps, factory=factory, app_dir=app_dir, demo=demo)
-    sys.exit(
-        run(
+    try:
+        status = run(
             settings,
             apps=apps,
             demo=demo,
@@ -231,8 +259,11 @@ def serve(
             uvicorn_port=uvicorn_port,
             # The real file, not click's lazy wrapper (an attribute lookup per write).
             access_log=access_log_file.open() if access_log else None,  # type: ignore[attr-defined]
+            tls=tls,
         )
-    )
+    except TLSFilesError as bad:
+        raise click.BadParameter(str(bad), param_hint="--ssl-certfile") from bad
+    sys.exit(status)
 
 
 @main.command("raw-echo")

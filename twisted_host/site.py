@@ -19,11 +19,13 @@ from twisted_host.bridges.asgi import ASGIResource
 from twisted_host.bridges.wsgi import WSGIMount
 from twisted_host.dashboard.compare import CompareIndex
 from twisted_host.dashboard.index import Index, StatsResource
+from twisted_host.dashboard.live import live_figures
 from twisted_host.dashboard.race.page import RacePage
 from twisted_host.dashboard.race.race import Races
 from twisted_host.dashboard.stats import Stats
 from twisted_host.hosting import App, check, demo_apps
 from twisted_host.http.site import TwistbridgeSite
+from twisted_host.http.websocket import WebSocketLimits
 from twisted_host.native.errors import NotFound, Page
 
 
@@ -62,7 +64,10 @@ def build_site(
             pools.append(resource)
         elif app.mount.interface is Interface.ASGI:
             resource = ASGIResource(
-                app.target, request_timeout=settings.asgi_timeout, reactor=reactor
+                app.target,
+                request_timeout=settings.asgi_timeout,
+                ws_limits=WebSocketLimits.of(settings),
+                reactor=reactor,
             )
             bridges.append(resource)
         resources.append(resource)
@@ -81,7 +86,9 @@ def build_site(
     if set(MOUNTS) <= {app.mount for app in apps}:  # /race runs the demo's features
         races = Races(reactor, stats, settings.wsgi_threads)
         root.putChild(b"race", RacePage(settings, races, uvicorn_port))
+    root.putChild(b"live", live_figures(stats.snapshot))
     site = TwistbridgeSite(root, settings, access_log=access_log, observer=stats)
+    stats.connections = site.connections
     return Hosted(site, bridges, pools, stats)
 
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Flask
 
 from core.settings import Settings
-from wsgi_app import busy, dynamic, errors, form, pages, static
+from wsgi_app import busy, dynamic, errors, form, live, pages, static
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -39,4 +39,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(dynamic.bp)
     app.register_blueprint(form.bp)
     app.register_blueprint(busy.bp)
+    app.register_blueprint(live.bp)
     return app

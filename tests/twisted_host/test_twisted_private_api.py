@@ -46,6 +46,44 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         ("_disconnectSelectable",),
         "twisted_host.http.transport: a failed flush disconnects as Twisted does",
     ),
+    (
+        "twisted.web._websocket_impl",
+        "_WebSocketWireProtocol",
+        ("", "__dataclass_fields__", "sendTextMessage", "loseConnection"),
+        "twisted_host.http.websocket: the wire protocol with a message size limit",
+    ),
+    (
+        "twisted.web._websocket_impl",
+        "_handleEvent",
+        ("",),
+        "twisted_host.http.websocket: events dispatched after the size check",
+    ),
+    (
+        "twisted.web._websocket_impl",
+        "serverBootstrap",
+        ("",),
+        "twisted_host.http.websocket: the server side's (empty) bootstrap",
+    ),
+    (
+        "twisted.web.http",
+        "HTTPChannel",
+        ("_protocolUpgradeForWebsockets",),
+        "twisted_host.http.websocket: the channel handed over after a 101",
+    ),
+    (
+        "twisted.web.http",
+        "_GenericHTTPChannelProtocol",
+        (
+            "",
+            "_negotiatedProtocol",
+            "_site",
+            "_factory",
+            "_timeOut",
+            "_callLater",
+            "_requestFactory",
+        ),
+        "twisted_host.http.h2: the switch to HTTP/2 around the Site's channel",
+    ),
 ]
 
 
@@ -90,6 +128,11 @@ def test_instance_attributes_of_reactor_and_site() -> None:
 
     assert hasattr(FileDescriptor(reactor), "_tempDataLen"), (
         "FileDescriptor._tempDataLen moved: twisted_host.http.transport reads it"
+    )
+    from twisted.web._websocket_impl import _WebSocketWireProtocol
+
+    assert "_wsconn" in _WebSocketWireProtocol.__dataclass_fields__, (
+        "_WebSocketWireProtocol._wsconn moved: twisted_host.http.websocket reads it"
     )
     assert hasattr(Site(Resource()), "_logDateTime"), (
         "Site._logDateTime moved: twisted_host.http.site stamps access-log lines"

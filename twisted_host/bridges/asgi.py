@@ -7,7 +7,8 @@ The app runs as coroutines on the reactor's own event loop; it sees what uvicorn
 show it: the HTTP scope of the ASGI spec 2.4 (`root_path` is the mount's path), the
 body as `http.request` messages, `http.disconnect` when the client goes, a `send` that
 waits while the client is slow to read (backpressure), and its lifespan, run with
-the reactor's start and stop.
+the reactor's start and stop. A WebSocket handshake gets the `websocket` scope
+(`twisted_host.bridges.asgi_websocket`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from zope.interface import implementer
 
 from twisted_host.bridges.lifespan import ASGI_VERSION, Lifespan, LifespanFailed
 from twisted_host.http.headers import OrderedHeadersRequest, received_headers
+from twisted_host.http.websocket import WebSocketLimits
 from twisted_host.types import ASGIApp, Message, Scope
 
 _log = Logger()
@@ -70,6 +72,7 @@ class ASGIResource(Resource):
         disconnect_grace: float = 5.0,
         shutdown_timeout: float = 10.0,
         request_timeout: float = 0.0,
+        ws_limits: WebSocketLimits | None = None,
         reactor: AsyncioSelectorReactor | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
@@ -80,6 +83,7 @@ class ASGIResource(Resource):
         self.disconnect_grace = disconnect_grace
         self.shutdown_timeout = shutdown_timeout
         self.request_timeout = request_timeout  # 0: none; else 504 (or abort) after
+        self.ws_limits = ws_limits or WebSocketLimits()  # for the websocket scope
         self.state: dict[str, Any] = {}
         self.tasks: set[asyncio.Task[None]] = set()  # app calls in flight
         self._reactor = _asyncio_reactor(reactor)
@@ -124,7 +128,13 @@ class ASGIResource(Resource):
         if self._ready is not None:
             await self._ready
 
-    def render(self, request: Request) -> int:
+    def render(self, request: Request) -> bytes | int:
+        if request.requestHeaders.hasHeader(b"upgrade"):
+            # Imported here: that module builds on this one.
+            from twisted_host.bridges import asgi_websocket
+
+            if asgi_websocket.is_websocket(request):
+                return asgi_websocket.serve(self, request)
         exchange = _Exchange(self, request)
         task = self.loop.create_task(exchange.run())
         self.tasks.add(task)

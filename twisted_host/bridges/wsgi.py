@@ -6,8 +6,10 @@ them, and the pool's size is the WSGI mount's concurrency, a setting of its own.
 Around the stock resource, three things Twisted leaves out: a bounded queue in front
 of the pool (503 with `Retry-After` when it is full), no work for a client that left
 before a thread picked its request up, and the app iterator's `close()` on every path.
-And one thing done cheaper: the answer goes to the reactor in one hand-off per 64 KiB
-instead of a blocking round trip for every chunk plus one to finish.
+And one thing done cheaper: an answer with a `Content-Length` goes to the reactor in
+one hand-off per 64 KiB instead of a blocking round trip for every chunk plus one to
+finish; one without (a stream) hands each block over as it comes, without waiting
+but for every 64 KiB.
 """
 
 from __future__ import annotations
@@ -55,6 +57,11 @@ class _Response(_WSGIResponse):
                     if size >= FLUSH_BYTES:
                         self._hand_over(chunks, finish=False, wait=True)
                         chunks, size = [], 0
+                    elif self._streamed():
+                        # No length: a stream (server-sent events...), whose next
+                        # block may be a while coming; this one goes now (PEP 3333).
+                        self._hand_over(chunks, finish=False, wait=False)
+                        chunks = []
         except BaseException:
             self.reactor.callFromThread(
                 self._failed, self.started, Failure(*sys.exc_info())
@@ -64,6 +71,10 @@ class _Response(_WSGIResponse):
         finally:
             self._close(iterator)
         self._hand_over(chunks, finish=True, wait=False)
+
+    def _streamed(self) -> bool:
+        headers = getattr(self, "headers", None) or ()  # set by start_response
+        return not any(name.lower() == "content-length" for name, _ in headers)
 
     def _close(self, iterator: Any) -> None:
         # PEP 3333: close() once the iterator is done with, whatever happened.

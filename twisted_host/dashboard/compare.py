@@ -22,6 +22,7 @@ import asgi_app.busy
 import asgi_app.dynamic
 import asgi_app.errors
 import asgi_app.form
+import asgi_app.live
 import asgi_app.pages
 import asgi_app.static
 import twisted_host.native.app
@@ -29,6 +30,7 @@ import twisted_host.native.busy
 import twisted_host.native.dynamic
 import twisted_host.native.errors
 import twisted_host.native.form
+import twisted_host.native.live
 import twisted_host.native.pages
 import twisted_host.native.static
 import wsgi_app.app
@@ -36,6 +38,7 @@ import wsgi_app.busy
 import wsgi_app.dynamic
 import wsgi_app.errors
 import wsgi_app.form
+import wsgi_app.live
 import wsgi_app.pages
 import wsgi_app.static
 from core.contract import FEATURES, FEATURES_BY_NAME, Feature
@@ -133,6 +136,16 @@ IMPLEMENTED_BY: dict[str, tuple[tuple[Part, ...], ...]] = {
         (_n.busy.Threaded,),
         (_w.busy.thread,),
         (_a.busy.thread,),
+    ),
+    "ws": (
+        (_n.live.Echo, _n.live.EchoFactory, _n.live.EchoSocket, _n.live.create_ws),
+        (_w.live.ws, _w.live.upgrade_refused),
+        (_a.live.ws, InModule(_a.live, "routes")),
+    ),
+    "events": (
+        (_n.live.Events, _n.live._Stream),
+        (_w.live._ticks, _w.live.events),
+        (_a.live._ticks, _a.live.events),
     ),
 }
 

@@ -81,6 +81,18 @@ CHEAT_SHEET: tuple[tuple[str, str, str, str], ...] = (
         "`SCRIPT_NAME`, `request.script_root`",
         '`scope["root_path"]`',
     ),
+    (
+        "A WebSocket",
+        "`WebSocketResource(factory)`; a `WebSocketProtocol` with `textMessageReceived`",
+        "not possible: one call per request, the whole answer returned",
+        "`WebSocketRoute(path, endpoint)`; `await websocket.receive_text()`",
+    ),
+    (
+        "A stream that stays open",
+        "`NOT_DONE_YET`, then `request.write()` from a `LoopingCall`",
+        "return a generator; it holds a pool thread while it runs",
+        "`StreamingResponse(async_generator)`",
+    ),
 )
 
 NOTES: dict[str, tuple[str, ...]] = {
@@ -216,5 +228,33 @@ NOTES: dict[str, tuple[str, ...]] = {
         "A thread cannot be cancelled: when the client leaves, the Twisted version "
         "drops the answer; the Flask view has nothing to hand back to, so its pool "
         "thread blocks on `Future.result()` all the same.",
+    ),
+    "ws": (
+        "Twisted's `WebSocketResource` answers the handshake and hands the connection "
+        "to a `WebSocketProtocol` made by its factory: `textMessageReceived` and "
+        "`bytesMessageReceived` are callbacks, and the answer goes out through "
+        "`transport.sendTextMessage`. Starlette's `WebSocketRoute` gives one coroutine "
+        "the whole conversation: `await websocket.accept()`, then a loop of "
+        "`receive()` and `send_text()` / `send_bytes()` until `websocket.disconnect`.",
+        "WSGI cannot: the application is called once per request and returns the "
+        "whole answer, with no way to take the socket over after a 101 or to hear "
+        "from the client later. `/wsgi/ws` says so with a 501; a WSGI site serves its "
+        "WebSockets from an ASGI app or a separate server.",
+        "Messages are limited to `--ws-max-size` bytes (1 MiB) on every mount: the "
+        "connection is closed with 1009, as uvicorn does, rather than buffering "
+        "whatever a client sends.",
+    ),
+    "events": (
+        "A response that never ends. Twisted: `render_GET` returns `NOT_DONE_YET` "
+        "and a `LoopingCall` writes an event a second, stopped when `notifyFinish()` "
+        "fires. Starlette: a `StreamingResponse` over an async generator that "
+        "`await`s `asyncio.sleep` between events. Neither holds a thread.",
+        "Flask: a generator that calls `time.sleep`. The server sends each event as "
+        "it comes (no `Content-Length`, so no buffering), but the pool thread belongs "
+        "to the generator for as long as the client listens: ten listeners hold the "
+        "whole WSGI pool (watch busy and backlog on the dashboard).",
+        "The client leaving: Twisted's `notifyFinish()` errbacks and the timer is "
+        "stopped; Starlette sees `http.disconnect` and stops iterating; the WSGI "
+        "server notices only when its next write finds the socket gone.",
     ),
 }

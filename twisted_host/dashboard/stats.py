@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Sequence, Sized
+from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
@@ -21,6 +21,8 @@ from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
 from core.mounts import MOUNT_NAMES
+from twisted_host.dashboard.live import open_streams
+from twisted_host.http.channel import TwistbridgeChannel
 
 WINDOW = 5.0  # seconds of history behind requests/s, p50/p99 and the lag maximum
 LAG_INTERVAL = 0.1  # the timer whose lateness is the reactor lag
@@ -99,6 +101,9 @@ class Stats:
         self._depths = sorted(depths, reverse=True)
         self.wsgi_pools = wsgi_pools
         self.asgi_tasks = asgi_tasks
+        # The Site's connections, for the open WebSockets and event streams (the
+        # Site is made after these figures, which it reports to).
+        self.connections: Iterable[TwistbridgeChannel] = ()
         self.lags: deque[tuple[float, float]] = deque(maxlen=_MAX_SAMPLES)
         self._due: float | None = None
         self._lag_loop = LoopingCall(self._tick)
@@ -183,6 +188,7 @@ class Stats:
             "mounts": mounts,
             "wsgi_pool": self._pool(),
             "asgi_bridge": {"open_tasks": sum(len(tasks) for tasks in self.asgi_tasks)},
+            "open": open_streams(self.connections, self.mounts, self.mount_of),
             "reactor_lag_ms": {
                 "last": _ms(self.lags[-1][1]) if self.lags else None,
                 "max_1s": _ms(max(recent)) if recent else None,

@@ -53,7 +53,8 @@ def uvicorn_base(request: Request, uvicorn_port: int | None) -> str | None:
     host = request.getRequestHostname().decode("ascii", "replace")
     if ":" in host:
         host = f"[{host}]"
-    return f"http://{host}:{uvicorn_port}{UVICORN_PREFIX}"
+    scheme = "https" if request.isSecure() else "http"  # uvicorn serves as we do
+    return f"{scheme}://{host}:{uvicorn_port}{UVICORN_PREFIX}"
 
 
 _env = Environment(

@@ -24,6 +24,7 @@ from core.settings import Settings
 
 if TYPE_CHECKING:
     from twisted_host.http.site import TwistbridgeSite
+    from twisted_host.http.websocket import WireProtocol
 
 
 def refusal(status: int, detail: str) -> bytes:
@@ -42,6 +43,7 @@ class TwistbridgeChannel(HTTPChannel):
 
     site: TwistbridgeSite  # set by Site.buildProtocol, before the connection is made
     limits: Settings
+    websocket: WireProtocol | None = None  # set when a WebSocket took the connection
 
     def __init__(self) -> None:
         super().__init__()

@@ -20,6 +20,7 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.internet.task import LoopingCall
 
 from twisted_host.http.site import TwistbridgeSite
+from twisted_host.http.websocket import GOING_AWAY
 
 POLL = 0.05  # seconds between looks at the connections still open
 
@@ -66,7 +67,9 @@ class GracefulShutdown:
         self.port.stopListening()
         for channel in list(self.site.connections):
             channel.persistent = False  # close after the response in progress
-            if not channel.requests:
+            if channel.websocket is not None:
+                channel.websocket.loseConnection(GOING_AWAY, "The server is stopping")
+            elif not channel.requests:
                 channel.loseConnection()
         self._deadline = time.monotonic() + self.grace
         self._poll = LoopingCall(self._check)

@@ -6,6 +6,7 @@ from core.settings import Settings
 from twisted_host.native.busy import create_busy
 from twisted_host.native.dynamic import Clock, create_calendar
 from twisted_host.native.form import Form
+from twisted_host.native.live import Events, create_ws
 from twisted_host.native.pages import About, Echo, Hello, Home
 from twisted_host.native.static import create_static
 
@@ -24,4 +25,6 @@ def create_resource(settings: Settings) -> Home:
     root.putChild(b"calendar", create_calendar())
     root.putChild(b"form", Form(settings))
     root.putChild(b"busy", create_busy(settings))
+    root.putChild(b"ws", create_ws(settings))
+    root.putChild(b"events", Events())
     return root

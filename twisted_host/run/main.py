@@ -18,6 +18,7 @@ from twisted.internet.task import LoopingCall
 from core.settings import Settings
 from twisted_host.run.process import Listener, tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
+from twisted_host.run.tls import TLSFiles, certificate_options, wrap
 from twisted_host.run.uvicorn import UvicornChild
 
 if TYPE_CHECKING:
@@ -34,19 +35,23 @@ def run(
     access_log: TextIO | None = sys.stdout,
     apps: Sequence[App] = (),
     demo: bool = True,
+    tls: TLSFiles | None = None,
 ) -> int:
     """Serve `apps` (`twisted_host.hosting`), beside the demo's three mounts unless
     `demo` is False, until SIGINT or SIGTERM; return the process's exit status.
-    uvicorn serves the demo's ASGI app beside it: with no demo, none runs."""
+    uvicorn serves the demo's ASGI app beside it: with no demo, none runs. With
+    `tls`, the Site (and uvicorn) serve HTTPS only, the Site HTTP/2 as well."""
     reactor = install_asyncio_reactor()
     from twisted.internet.defer import gatherResults
 
     from twisted_host.hosting import demo_apps
+    from twisted_host.http.h2 import ALPN, HTTP2Factory
     from twisted_host.http.shutdown import GracefulShutdown
     from twisted_host.site import build_site
 
+    options = certificate_options(tls, ALPN) if tls is not None else None
     served = [*demo_apps(settings), *apps] if demo else list(apps)
-    uvicorn = _start_uvicorn(reactor, settings, host, uvicorn_port if demo else 0)
+    uvicorn = _start_uvicorn(reactor, settings, host, uvicorn_port if demo else 0, tls)
     hosted = build_site(
         settings,
         reactor,
@@ -64,8 +69,14 @@ def run(
     if access_log is not None:
         _flush_access_log(reactor, hosted.site.flush_log)
 
-    listener = Listener(reactor, "twistbridge", endpoint or tcp_description(host, port))
+    description = endpoint or tcp_description(host, port)
+    scheme = "https" if options is not None else "http"
+    listener = Listener(reactor, "twistbridge", description, scheme)
     server_endpoint = _server_endpoint(reactor, host, port, endpoint)
+    # Over TLS, a connection may switch to HTTP/2 (ALPN); plain HTTP stays HTTP/1.1.
+    factory = (
+        wrap(HTTP2Factory(hosted.site), options) if options is not None else hosted.site
+    )
 
     def startup_error() -> str | None:
         for bridge in hosted.asgi:
@@ -76,7 +87,7 @@ def run(
     def listen(_: object) -> object:
         if startup_error() is not None:
             return None  # a bridge has stopped the reactor and logged why
-        return server_endpoint.listen(hosted.site)
+        return server_endpoint.listen(factory)
 
     def listening(port_: IListeningPort | None) -> None:
         if port_ is not None:
@@ -98,11 +109,15 @@ def run(
 
 
 def _start_uvicorn(
-    reactor: AsyncioSelectorReactor, settings: Settings, host: str, port: int
+    reactor: AsyncioSelectorReactor,
+    settings: Settings,
+    host: str,
+    port: int,
+    tls: TLSFiles | None,
 ) -> UvicornChild | None:
     if not port:
         return None
-    uvicorn = UvicornChild.start(settings, host, port)
+    uvicorn = UvicornChild.start(settings, host, port, tls)
     reactor.addSystemEventTrigger("before", "shutdown", uvicorn.stop)
     return uvicorn
 

@@ -12,7 +12,7 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.python.failure import Failure
 
 # What a command prints once it takes requests; the tests and `compare` wait for it.
-READY = re.compile(r"ready: (http://\S+?)/?(?: ; uvicorn (http://\S+?)/asgi/)?$")
+READY = re.compile(r"ready: (https?://\S+?)/?(?: ; uvicorn (https?://\S+?)/asgi/)?$")
 
 
 def die_with_parent() -> None:
@@ -32,16 +32,20 @@ class _Stoppable(Protocol):
 class Listener:
     """Prints the ready line once a port listens, or why it cannot and stops."""
 
-    def __init__(self, reactor: _Stoppable, name: str, description: str) -> None:
+    def __init__(
+        self, reactor: _Stoppable, name: str, description: str, scheme: str = "http"
+    ) -> None:
         self.reactor = reactor
         self.name = name
         self.description = description
+        self.scheme = scheme
         self.status = 0
 
     def ready(self, port: IListeningPort, suffix: str = "") -> None:
         address = port.getHost()
         host, number = getattr(address, "host", "?"), getattr(address, "port", 0)
-        print(f"{self.name} ready: http://{host}:{number}/{suffix}", flush=True)
+        url = f"{self.scheme}://{host}:{number}/"
+        print(f"{self.name} ready: {url}{suffix}", flush=True)
 
     def failed(self, failure: Failure) -> None:
         self.status = 1

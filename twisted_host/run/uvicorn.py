@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from core.mounts import UVICORN_PREFIX
 from core.settings import Settings
 from twisted_host.run.process import die_with_parent
+from twisted_host.run.tls import TLSFiles
 
 AUTO_PORT = -1  # for `uvicorn_port`: any free port (tests use it); 0 means no uvicorn
 
@@ -24,9 +25,12 @@ class UvicornChild:
     process: subprocess.Popen[bytes]
     host: str
     port: int
+    scheme: str = "http"
 
     @classmethod
-    def start(cls, settings: Settings, host: str, port: int) -> UvicornChild:
+    def start(
+        cls, settings: Settings, host: str, port: int, tls: TLSFiles | None = None
+    ) -> UvicornChild:
         # The socket is bound here: the port queues connections from now on, a port the
         # system chose is known at once, and the child serves it as `--fd`.
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -42,15 +46,16 @@ class UvicornChild:
                     str(sock.fileno()),
                 ],
                 pass_fds=[sock.fileno()],
-                env=dict(os.environ, TWISTBRIDGE_SETTINGS=settings.to_json()),
+                env=dict(os.environ, TWISTBRIDGE_SETTINGS=settings.to_json())
+                | ({"TWISTBRIDGE_TLS": tls.to_json()} if tls else {}),
                 preexec_fn=die_with_parent if sys.platform == "linux" else None,
             )
             bound_host, bound_port = sock.getsockname()[:2]
-        return cls(process, bound_host, bound_port)
+        return cls(process, bound_host, bound_port, "https" if tls else "http")
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}{UVICORN_PREFIX}/"
+        return f"{self.scheme}://{self.host}:{self.port}{UVICORN_PREFIX}/"
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -18,11 +18,14 @@ from starlette.routing import Mount
 from asgi_app import create_app
 from core.mounts import UVICORN_PREFIX
 from core.settings import Settings
+from twisted_host.run.tls import TLSFiles
 
 
 def main(argv: list[str]) -> None:
     settings = Settings.from_json(os.environ.get("TWISTBRIDGE_SETTINGS", "{}"))
     app = create_app(settings)
+    tls_json = os.environ.get("TWISTBRIDGE_TLS")
+    tls = TLSFiles.from_json(tls_json) if tls_json else None
     # An outer app with the prefix, so that client paths match the bridge's: /asgi/...
     outer = Starlette(routes=[Mount(UVICORN_PREFIX, app=app)], lifespan=None)
     config = uvicorn.Config(
@@ -33,6 +36,15 @@ def main(argv: list[str]) -> None:
         timeout_graceful_shutdown=5,
         proxy_headers=settings.proxy_headers,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        # The reference for the bridge's WebSockets, both on wsproto, with one limit.
+        ws="wsproto",
+        ws_max_size=settings.ws_max_size,
+        ws_ping_interval=settings.ws_ping_interval or None,
+        ws_ping_timeout=settings.ws_ping_timeout or None,
+        # The Site's certificate, when it serves HTTPS.
+        ssl_certfile=tls.certfile if tls else None,
+        ssl_keyfile=tls.keyfile if tls else None,
+        ssl_keyfile_password=tls.password if tls else None,
     )
     # As a socket, not `fd=`: uvicorn takes an fd for a Unix socket and would leave
     # TCP_NODELAY off, so every keep-alive answer would wait for a delayed ACK.

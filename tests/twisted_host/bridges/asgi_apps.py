@@ -164,6 +164,11 @@ async def conformance(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "lifespan":
         await lifespan(scope, receive, send)
         return
+    if scope["type"] == "websocket":
+        from tests.twisted_host.bridges.websocket_apps import websocket_app
+
+        await websocket_app(scope, receive, send)
+        return
     path = scope["path"][len(scope["root_path"]) :]
     handler = ROUTES.get(path) or (scope_app if path.startswith("/scope/") else None)
     if handler is None:
@@ -202,18 +207,30 @@ async def no_lifespan(scope: Scope, receive: Receive, send: Send) -> None:
     await respond(send, b"served without lifespan")
 
 
+def _fastapi() -> ASGIApp:
+    from tests.twisted_host.bridges.websocket_apps import create_fastapi
+
+    return create_fastapi()
+
+
 APPS: dict[str, ASGIApp] = {
     "conformance": conformance,
     "failing-startup": failing_startup,
     "no-lifespan": no_lifespan,
 }
+# Apps made when a host asks for them (importing FastAPI costs a second).
+FACTORIES: dict[str, Callable[[], ASGIApp]] = {"fastapi": _fastapi}
+
+
+def app_named(name: str) -> ASGIApp:
+    return APPS[name] if name in APPS else FACTORIES[name]()
 
 
 def mounted(prefix: str, app: ASGIApp) -> ASGIApp:
     """`app` under `prefix`, as Starlette's Mount does it, for uvicorn."""
 
     async def outer(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] in ("http", "websocket"):
             if not scope["path"].startswith(prefix):
                 await respond(send, b"outside the mount", 404)
                 return

@@ -2,12 +2,19 @@
 
     python -m tests.twisted_host.bridges.asgi_host bridge|uvicorn APP [late]
 
-(`late`: the bridge is made once the reactor runs, as a plugin would) and prints `... ready: http://127.0.0.1:PORT/` once it takes requests."""
+(`late`: the bridge is made once the reactor runs, as a plugin would) and prints `... ready: http://127.0.0.1:PORT/` once it takes requests. With `ASGI_HOST_TLS=CERT:KEY:PASSWORD`
+in the environment it serves HTTPS (`https://...`) with that certificate."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+from pathlib import Path
+
+TLS = os.environ.get("ASGI_HOST_TLS", "")
+SCHEME = "https" if TLS else "http"
+CERT, KEY, PASSWORD = TLS.split(":") if TLS else ("", "", "")
 
 
 def serve_bridge(name: str, late: bool = False) -> int:
@@ -18,13 +25,13 @@ def serve_bridge(name: str, late: bool = False) -> int:
     from twisted.web.resource import Resource
     from twisted.web.server import Site
 
-    from tests.twisted_host.bridges.asgi_apps import APPS
+    from tests.twisted_host.bridges.asgi_apps import app_named
     from twisted_host.bridges.asgi import ASGIRequest, ASGIResource
 
     made: list[ASGIResource] = []
 
     def mount() -> None:
-        bridge = ASGIResource(APPS[name], disconnect_grace=1.0)
+        bridge = ASGIResource(app_named(name), disconnect_grace=1.0)
         made.append(bridge)
         root = Resource()
         root.putChild(b"bridge", bridge)
@@ -32,10 +39,16 @@ def serve_bridge(name: str, late: bool = False) -> int:
         def listen(_: object) -> None:
             if bridge.startup_error is None:
                 site = Site(root, requestFactory=ASGIRequest)
-                port = reactor.listenTCP(0, site, interface="127.0.0.1")
-                print(
-                    f"bridge ready: http://127.0.0.1:{port.getHost().port}/", flush=True
-                )
+                if TLS:
+                    from twisted_host.run.tls import TLSFiles, certificate_options
+
+                    files = TLSFiles(Path(CERT), Path(KEY), PASSWORD)
+                    options = certificate_options(files)
+                    port = reactor.listenSSL(0, site, options, interface="127.0.0.1")
+                else:
+                    port = reactor.listenTCP(0, site, interface="127.0.0.1")
+                number = port.getHost().port
+                print(f"bridge ready: {SCHEME}://127.0.0.1:{number}/", flush=True)
 
         bridge.started.addCallback(listen)
 
@@ -50,10 +63,19 @@ def serve_bridge(name: str, late: bool = False) -> int:
 def serve_uvicorn(name: str) -> int:
     import uvicorn
 
-    from tests.twisted_host.bridges.asgi_apps import APPS, mounted
+    from tests.twisted_host.bridges.asgi_apps import app_named, mounted
 
     config = uvicorn.Config(
-        mounted("/bridge", APPS[name]), port=0, lifespan="auto", log_level="warning"
+        mounted("/bridge", app_named(name)),
+        port=0,
+        lifespan="auto",
+        log_level="warning",
+        # The reference for the bridge's WebSockets: wsproto, with the same limit.
+        ws="wsproto",
+        ws_max_size=1024 * 1024,
+        ssl_certfile=CERT or None,
+        ssl_keyfile=KEY or None,
+        ssl_keyfile_password=PASSWORD or None,
     )
     server = uvicorn.Server(config)
 
@@ -63,7 +85,7 @@ def serve_uvicorn(name: str) -> int:
                 return
             await asyncio.sleep(0.01)
         port = server.servers[0].sockets[0].getsockname()[1]
-        print(f"uvicorn ready: http://127.0.0.1:{port}/", flush=True)
+        print(f"uvicorn ready: {SCHEME}://127.0.0.1:{port}/", flush=True)
 
     async def main() -> None:
         watcher = asyncio.ensure_future(announce())

@@ -127,7 +127,8 @@ def test_dashboard_figures_move_under_load(browser: Any, own_server: Server) -> 
     url = own_server.url
     browser.get(url + "/")
     status = "return document.getElementById('live-status').textContent"
-    until(lambda: js(browser, status) == "live, every second", what="the live figures")
+    live = "live over a WebSocket, every second"
+    until(lambda: js(browser, status) == live, what="the live figures")
     assert figure(browser, "mounts.native.in_flight") == "0"
     screenshot(browser, "dashboard-idle")
     screenshot(browser, "dashboard-phone", width=400)
@@ -160,5 +161,37 @@ def test_dashboard_figures_move_under_load(browser: Any, own_server: Server) -> 
         what="reactor lag to show the blocked seconds",
     )
     assert lag
-    until(lambda: js(browser, status) == "live, every second", what="live again")
+    until(lambda: js(browser, status) == live, what="live again")
     screenshot(browser, "dashboard-lag")
+
+
+def test_dashboard_listens_on_its_websocket(browser: Any, own_server: Server) -> None:
+    from websockets.sync.client import connect
+
+    from tests.client import ws_url
+
+    browser.get(own_server.url + "/")
+    until(
+        lambda: (
+            js(browser, "return document.documentElement.dataset.live") == "websocket"
+        ),
+        what="the dashboard's WebSocket",
+    )
+    assert figure(browser, "open.asgi.websockets") == "0"
+    with connect(ws_url(own_server.base("asgi")) + "/ws"):
+        until(
+            lambda: figure(browser, "open.asgi.websockets") == "1",
+            timeout=3,
+            what="the open WebSocket on /asgi",
+        )
+        with in_background([own_server.base("wsgi") + "/events?count=3"]):
+            until(
+                lambda: figure(browser, "open.wsgi.event_streams") == "1",
+                timeout=3,
+                what="the event stream on /wsgi",
+            )
+            screenshot(browser, "dashboard-open-streams")
+    until(
+        lambda: figure(browser, "open.asgi.websockets") == "0",
+        what="the WebSocket's end",
+    )

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from markupsafe import escape
 
 from core.content import NOT_FOUND
@@ -47,6 +48,7 @@ def test_stats_document(own_server: Server) -> None:
         "mounts",
         "wsgi_pool",
         "asgi_bridge",
+        "open",
         "reactor_lag_ms",
     }
     assert document["window_seconds"] == 5.0
@@ -56,6 +58,10 @@ def test_stats_document(own_server: Server) -> None:
     assert set(document["wsgi_pool"]) == {"busy", "idle", "backlog", "threads", "max"}
     assert document["wsgi_pool"]["max"] == 10
     assert set(document["asgi_bridge"]) == {"open_tasks"}
+    assert document["open"] == {
+        name: {"websockets": 0, "event_streams": 0}
+        for name in ("native", "wsgi", "asgi", "site")
+    }
     assert set(document["reactor_lag_ms"]) == {"last", "max_1s", "max", "interval_ms"}
     assert document["reactor_lag_ms"]["interval_ms"] == 100.0
     # The request asking is in flight on the site while the document is made.
@@ -169,3 +175,72 @@ def test_dashboard_without_javascript(own_server: Server) -> None:
         for mount in MOUNT_NAMES:
             assert f'href="/{mount}{feature.example}"' in page
         assert f'href="http://127.0.0.1:{uvicorn_port}/asgi{feature.example}"' in page
+
+
+def test_open_websockets_and_event_streams(own_server: Server) -> None:
+    from websockets.sync.client import connect
+
+    from tests.client import ws_url
+
+    def opened(document: dict[str, Any]) -> list[int]:
+        return [
+            document["open"]["native"]["websockets"],
+            document["open"]["asgi"]["websockets"],
+            document["open"]["wsgi"]["event_streams"],
+            document["open"]["native"]["event_streams"],
+        ]
+
+    with (
+        connect(ws_url(own_server.base("native")) + "/ws"),
+        connect(ws_url(own_server.base("asgi")) + "/ws"),
+        in_background(
+            [own_server.base(m) + "/events?count=2" for m in ("wsgi", "native")]
+        ),
+    ):
+        document = wait_for(own_server, lambda d: opened(d) == [1, 1, 1, 1])
+        assert opened(document) == [1, 1, 1, 1]
+    document = wait_for(own_server, lambda d: opened(d) == [0, 0, 0, 0])
+    assert opened(document) == [0, 0, 0, 0]
+
+
+def test_live_pushes_the_document(own_server: Server) -> None:
+    import json
+
+    from websockets.sync.client import connect
+
+    from tests.client import ws_url
+
+    with connect(ws_url(own_server.url) + "/live") as socket:
+        started = time.monotonic()
+        first = json.loads(socket.recv(timeout=5))
+        second = json.loads(socket.recv(timeout=5))
+        took = time.monotonic() - started
+    assert set(first) == set(second) == set(stats(own_server))
+    assert first["open"]["site"]["websockets"] == 1  # this very socket
+    assert 0.5 < took < 2.5  # one now, the next a second later
+
+
+@pytest.mark.parametrize("mount", ["native", "wsgi", "asgi"])
+def test_an_endless_stream_ends_with_its_client(own_server: Server, mount: str) -> None:
+    parts = urlsplit(own_server.url)
+    request = (
+        f"GET /{mount}/events HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n"  # no count
+    ).encode()
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as client:
+        client.sendall(request)
+        assert b"data: The local time is " in client.recv(4096)
+        document = stats(own_server)
+        assert document["open"][mount]["event_streams"] == 1
+        if mount == "wsgi":
+            assert document["wsgi_pool"]["busy"] >= 1  # the generator holds a thread
+    # Gone: the stream stops (on WSGI at its next write, within a second), and the
+    # thread it held is free again.
+    document = wait_for(
+        own_server,
+        lambda d: (
+            d["open"][mount]["event_streams"] == 0 and d["wsgi_pool"]["busy"] == 0
+        ),
+    )
+    assert document["open"][mount]["event_streams"] == 0
+    assert document["wsgi_pool"]["busy"] == 0
+    assert document["mounts"][mount]["in_flight"] == 0

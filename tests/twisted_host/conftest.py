@@ -1,0 +1,28 @@
+"""Fixtures for the wire: test certificates, and one `twistbridge serve` over HTTPS
+(and HTTP/2) shared by the TLS and HTTP/2 tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.servers import Certificates, Server, make_certificates, run_server
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def https_server(
+    certificates: Certificates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    with run_server(
+        "--no-access-log",
+        *certificates.serve_args(),
+        tmp_path=tmp_path_factory.mktemp("https"),
+        context=certificates.client_context(),
+    ) as server:
+        yield server

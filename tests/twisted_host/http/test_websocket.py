@@ -1,0 +1,127 @@
+"""The WebSocket edge (`twisted_host.http.websocket`) on the native mount: a message
+over the limit closes with 1009 and the server goes on, a GET that is no handshake
+gets the contract's 400, the dashboard's count of requests hears of a WebSocket's
+end, a graceful stop says goodbye with 1001 (the ASGI mount's too), and keep-alive
+pings close a silent peer with 1011, as uvicorn's do."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket as socketlib
+import time
+from pathlib import Path
+
+import pytest
+from websockets.exceptions import ConnectionClosed, ConnectionClosedError
+from websockets.sync.client import connect
+
+from core.content import error_page
+from core.contract import HTML
+from tests.client import fetch, ws_url
+from tests.servers import Server, run_server
+
+
+def test_message_over_the_limit_closes_1009(server: Server) -> None:
+    url = ws_url(server.base("native")) + "/ws"
+    with connect(url, max_size=None) as socket:
+        socket.send("x" * (1024 * 1024))  # exactly the limit: echoed
+        assert len(socket.recv(timeout=10)) == 1024 * 1024
+        socket.send(b"x" * (1024 * 1024 + 1))
+        with pytest.raises(ConnectionClosedError):
+            socket.recv(timeout=10)
+        assert socket.close_code == 1009
+    with connect(url) as socket:  # and the next client is served
+        socket.send("again")
+        assert socket.recv(timeout=10) == "again"
+
+
+def test_fragments_count_towards_the_limit(server: Server) -> None:
+    with connect(ws_url(server.base("native")) + "/ws", max_size=None) as socket:
+        socket.send(iter([b"x" * 600_000, b"x" * 600_000]))  # one message, 2 frames
+        with pytest.raises(ConnectionClosedError):
+            socket.recv(timeout=10)
+        assert socket.close_code == 1009
+
+
+def test_plain_get_is_a_400(server: Server) -> None:
+    reply = fetch(server.base("native") + "/ws")
+    assert (reply.status, reply.header("content-type")) == (400, HTML)
+    detail = "This is a WebSocket: connect with an Upgrade: websocket request."
+    assert reply.text == error_page(400, detail)
+    assert fetch(server.base("native") + "/ws", "POST", body=b"").status == 405
+
+
+def _in_flight(server: Server) -> int:
+    stats = json.loads(fetch(server.url + "/stats").body)
+    return int(stats["mounts"]["native"]["in_flight"])
+
+
+def test_a_closed_websocket_is_no_longer_counted(server: Server) -> None:
+    with connect(ws_url(server.base("native")) + "/ws") as socket:
+        socket.send("x")
+        socket.recv(timeout=10)
+        assert _in_flight(server) == 1  # an open WebSocket is a request in flight
+    deadline = time.monotonic() + 5
+    while _in_flight(server) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _in_flight(server) == 0
+
+
+@pytest.mark.parametrize("mount", ["native", "asgi"])
+def test_graceful_stop_closes_with_1001(tmp_path: Path, mount: str) -> None:
+    with run_server("--no-access-log", "--uvicorn-port", "0", tmp_path=tmp_path) as s:
+        with connect(ws_url(s.base(mount)) + "/ws") as socket:
+            socket.send("x")
+            socket.recv(timeout=10)
+            stopped_at = time.monotonic()
+            s.process.send_signal(signal.SIGTERM)
+            with pytest.raises(ConnectionClosed):
+                socket.recv(timeout=10)
+            assert socket.close_code == 1001
+        assert s.process.wait(timeout=10) == 0
+        assert time.monotonic() - stopped_at < 3  # not the 10 s grace period
+    assert "Traceback" not in s.output()
+
+
+def _frames(data: bytes) -> list[tuple[int, bytes]]:
+    """(opcode, payload) of unmasked server frames with short payloads."""
+    frames = []
+    while len(data) >= 2:
+        opcode, length = data[0] & 0x0F, data[1] & 0x7F
+        assert length < 126
+        frames.append((opcode, data[2 : 2 + length]))
+        data = data[2 + length :]
+    return frames
+
+
+@pytest.mark.parametrize("mount", ["native", "asgi", "uvicorn"])
+def test_keepalive_closes_a_silent_peer_with_1011(tmp_path: Path, mount: str) -> None:
+    args = ("--no-access-log", "--ws-ping-interval", "0.3", "--ws-ping-timeout", "0.5")
+    with run_server(*args, tmp_path=tmp_path) as s:
+        # A live client answers the pings and keeps its socket.
+        with connect(ws_url(s.base(mount)) + "/ws") as socket:
+            time.sleep(1.5)
+            socket.send("still here")
+            assert socket.recv(timeout=10) == "still here"
+        # A peer that answers nothing gets a ping, then a close with 1011.
+        host, port = s.base(mount).removeprefix("http://").split("/")[0].split(":")
+        path = "/" + s.base(mount).split("/", 3)[3] + "/ws"
+        handshake = (
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        )
+        with socketlib.create_connection((host, int(port)), timeout=10) as raw:
+            raw.sendall(handshake.encode())
+            started, received = time.monotonic(), b""
+            while chunk := raw.recv(4096):
+                received += chunk
+        head, _, rest = received.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101")
+        frames = _frames(rest)
+        assert frames[0][0] == 0x9  # a ping
+        opcode, payload = frames[-1]
+        assert (opcode, int.from_bytes(payload[:2], "big")) == (0x8, 1011)
+        assert payload[2:] == b"keepalive ping timeout"
+        assert time.monotonic() - started < 5

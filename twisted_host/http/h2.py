@@ -1,0 +1,119 @@
+"""HTTP/2 over TLS: the Site's connections switch to Twisted's `H2Connection` when the
+client picks `h2` by ALPN, as a stock `Site` does, so every mount is served over
+HTTP/2 too (the ASGI scope then says `http_version` "2").
+
+The Site's channel is `TwistbridgeChannel`, not the switching proxy a stock `Site`
+builds; `HTTP2Factory` puts Twisted's proxy (`_GenericHTTPChannelProtocol`) around it.
+A switched connection leaves the HTTP/1.1 channel behind: the Site forgets that one
+(its idle deadline would otherwise cut the HTTP/2 connection). Requests on HTTP/2
+streams are `H2Request`s: the dashboard counts them, their headers come grouped
+by name (as h2 hands them over). The edge's limits: the body's (413); the header
+block's, as HTTP/2's SETTINGS_MAX_HEADER_LIST_SIZE (a client over it gets a GOAWAY);
+open streams, h2's 100 per connection.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from h2.settings import SettingCodes
+from twisted.internet.interfaces import IAddress
+from twisted.internet.protocol import Factory
+from twisted.web.http import H2_ENABLED, _GenericHTTPChannelProtocol
+from twisted.web.http_headers import Headers
+
+from core.content import error_page
+from core.contract import HTML
+from twisted_host.http.channel import TwistbridgeChannel
+from twisted_host.http.headers import OrderedHeadersRequest
+from twisted_host.http.request import TwistbridgeRequest
+from twisted_host.http.site import TwistbridgeSite
+
+ALPN = (b"h2", b"http/1.1") if H2_ENABLED else (b"http/1.1",)
+
+
+class H2Request(TwistbridgeRequest):
+    """A request on an HTTP/2 stream (`channel` is an `H2Stream`)."""
+
+    _too_large = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Twisted's H2Stream files headers by name (`setRawHeaders`), past the
+        # order-keeping `ReceivedHeaders`: plain `Headers`, grouped by name, then.
+        self.requestHeaders = Headers()
+
+    @property
+    def _limit(self) -> int:
+        stream: Any = self.channel  # an H2Stream, which carries the Site
+        return int(stream.site.settings.max_body_size)
+
+    def handleContentChunk(self, data: bytes) -> None:
+        self._received += len(data)
+        if self._received > self._limit:
+            self._too_large = True  # kept no further: answered 413 once complete
+            return
+        OrderedHeadersRequest.handleContentChunk(self, data)
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        # h2 has checked the pseudo-headers (`:path`, `:authority`): no Host rules.
+        if not self._too_large:
+            OrderedHeadersRequest.requestReceived(self, command, path, version)
+            return
+        self.method, self.uri, self.clientproto = command, path, version
+        self.path = path.partition(b"?")[0]
+        body = error_page(413, f"The body is over {self._limit} bytes.").encode()
+        self.setResponseCode(413)
+        self.setHeader(b"content-type", HTML.encode())
+        self.setHeader(b"content-length", b"%d" % len(body))
+        self.write(body)
+        self.finish()
+
+
+class _Switching(_GenericHTTPChannelProtocol):
+    """Twisted's switching proxy, telling the Site when its channel is left behind."""
+
+    _negotiatedProtocol: bytes | None = None  # type: ignore[assignment]
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._negotiatedProtocol is None:
+            channel = cast(TwistbridgeChannel, self._channel)
+            super().dataReceived(data)
+            if self._negotiatedProtocol == b"h2":
+                channel.site.connection_lost(channel)
+                self._limit_headers(channel.limits.max_header_bytes)
+            return
+        super().dataReceived(data)
+
+    def _limit_headers(self, size: int) -> None:
+        # The edge's header limit, as h2 counts it (RFC 9113: names, values and 32
+        # bytes per field); h2 ends a connection that sends more (GOAWAY).
+        h2: Any = self._channel
+        h2.conn.update_settings({SettingCodes.MAX_HEADER_LIST_SIZE: size})
+        h2.transport.write(h2.conn.data_to_send())
+
+
+class HTTP2Factory(Factory):
+    """The Site's connections, able to switch to HTTP/2 (give it to TLS)."""
+
+    def __init__(self, site: TwistbridgeSite) -> None:
+        self.site = site
+
+    def doStart(self) -> None:
+        self.site.doStart()
+
+    def doStop(self) -> None:
+        self.site.doStop()
+
+    def buildProtocol(self, addr: IAddress | None) -> Any:
+        built = self.site.buildProtocol(addr)
+        if not isinstance(built, TwistbridgeChannel):
+            return built  # refused: over the connection cap
+        proxy = _Switching(built)
+        # What a stock Site sets through the proxy, for the HTTP/2 connection.
+        proxy._site = built.site
+        proxy._factory = built.factory
+        proxy._timeOut = built.timeOut
+        proxy._callLater = built.callLater
+        proxy._requestFactory = H2Request
+        return proxy

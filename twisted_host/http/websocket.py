@@ -1,0 +1,247 @@
+"""WebSockets at the edge: Twisted's own `twisted.web.websocket`, with what a server
+facing the internet needs and it leaves out.
+
+Twisted's wire protocol (wsproto underneath) reassembles every message in memory
+without a bound (Daphne's CVE-2026-44545 was the same), raises on bytes that arrive
+after the close, and takes over the channel's `connectionLost`, so that neither the
+Site's count of connections nor the dashboard's of requests hears of the end. Here:
+
+- `WireProtocol`: Twisted's, with a maximum message size (closed with 1009, as
+  uvicorn does), keep-alive pings (1011 when no pong comes, as uvicorn), the peer's
+  close code kept for whoever asks (the ASGI bridge), late bytes dropped, and the
+  channel's own end of connection run after the socket's;
+- `handshake` and `accept`: the two halves of `WebSocketResource.render_GET`, so that
+  an ASGI app can decide between them (subprotocol, headers, or a refusal);
+- `WebSocketResource`: Twisted's resource on that wire protocol.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import cast
+
+from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITransport
+from twisted.python.failure import Failure
+from twisted.web import websocket
+from twisted.web._websocket_impl import (
+    _handleEvent,
+    _WebSocketWireProtocol,
+    serverBootstrap,
+)
+from twisted.web.server import NOT_DONE_YET, Request
+from wsproto import ConnectionType
+from wsproto.connection import ConnectionState
+from wsproto.events import (
+    AcceptConnection,
+    BytesMessage,
+    CloseConnection,
+    Ping,
+    Pong,
+    TextMessage,
+)
+from wsproto.handshake import H11Handshake
+from wsproto.utilities import LocalProtocolError, RemoteProtocolError
+
+from core.content import error_page
+from core.contract import HTML
+from core.settings import Settings
+from twisted_host.http.channel import TwistbridgeChannel
+
+GOING_AWAY = 1001  # RFC 6455: the server is going down
+TOO_BIG = 1009  # RFC 6455: a message too big to process
+INTERNAL_ERROR = 1011  # RFC 6455: the server cannot go on (here: no pong in time)
+ABNORMAL = 1006  # RFC 6455: the connection ended without a close frame
+
+
+@dataclass(frozen=True)
+class WebSocketLimits:
+    """What every WebSocket of the Site is held to (uvicorn's flags, and defaults but
+    the message size: uvicorn's 16 MiB is lax)."""
+
+    max_size: int = 1024 * 1024  # bytes of one message
+    ping_interval: float = 20.0  # seconds between keep-alive pings; 0: none
+    ping_timeout: float = 20.0  # seconds a pong may take, or the socket closes; 0: any
+
+    @classmethod
+    def of(cls, settings: Settings) -> WebSocketLimits:
+        return cls(
+            settings.ws_max_size, settings.ws_ping_interval, settings.ws_ping_timeout
+        )
+
+
+@dataclass
+class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
+    """Twisted's WebSocket wire protocol, bounded (see the module)."""
+
+    limits: WebSocketLimits = field(default_factory=WebSocketLimits)
+    request: Request | None = None  # the upgraded request, ended with the socket
+    peer_close: tuple[int, str] | None = None  # the peer's close frame: code, reason
+    sent_close: tuple[int, str] | None = None  # ours
+    _message_bytes: int = 0  # of the message being reassembled
+    _ping: bytes | None = None  # the payload of the ping awaiting its pong
+    _timer: IDelayedCall | None = None  # the next ping, or the pong's deadline
+
+    def makeConnection(self, transport: ITransport) -> None:
+        super().makeConnection(transport)
+        self._schedule(self.limits.ping_interval, self._send_ping)
+
+    def _schedule(self, delay: float, call: Callable[[], None]) -> None:
+        from twisted.internet import reactor  # the one installed when this runs
+
+        if delay > 0:
+            self._timer = cast(IReactorTime, reactor).callLater(delay, call)
+
+    def _send_ping(self) -> None:
+        # Keep-alive, as uvicorn does it: a ping with a payload of its own, and the
+        # socket closed with 1011 when its pong does not come in time.
+        self._timer = None
+        if not self.open:
+            return
+        self._ping = os.urandom(4)
+        self.transport.write(self._wsconn.send(Ping(self._ping)))
+        if self.limits.ping_timeout > 0:
+            self._schedule(self.limits.ping_timeout, self._no_pong)
+        else:
+            self._schedule(self.limits.ping_interval, self._send_ping)
+
+    def _no_pong(self) -> None:
+        self._timer = None
+        self.loseConnection(INTERNAL_ERROR, "keepalive ping timeout")
+
+    def _pong(self, payload: bytes) -> None:
+        if self._ping is not None and bytes(payload) == self._ping:
+            self._ping = None
+            if self._timer is not None and self.limits.ping_timeout > 0:
+                self._timer.cancel()
+                self._schedule(self.limits.ping_interval, self._send_ping)
+
+    @property
+    def open(self) -> bool:
+        return self._wsconn.state is ConnectionState.OPEN
+
+    def dataReceived(self, data: bytes) -> None:
+        try:
+            self._wsconn.receive_data(data)
+        except LocalProtocolError:
+            return  # bytes after the close handshake: nothing left to hear
+        for event in self._wsconn.events():
+            if isinstance(event, TextMessage | BytesMessage):
+                if self._too_big(event):
+                    return
+            elif isinstance(event, CloseConnection):
+                self.peer_close = (event.code, event.reason or "")
+            elif isinstance(event, Pong):
+                self._pong(event.payload)
+            _handleEvent(event, self)
+
+    def _too_big(self, event: TextMessage | BytesMessage) -> bool:
+        # The budget is in bytes, as uvicorn counts it: text as UTF-8.
+        data = event.data
+        self._message_bytes += len(data.encode() if isinstance(data, str) else data)
+        if self._message_bytes > self.limits.max_size:
+            self.loseConnection(TOO_BIG, f"Message over {self.limits.max_size} bytes")
+            return True
+        if event.message_finished:
+            self._message_bytes = 0
+        return False
+
+    def sendTextMessage(self, text: str) -> None:
+        if self.open:
+            super().sendTextMessage(text)
+
+    def sendBytesMessage(self, data: bytes) -> None:
+        if self.open:
+            super().sendBytesMessage(data)
+
+    def loseConnection(self, code: int = 1000, reason: str = "") -> None:
+        """Send a close frame (when one may still be sent) and close the socket."""
+        state = self._wsconn.state
+        if state in (ConnectionState.OPEN, ConnectionState.REMOTE_CLOSING):
+            self.sent_close = (code, reason)
+            self.transport.write(self._wsconn.send(CloseConnection(code, reason)))
+        self.transport.loseConnection()
+
+    def connectionLost(self, reason: Failure) -> None:
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        super().connectionLost(reason)
+        request, self.request = self.request, None
+        if request is not None and request.channel is not None:
+            # The channel's own end, which the upgrade replaced with ours: the Site
+            # forgets the connection, the request ends for the dashboard.
+            channel = request.channel
+            type(channel).connectionLost(channel, reason)
+
+
+def handshake(request: Request) -> H11Handshake | None:
+    """The server side of the opening handshake, begun from the request's headers;
+    None when the request is not a valid WebSocket upgrade."""
+    shake = H11Handshake(ConnectionType.SERVER)
+    headers = [
+        (name, value)
+        for name, values in request.requestHeaders.getAllRawHeaders()
+        for value in values
+    ]
+    try:
+        shake.initiate_upgrade_connection(headers, request.path)
+    except RemoteProtocolError:
+        return None
+    return shake
+
+
+def accept(
+    request: Request,
+    shake: H11Handshake,
+    protocol: websocket.WebSocketProtocol,
+    limits: WebSocketLimits,
+    *,
+    subprotocol: str | None = None,
+    headers: Iterable[tuple[bytes, bytes]] = (),
+) -> WireProtocol:
+    """Answer 101 and hand the connection to `protocol`, as Twisted's
+    `WebSocketResource.render_GET` does, with a subprotocol and headers if given."""
+    answer = shake.send(
+        AcceptConnection(subprotocol=subprotocol, extra_headers=list(headers))
+    )
+    assert shake.connection is not None  # accepted: wsproto made the connection
+    wire = WireProtocol(
+        shake.connection, serverBootstrap, protocol, limits=limits, request=request
+    )
+    channel = request.channel
+    transport = channel.transport
+    assert transport is not None  # the request is being rendered: still connected
+    channel._protocolUpgradeForWebsockets(wire)
+    if isinstance(channel, TwistbridgeChannel):
+        channel.websocket = wire  # for a graceful shutdown's close frame
+    transport.write(answer)
+    protocol.negotiationFinished()
+    return wire
+
+
+def not_a_handshake(request: Request) -> bytes:
+    """400 with the contract's page, for a GET that is no WebSocket upgrade."""
+    request.setResponseCode(400)
+    request.setHeader(b"content-type", HTML.encode())
+    detail = "This is a WebSocket: connect with an Upgrade: websocket request."
+    return error_page(400, detail).encode()
+
+
+class WebSocketResource(websocket.WebSocketResource):
+    """Twisted's `WebSocketResource` on the bounded `WireProtocol`."""
+
+    def __init__(
+        self,
+        factory: websocket.WebSocketServerFactory[websocket.WebSocketProtocol],
+        limits: WebSocketLimits | None = None,
+    ) -> None:
+        super().__init__(factory)
+        self.limits = limits or WebSocketLimits()
+
+    def render_GET(self, request: Request) -> bytes | int:
+        shake = handshake(request)
+        if shake is None:
+            return not_a_handshake(request)
+        accept(request, shake, self.factory.buildProtocol(request), self.limits)
+        return NOT_DONE_YET
