@@ -19,8 +19,14 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
     (
         "twisted.web.wsgi",
         "_WSGIResponse",
-        ("", "_requestFinished", "_sendResponseHeaders", "run", "start"),
-        "twisted_host.bridges.wsgi: the per-request WSGI driver whose `run` is reworked",
+        ("", "_requestFinished", "_sendResponseHeaders", "run", "start", "write"),
+        "twisted_host.bridges.wsgi_response: the per-request WSGI driver, streaming",
+    ),
+    (
+        "twisted.web.http",
+        "HTTPChannel",
+        ("_waitingForTransport",),
+        "twisted_host.bridges.wsgi_response: a pipelined answer starts paused",
     ),
     (
         "twisted.web.http",

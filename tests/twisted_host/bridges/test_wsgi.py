@@ -1,5 +1,7 @@
-"""The WSGI mount and an app's iterator: close() runs on every path, and a client that
-leaves stops the iteration (its writes are dropped quietly)."""
+"""The WSGI mount and an app's iterator, differential against gunicorn (PEP 3333's
+reference behaviour): close() runs on every path, a client that leaves stops the
+iteration, blocks go out as they are yielded, a failure after some blocks cuts the
+connection after them, and a client that does not read holds the app back."""
 
 from __future__ import annotations
 
@@ -13,15 +15,32 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.client import fetch
+from tests.client import exchange, fetch
 from tests.servers import Server, spawn
 
+HOST = [sys.executable, "-m", "tests.twisted_host.bridges.wsgi_host"]
 
-@pytest.fixture(scope="module")
-def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    argv = [sys.executable, "-m", "tests.twisted_host.bridges.wsgi_host"]
-    with spawn(argv, tmp_path=tmp_path_factory.mktemp("wsgi")) as server:
+
+@pytest.fixture(scope="module", params=["mount", "gunicorn"])
+def host(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp(request.param)
+    with spawn([*HOST, request.param], tmp_path=tmp) as server:
         yield server
+
+
+def is_mount(server: Server) -> bool:
+    return list(server.process.args)[-1] == "mount"  # type: ignore[arg-type]
+
+
+def connect(server: Server, rcvbuf: int | None = None) -> socket.socket:
+    sock = socket.socket()
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.settimeout(10)
+    sock.connect(("127.0.0.1", urlsplit(server.url).port or 80))
+    return sock
 
 
 def events(server: Server) -> list[str]:
@@ -54,4 +73,47 @@ def test_a_client_gone_stops_the_iteration(host: Server) -> None:
     seen = events(host)
     assert "c closed" in seen
     assert sum(event.startswith("c chunk") for event in seen) < 20  # not all 50
-    assert "Traceback" not in host.output()
+    if is_mount(host):
+        assert "Traceback" not in host.output()
+
+
+def test_blocks_go_out_as_they_are_yielded(host: Server) -> None:
+    # PEP 3333: "must not delay the transmission of any block". 20 lines 50 ms apart:
+    # the first arrives while the view still yields the others.
+    with connect(host) as sock:
+        sock.sendall(b"GET /w/lines?n=20&pause=0.05 HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = b""
+        while b"line 0" not in first:
+            first += sock.recv(65536)
+        assert b"line 19" not in first
+        rest = first
+        while b"line 19" not in rest:
+            rest += sock.recv(65536)
+    assert all(b"line %d\n" % index in rest for index in range(20))
+
+
+def test_a_failure_after_two_blocks_cuts_the_connection(host: Server) -> None:
+    raw = b"GET /w/fails-after-two HTTP/1.1\r\nHost: x\r\n\r\n"
+    answer = exchange(host.url, raw)  # returns when the server closes
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"first block\n" in body and b"second block\n" in body
+    assert not body.endswith(b"0\r\n\r\n")  # never a complete chunked answer
+
+
+def test_a_client_that_does_not_read_holds_the_app_back(host: Server) -> None:
+    # 16 MiB in 64 KiB blocks to a client that reads nothing for a while: the app
+    # yields what the socket buffers take and then waits (gunicorn's sendall blocks).
+    tag = f"big{time.monotonic_ns()}"
+    with connect(host, rcvbuf=65536) as sock:
+        request = f"GET /w/big?mb=16&tag={tag} HTTP/1.1\r\nHost: x\r\n\r\n"
+        sock.sendall(request.encode())
+        time.sleep(1.5)
+        yielded = sum(event.startswith(f"{tag} block") for event in events(host))
+        assert 0 < yielded < 128  # under 8 MiB of the 16 produced
+        received = 0
+        while received < 16 * 1024 * 1024:
+            data = sock.recv(1 << 20)
+            assert data
+            received += len(data)
+    assert f"{tag} block 255" in events(host)

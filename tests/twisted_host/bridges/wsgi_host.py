@@ -1,14 +1,24 @@
-"""Serves small WSGI apps on `WSGIMount` at /w, to watch what the mount does with an
-app's iterator: `python -m tests.twisted_host.bridges.wsgi_host` prints its ready line."""
+"""Serves small WSGI apps at /w, on `WSGIMount` or on gunicorn (the reference):
+
+    python -m tests.twisted_host.bridges.wsgi_host [mount|gunicorn]
+
+prints its ready line once it takes requests. The apps show what a server does with
+an app's iterator (close(), a client gone, blocks yielded over time, a failure after
+some blocks) and with the request body (read as it arrives)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import parse_qs
 
 EVENTS: list[str] = []
+PREFIX = "/w"
 
 
 class Tracked:
@@ -25,17 +35,76 @@ class Tracked:
                 raise RuntimeError(f"{self.name} fails at chunk {index}")
             EVENTS.append(f"{self.name} chunk {index}")
             time.sleep(self.pause)
-            yield b"x" * 70000  # over the hand-off size: each chunk goes out
+            yield b"x" * 70000
 
     def close(self) -> None:
         EVENTS.append(f"{self.name} closed")
 
 
-def app(environ: dict[str, Any], start_response: Any) -> Any:
+def lines(count: int, pause: float) -> Iterator[bytes]:
+    """`count` lines, `pause` seconds apart (a view that streams a slow report)."""
+    for index in range(count):
+        if index:
+            time.sleep(pause)
+        yield b"line %d\n" % index
+
+
+def blocks(megabytes: int, tag: str) -> Iterator[bytes]:
+    """`megabytes` MiB in 64 KiB blocks, each recorded as it is yielded."""
+    for index in range(megabytes * 16):
+        EVENTS.append(f"{tag} block {index}")
+        yield b"b" * 65536
+
+
+def fails_after_two() -> Iterator[bytes]:
+    yield b"first block\n"
+    yield b"second block\n"
+    raise RuntimeError("the generator fails after two blocks")
+
+
+def to_disk(environ: dict[str, Any]) -> dict[str, Any]:
+    """Reads the body in 64 KiB reads into a temporary file, as an upload view does."""
+    stream = environ["wsgi.input"]
+    digest, size = hashlib.sha256(), 0
+    with tempfile.TemporaryFile() as sink:
+        while block := stream.read(65536):
+            digest.update(block)
+            size += len(block)
+            sink.write(block)
+    return {"length": size, "sha256": digest.hexdigest()}
+
+
+def describe(environ: dict[str, Any]) -> dict[str, Any]:
+    """The environ's framing keys, as the app sees them."""
+    keys = ("CONTENT_LENGTH", "CONTENT_TYPE", "wsgi.input_terminated")
+    seen = {key: environ[key] for key in keys if key in environ}
+    seen["http_content"] = sorted(k for k in environ if k.startswith("HTTP_CONTENT"))
+    return seen
+
+
+def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     path = environ["PATH_INFO"]
+    query = {k: v[0] for k, v in parse_qs(environ["QUERY_STRING"]).items()}
+    json_type = [("Content-Type", "application/json")]
     if path == "/events":
-        start_response("200 OK", [("Content-Type", "application/json")])
+        start_response("200 OK", json_type)
         return [json.dumps(EVENTS).encode()]
+    if path == "/upload":
+        result = to_disk(environ)
+        start_response("200 OK", json_type)
+        return [json.dumps(result).encode()]
+    if path == "/environ":
+        start_response("200 OK", json_type)
+        return [json.dumps(describe(environ)).encode()]
+    if path == "/lines":
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return lines(int(query.get("n", "20")), float(query.get("pause", "0.05")))
+    if path == "/big":
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return blocks(int(query.get("mb", "16")), query.get("tag", ""))
+    if path == "/fails-after-two":
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return fails_after_two()
     name = environ["QUERY_STRING"] or path
     start_response("200 OK", [("Content-Type", "application/octet-stream")])
     if path == "/normal":
@@ -45,7 +114,7 @@ def app(environ: dict[str, Any], start_response: Any) -> Any:
     return Tracked(name, 50, None, 0.1)  # /slow: five seconds of chunks
 
 
-def main() -> None:
+def serve_mount() -> None:
     from twisted_host.run.reactor import install_asyncio_reactor
 
     install_asyncio_reactor()
@@ -56,11 +125,45 @@ def main() -> None:
     from twisted_host.bridges.wsgi import WSGIMount
 
     root = Resource()
-    root.putChild(b"w", WSGIMount(reactor, app, threads=4))
+    root.putChild(PREFIX[1:].encode(), WSGIMount(reactor, app, threads=4))
     port = reactor.listenTCP(0, Site(root), interface="127.0.0.1")
     print(f"wsgi ready: http://127.0.0.1:{port.getHost().port}/", flush=True)
     reactor.run()
 
 
+def mounted(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    """`app` under /w, as the mount's SCRIPT_NAME makes it."""
+    environ["SCRIPT_NAME"] = PREFIX
+    environ["PATH_INFO"] = environ["PATH_INFO"][len(PREFIX) :]
+    return app(environ, start_response)
+
+
+def serve_gunicorn() -> None:
+    from gunicorn.app.base import BaseApplication
+    from gunicorn.arbiter import Arbiter
+
+    def when_ready(server: Arbiter) -> None:
+        port = server.LISTENERS[0].sock.getsockname()[1]
+        print(f"gunicorn ready: http://127.0.0.1:{port}/", flush=True)
+
+    class Gunicorn(BaseApplication):
+        def load_config(self) -> None:
+            settings = {
+                "bind": "127.0.0.1:0",
+                "workers": 1,
+                "worker_class": "gthread",
+                "threads": 4,
+                "when_ready": when_ready,
+                "loglevel": "warning",
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return mounted
+
+    Gunicorn().run()
+
+
 if __name__ == "__main__":
-    main()
+    serve_gunicorn() if sys.argv[1:] == ["gunicorn"] else serve_mount()
