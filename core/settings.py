@@ -39,6 +39,9 @@ class Settings:
     max_connections: int = 16384  # open connections before new ones get 503
     shutdown_grace: float = 10.0  # seconds in-flight requests get on SIGTERM
     asgi_timeout: float = 0.0  # seconds an ASGI request may run before 504; 0: none
+    # The WSGI app wrapped in the stdlib's PEP 3333 checker (wsgiref.validate), which
+    # fails any request the server or the app gets wrong: for the contract suite.
+    wsgi_validate: bool = False
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to a child process (uvicorn)."""

@@ -173,6 +173,7 @@ def main() -> None:
     type=click.File("a", lazy=True),
     help="Where the access log goes ('-': standard output).",
 )
+@click.option("--wsgi-validate", is_flag=True, hidden=True)  # the contract suite's
 @_limit_options
 def serve(
     host: str,
@@ -186,6 +187,7 @@ def serve(
     max_body_size: int,
     access_log: bool,
     access_log_file: TextIO,
+    wsgi_validate: bool,
     **limits: Any,
 ) -> None:
     """Serve /native, /wsgi and /asgi on one Site, and uvicorn beside it."""
@@ -203,6 +205,7 @@ def serve(
         busy_max=busy_max,
         busy_default=min(_defaults.busy_default, busy_max),
         max_body_size=max_body_size,
+        wsgi_validate=wsgi_validate,
         **limits,
     )
     sys.exit(

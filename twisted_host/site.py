@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TextIO
+from wsgiref.validate import validator
 
 from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 from twisted.web.resource import IResource
@@ -41,9 +42,10 @@ def build_site(
     access_log: TextIO | None = None,
 ) -> Hosted:
     """The Site of `twistbridge serve`: every mount, `/`, `/stats`, `/compare/`."""
-    wsgi = WSGIMount(
-        reactor, create_wsgi_app(settings), settings.wsgi_threads, settings.wsgi_queue
-    )
+    wsgi_app = create_wsgi_app(settings)
+    if settings.wsgi_validate:
+        wsgi_app = validator(wsgi_app)
+    wsgi = WSGIMount(reactor, wsgi_app, settings.wsgi_threads, settings.wsgi_queue)
     asgi = ASGIResource(
         create_asgi_app(settings),
         request_timeout=settings.asgi_timeout,

@@ -36,6 +36,22 @@ HIGH_WATER = 64 * 1024  # bytes in the outbox past which the worker waits
 _FINISH = object()  # the outbox's end: the app is done
 
 
+def conform(environ: dict[str, Any]) -> None:
+    """The environ as gunicorn builds it, where Twisted's `WSGIResource` differs.
+
+    CGI (RFC 3875 section 4.1.18), which PEP 3333 adopts, has the body's headers only
+    as CONTENT_TYPE and CONTENT_LENGTH, each absent when the request has none (a
+    chunked body has no length); `wsgiref.validate` rejects the HTTP_ copies. And the
+    input ends where the body does, which `wsgi.input_terminated` says, so that a
+    framework reads a body of unknown length instead of dropping it."""
+    environ.pop("HTTP_CONTENT_TYPE", None)
+    environ.pop("HTTP_CONTENT_LENGTH", None)
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if not environ[key]:
+            del environ[key]
+    environ["wsgi.input_terminated"] = True
+
+
 @implementer(IPushProducer)
 class StreamingResponse(_WSGIResponse):
     """Twisted's per-request WSGI driver, with `run` and `write` reworked (see the
@@ -43,6 +59,7 @@ class StreamingResponse(_WSGIResponse):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
+        conform(self.environ)
         self._lock = threading.Lock()
         self._outbox: list[bytes] = []
         self._queued = 0  # bytes in the outbox

@@ -5,6 +5,7 @@ connection after them, and a client that does not read holds the app back."""
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import socket
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.client import exchange, fetch
+from tests.client import exchange, fetch, parse
 from tests.servers import Server, spawn
 
 HOST = [sys.executable, "-m", "tests.twisted_host.bridges.wsgi_host"]
@@ -117,3 +118,42 @@ def test_a_client_that_does_not_read_holds_the_app_back(host: Server) -> None:
             assert data
             received += len(data)
     assert f"{tag} block 255" in events(host)
+
+
+# --- the environ and the request body ------------------------------------------------
+
+CHUNKED = b"POST /w/%s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+
+
+def chunked(*parts: bytes) -> bytes:
+    return (
+        b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in parts) + b"0\r\n\r\n"
+    )
+
+
+def test_environ_framing_keys_as_gunicorn(host: Server) -> None:
+    # CGI: the body's headers as CONTENT_* only, absent when the request has none;
+    # the input terminated by the server.
+    plain = json.loads(fetch(host.url + "/w/environ").body)
+    assert plain == {"wsgi.input_terminated": True, "http_content": []}
+    headers = {"Content-Type": "application/json"}
+    posted = json.loads(
+        fetch(host.url + "/w/environ", "POST", headers=headers, body=b"{}").body
+    )
+    assert posted == {
+        "CONTENT_LENGTH": "2",
+        "CONTENT_TYPE": "application/json",
+        "wsgi.input_terminated": True,
+        "http_content": [],
+    }
+    raw = CHUNKED % b"environ" + b"Connection: close\r\n\r\n" + chunked(b"{}")
+    streamed = json.loads(parse(exchange(host.url, raw)).body)
+    assert streamed == {"wsgi.input_terminated": True, "http_content": []}
+
+
+def test_a_chunked_body_reaches_the_app(host: Server) -> None:
+    parts = [b'{"a": 1}', b"x" * 100000, b"end"]
+    raw = CHUNKED % b"upload" + b"Connection: close\r\n\r\n" + chunked(*parts)
+    result = json.loads(parse(exchange(host.url, raw)).body)
+    whole = b"".join(parts)
+    assert result == {"length": len(whole), "sha256": hashlib.sha256(whole).hexdigest()}

@@ -82,20 +82,24 @@ def describe(environ: dict[str, Any]) -> dict[str, Any]:
     return seen
 
 
+def as_json(start_response: Any, value: object) -> list[bytes]:
+    body = json.dumps(value).encode()
+    length = str(len(body))
+    start_response(
+        "200 OK", [("Content-Type", "application/json"), ("Content-Length", length)]
+    )
+    return [body]
+
+
 def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     path = environ["PATH_INFO"]
     query = {k: v[0] for k, v in parse_qs(environ["QUERY_STRING"]).items()}
-    json_type = [("Content-Type", "application/json")]
     if path == "/events":
-        start_response("200 OK", json_type)
-        return [json.dumps(EVENTS).encode()]
+        return as_json(start_response, EVENTS)
     if path == "/upload":
-        result = to_disk(environ)
-        start_response("200 OK", json_type)
-        return [json.dumps(result).encode()]
+        return as_json(start_response, to_disk(environ))
     if path == "/environ":
-        start_response("200 OK", json_type)
-        return [json.dumps(describe(environ)).encode()]
+        return as_json(start_response, describe(environ))
     if path == "/lines":
         start_response("200 OK", [("Content-Type", "text/plain")])
         return lines(int(query.get("n", "20")), float(query.get("pause", "0.05")))
