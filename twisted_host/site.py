@@ -21,6 +21,7 @@ from twisted_host.dashboard.index import Index, StatsResource
 from twisted_host.dashboard.stats import Stats
 from twisted_host.http.site import TwistbridgeSite
 from twisted_host.native import create_resource
+from twisted_host.types import WSGIApp
 from wsgi_app import create_app as create_wsgi_app
 
 
@@ -42,7 +43,7 @@ def build_site(
     access_log: TextIO | None = None,
 ) -> Hosted:
     """The Site of `twistbridge serve`: every mount, `/`, `/stats`, `/compare/`."""
-    wsgi_app = create_wsgi_app(settings)
+    wsgi_app: WSGIApp = create_wsgi_app(settings)
     if settings.wsgi_validate:
         wsgi_app = validator(wsgi_app)
     wsgi = WSGIMount(reactor, wsgi_app, settings.wsgi_threads, settings.wsgi_queue)
