@@ -176,6 +176,7 @@ class _Exchange:
         self.complete = False  # the last http.response.body sent
         self.gone = False  # the client went away
         self.timed_out = False  # the resource's request_timeout passed
+        self._channel = request.channel  # the request drops it once finished
         request.defaultContentType = None  # the app's headers, and only those
         assert request.content is not None  # the body, read by Twisted before render
         self._body = request.content
@@ -315,9 +316,15 @@ class _Exchange:
         # response that stops short (no final chunk, or fewer bytes than announced).
         self.complete = True
         self._settle_over()
-        if not self.gone:
-            self.request.unregisterProducer()
-            self.request.loseConnection()
+        if self.gone:
+            return
+        if self.request.finished:
+            # The answer went out whole and the app raised after it (Starlette's
+            # error middleware re-raises): the request has let go of its channel.
+            self._channel.loseConnection()
+            return
+        self.request.unregisterProducer()
+        self.request.loseConnection()
 
     def _lost(self, reason: object) -> None:
         self.gone = True

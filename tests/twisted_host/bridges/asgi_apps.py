@@ -113,6 +113,12 @@ async def raise_after(scope: Scope, receive: Receive, send: Send) -> None:
     raise RuntimeError("boom after the response started")
 
 
+async def raise_after_complete(scope: Scope, receive: Receive, send: Send) -> None:
+    # What Starlette's ServerErrorMiddleware does: send the 500 page, then re-raise.
+    await respond(send, b"error page", 500)
+    raise RuntimeError("boom after the response was complete")
+
+
 async def no_response(scope: Scope, receive: Receive, send: Send) -> None:
     return None
 
@@ -152,6 +158,7 @@ ROUTES: dict[str, Handler] = {
     "/status": status_app,
     "/raise-before": raise_before,
     "/raise-after": raise_after,
+    "/raise-after-complete": raise_after_complete,
     "/no-response": no_response,
     "/wait-disconnect": wait_disconnect,
     "/ignore-disconnect": ignore_disconnect,

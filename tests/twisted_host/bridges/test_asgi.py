@@ -217,6 +217,26 @@ def test_app_failure_after_start_aborts(target: Server) -> None:
     assert fetch(url(target, "/headers")).status == 200
 
 
+def test_app_failure_after_a_complete_response_closes(target: Server) -> None:
+    # The whole answer, then the connection closed (the request was keep-alive); one
+    # log entry for the app's exception and nothing about the bridge itself.
+    path = "/bridge/raise-after-complete"
+    with _open(target, "/raise-after-complete") as sock:
+        sock.settimeout(5)
+        answer = b""
+        while data := sock.recv(65536):  # TimeoutError: the connection stayed open
+            answer += data
+    reply = parse(answer)
+    assert (reply.status, reply.body) == (500, b"error page")
+    assert fetch(url(target, "/headers")).status == 200
+    if is_bridge(target):
+        time.sleep(0.2)
+        log = target.output()
+        assert log.count(f"ASGI app raised while serving {path}") == 1, log
+        assert "never retrieved" not in log
+        assert "has no attribute" not in log
+
+
 def test_no_traceback_in_responses(target: Server) -> None:
     for path in ["/raise-before", "/no-response"]:
         assert b"Traceback" not in fetch(url(target, path)).body
