@@ -30,6 +30,12 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
     ),
     (
         "twisted.web.http",
+        "HTTPChannel",
+        ("_send100Continue", "_waitingForTransport", "allContentReceived"),
+        "twisted_host.http.body: dispatch at the headers, 100 at the first read",
+    ),
+    (
+        "twisted.web.http",
         "_escape",
         ("",),
         "twisted_host.http.access_log: Twisted's own escaping of log fields",
@@ -98,3 +104,17 @@ def test_instance_attributes_of_reactor_and_site() -> None:
     assert hasattr(Site(Resource()), "_logDateTime"), (
         "Site._logDateTime moved: twisted_host.http.site stamps access-log lines"
     )
+
+
+def test_instance_attributes_of_the_channel() -> None:
+    """Names a channel sets while it reads a request (no reactor needed)."""
+    from twisted.internet.testing import StringTransport
+    from twisted.web.http import HTTPChannel
+
+    channel = HTTPChannel()
+    channel.makeConnection(StringTransport())
+    channel.dataReceived(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n")
+    for attribute in ("_networkProducer", "_command", "_path", "_version"):
+        assert hasattr(channel, attribute), (
+            f"HTTPChannel.{attribute} moved: twisted_host.http.body reads it"
+        )

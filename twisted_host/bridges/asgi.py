@@ -26,6 +26,7 @@ from twisted.web.server import NOT_DONE_YET, Request
 from zope.interface import implementer
 
 from twisted_host.bridges.lifespan import ASGI_VERSION, Lifespan, LifespanFailed
+from twisted_host.http.body import BodyInterrupted, BodyStream
 from twisted_host.http.headers import OrderedHeadersRequest, received_headers
 from twisted_host.types import ASGIApp, Message, Scope
 
@@ -61,6 +62,7 @@ class ASGIResource(Resource):
     """Serves an ASGI 3 app at this resource's place in the tree (a leaf)."""
 
     isLeaf = True
+    streams_body = True  # on the Site's edge, the app gets the body as it arrives
 
     def __init__(
         self,
@@ -178,7 +180,9 @@ class _Exchange:
         self.timed_out = False  # the resource's request_timeout passed
         self._channel = request.channel  # the request drops it once finished
         request.defaultContentType = None  # the app's headers, and only those
-        assert request.content is not None  # the body, read by Twisted before render
+        # The body as it arrives, on the Site's edge; else read by Twisted in full.
+        self._stream: BodyStream | None = getattr(request, "body_stream", None)
+        assert request.content is not None
         self._body = request.content
         self._body.seek(0)
         self._more_body = True
@@ -232,6 +236,14 @@ class _Exchange:
             self._abort()
 
     async def receive(self) -> Message:
+        if self._more_body and not self.gone and self._stream is not None:
+            try:
+                chunk = await self._stream.read().asFuture(self.loop)
+            except BodyInterrupted:
+                self._more_body = False  # the client left: http.disconnect below
+            else:
+                more = self._more_body = not self._stream.drained
+                return {"type": "http.request", "body": chunk, "more_body": more}
         if self._more_body and not self.gone:
             chunk = self._body.read(BODY_CHUNK)
             self._more_body = len(chunk) == BODY_CHUNK

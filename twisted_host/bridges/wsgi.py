@@ -105,6 +105,8 @@ class WSGIPool:
 class WSGIMount(WSGIResource):
     """A `WSGIResource` on a `WSGIPool` that starts and stops with the reactor."""
 
+    streams_body = True  # on the Site's edge, the app reads the body as it arrives
+
     def __init__(
         self, reactor: IReactorCore, app: WSGIApp, threads: int, queue: int = 200
     ) -> None:

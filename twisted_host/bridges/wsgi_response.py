@@ -29,6 +29,8 @@ from zope.interface import implementer
 
 from core.content import error_page
 from core.contract import HTML
+from twisted_host.bridges.wsgi_input import StreamInput
+from twisted_host.http.body import BodyStream
 
 _log = Logger()
 
@@ -59,7 +61,11 @@ class StreamingResponse(_WSGIResponse):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        conform(self.environ)
+        environ: dict[str, Any] = self.environ
+        conform(environ)
+        stream: BodyStream | None = getattr(self.request, "body_stream", None)
+        if stream is not None:  # on the Site's edge: the body as it arrives
+            environ["wsgi.input"] = StreamInput(self.reactor, stream)
         self._lock = threading.Lock()
         self._outbox: list[bytes] = []
         self._queued = 0  # bytes in the outbox
@@ -171,6 +177,9 @@ class StreamingResponse(_WSGIResponse):
                 if block:
                     self.write(block)
         except BaseException:
+            if self._requestFinished:  # most likely a read of a body cut short
+                path = self.environ["PATH_INFO"]
+                _log.info("WSGI app ended by a disconnect: {path}", path=path)
             end = Failure(*sys.exc_info())
         finally:
             self._close(iterator)

@@ -1,8 +1,10 @@
 """Serves small WSGI apps at /w, on `WSGIMount` or on gunicorn (the reference):
 
-    python -m tests.twisted_host.bridges.wsgi_host [mount|gunicorn]
+    python -m tests.twisted_host.bridges.wsgi_host [mount|edge|gunicorn]
 
-prints its ready line once it takes requests. The apps show what a server does with
+(`edge`: the mount under twistbridge's own Site, whose edge streams request bodies
+and enforces its limits, the body limit raised to 64 MiB) prints its ready line
+once it takes requests. The apps show what a server does with
 an app's iterator (close(), a client gone, blocks yielded over time, a failure after
 some blocks) and with the request body (read as it arrives)."""
 
@@ -62,16 +64,33 @@ def fails_after_two() -> Iterator[bytes]:
     raise RuntimeError("the generator fails after two blocks")
 
 
-def to_disk(environ: dict[str, Any]) -> dict[str, Any]:
+def to_disk(environ: dict[str, Any], tag: str) -> dict[str, Any]:
     """Reads the body in 64 KiB reads into a temporary file, as an upload view does."""
     stream = environ["wsgi.input"]
     digest, size = hashlib.sha256(), 0
     with tempfile.TemporaryFile() as sink:
-        while block := stream.read(65536):
-            digest.update(block)
-            size += len(block)
-            sink.write(block)
+        try:
+            while block := stream.read(65536):
+                digest.update(block)
+                size += len(block)
+                sink.write(block)
+        except Exception:
+            EVENTS.append(f"disconnect {tag}")  # the client left mid-body
+            raise
     return {"length": size, "sha256": digest.hexdigest()}
+
+
+def upload(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """What the ASGI upload app does (asgi_apps.upload_app), as a WSGI view."""
+    query = {k: v[0] for k, v in parse_qs(environ["QUERY_STRING"]).items()}
+    tag = query.get("tag", "")
+    EVENTS.append(f"called {tag}")
+    time.sleep(float(query.get("delay", "0")))
+    if query.get("read") == "no":
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"not read"]
+    EVENTS.append(f"reading {tag}")
+    return as_json(start_response, to_disk(environ, tag))
 
 
 def describe(environ: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +116,7 @@ def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     if path == "/events":
         return as_json(start_response, EVENTS)
     if path == "/upload":
-        return as_json(start_response, to_disk(environ))
+        return upload(environ, start_response)
     if path == "/environ":
         return as_json(start_response, describe(environ))
     if path == "/lines":
@@ -118,7 +137,7 @@ def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     return Tracked(name, 50, None, 0.1)  # /slow: five seconds of chunks
 
 
-def serve_mount() -> None:
+def serve_mount(edge: bool) -> None:
     from twisted_host.run.reactor import install_asyncio_reactor
 
     install_asyncio_reactor()
@@ -126,11 +145,15 @@ def serve_mount() -> None:
     from twisted.web.resource import Resource
     from twisted.web.server import Site
 
+    from core.settings import Settings
     from twisted_host.bridges.wsgi import WSGIMount
+    from twisted_host.http.site import TwistbridgeSite
 
     root = Resource()
     root.putChild(PREFIX[1:].encode(), WSGIMount(reactor, app, threads=4))
-    port = reactor.listenTCP(0, Site(root), interface="127.0.0.1")
+    settings = Settings(max_body_size=64 * 1024 * 1024)
+    site = TwistbridgeSite(root, settings) if edge else Site(root)
+    port = reactor.listenTCP(0, site, interface="127.0.0.1")
     print(f"wsgi ready: http://127.0.0.1:{port.getHost().port}/", flush=True)
     reactor.run()
 
@@ -170,4 +193,6 @@ def serve_gunicorn() -> None:
 
 
 if __name__ == "__main__":
-    serve_gunicorn() if sys.argv[1:] == ["gunicorn"] else serve_mount()
+    serve_gunicorn() if sys.argv[1:] == ["gunicorn"] else serve_mount(
+        sys.argv[1:] == ["edge"]
+    )
