@@ -191,10 +191,11 @@ class StreamingChannel(HTTPChannel):
 
     def requestDone(self, request: Any) -> None:
         stream: BodyStream | None = getattr(request, "body_stream", None)
-        if stream is not None and not stream.ended:
-            stream.drop()
-            self._answered_early = request  # done once its body has passed
-            return
+        if stream is not None:
+            stream.drop()  # what the app left unread goes, and so does its pause
+            if not stream.ended:
+                self._answered_early = request  # done once its body has passed
+                return
         super().requestDone(request)
 
     def allContentReceived(self) -> None:
