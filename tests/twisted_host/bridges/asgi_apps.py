@@ -60,6 +60,7 @@ async def scope_app(scope: Scope, receive: Receive, send: Send) -> None:
         "client_host": (scope.get("client") or ["?"])[0],
         "server": list(scope["server"] or []),
         "state": scope.get("state"),
+        "keys": sorted(scope),
     }
     await respond(send, json.dumps(seen).encode(), content_type=b"application/json")
 

@@ -91,6 +91,16 @@ def test_scope(target: Server) -> None:
     assert scope["state"] == {"greeting": "hello from startup"}
 
 
+def test_scope_has_uvicorn_s_keys(target: Server) -> None:
+    scope = json_of(target, "/scope")
+    assert scope["keys"] == [
+        "asgi", "client", "headers", "http_version", "method", "path", "query_string",
+        "raw_path", "root_path", "scheme", "server", "state", "type",
+    ]  # fmt: skip
+    # spec_version differs on purpose: uvicorn says "2.3", the bridge "2.4".
+    assert scope["asgi"]["version"] == "3.0"
+
+
 def test_scope_http10(target: Server) -> None:
     raw = b"POST /bridge/scope HTTP/1.0\r\nContent-Length: 0\r\n\r\n"
     scope = json.loads(parse(exchange(target.url, raw)).body)
