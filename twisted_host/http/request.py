@@ -30,8 +30,9 @@ _HOST = re.compile(
 
 
 class RequestObserver(Protocol):
-    """Told when a request starts (fully received) and ends; `start` returns a token
-    that `end` gets back."""
+    """Told when a request starts (handed to its resource: once fully received, or
+    at its headers for a resource that streams bodies) and ends; `start` returns a
+    token that `end` gets back."""
 
     def start(self, path: bytes) -> object: ...
 
@@ -77,14 +78,8 @@ class TwistbridgeRequest(OrderedHeadersRequest):
     ) -> bool:
         """At the end of the headers of a request with a body: if its resource
         streams bodies, hand it the request now, with a `body_stream` to read."""
-        channel = self.edge
-        if channel is None or channel.refused:
-            return False
-        problem = _problem(
-            command, path, version, self.requestHeaders.getRawHeaders(b"host")
-        )
-        if problem:
-            channel.refuse(400, problem)
+        channel = self._admitted(command, path, version)
+        if channel is None or path == b"*":
             return False
         self.method, self.uri, self.clientproto = command, path, version
         self.path, _, query = path.partition(b"?")
@@ -110,17 +105,26 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         if self.body_stream is not None:
             self.body_stream.end()  # dispatched when its headers were in
             return
+        channel = self._admitted(command, path, version)
+        if channel is None:
+            return
+        channel.handling = True
+        super().requestReceived(command, path, version)
+
+    def _admitted(
+        self, command: bytes, path: bytes, version: bytes
+    ) -> TwistbridgeChannel | None:
+        """The channel, if the request may go on; else None (400 for a bad one)."""
         channel = self.edge
         if channel is None or channel.refused:
-            return
+            return None
         problem = _problem(
             command, path, version, self.requestHeaders.getRawHeaders(b"host")
         )
         if problem:
             channel.refuse(400, problem)
-            return
-        channel.handling = True
-        super().requestReceived(command, path, version)
+            return None
+        return channel
 
     def process(self) -> None:
         self._observe()

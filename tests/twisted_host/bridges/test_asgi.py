@@ -97,7 +97,7 @@ def test_scope_has_uvicorn_s_keys(target: Server) -> None:
         "asgi", "client", "headers", "http_version", "method", "path", "query_string",
         "raw_path", "root_path", "scheme", "server", "state", "type",
     ]  # fmt: skip
-    # spec_version differs on purpose: uvicorn says "2.3", the bridge "2.4".
+    # spec_version differs: uvicorn says "2.3", the bridge "2.4" (left as it is).
     assert scope["asgi"]["version"] == "3.0"
 
 
