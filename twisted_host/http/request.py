@@ -86,7 +86,10 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         self.args = parse_qs(query, 1)
         self.prepath = []
         self.postpath = [unquote_to_bytes(s) for s in self.path[1:].split(b"/")]
-        resource = channel.site.getResourceFor(self)
+        try:
+            resource = channel.site.getResourceFor(self)
+        except Exception:
+            return False  # process() meets the failure again, and answers 500
         if not getattr(resource, "streams_body", False):
             return False  # read whole first; process() finds the resource again
         self.body_stream = BodyStream(channel, self, expect_continue)

@@ -125,6 +125,11 @@ def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     if path == "/big":
         start_response("200 OK", [("Content-Type", "application/octet-stream")])
         return blocks(int(query.get("mb", "16")), query.get("tag", ""))
+    if path == "/write":  # the legacy write() callable, then an empty iterable
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        write(b"written ")
+        write(b"blocks\n")
+        return []
     if path == "/fails-after-two":
         start_response("200 OK", [("Content-Type", "text/plain")])
         return fails_after_two()
