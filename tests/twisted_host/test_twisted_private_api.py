@@ -7,12 +7,12 @@ where to look, instead of a server that fails at its first request.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from typing import Any
 
 import pytest
-
-from twisted_host.run.reactor import install_asyncio_reactor
+from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 
 # (module, object, private attributes of it ("" for the object itself), who uses it)
 PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
@@ -86,8 +86,11 @@ def test_private_name_is_where_twistbridge_expects_it(
 
 
 def test_instance_attributes_of_reactor_and_site() -> None:
-    """Names set in constructors, which only an instance shows."""
-    reactor = install_asyncio_reactor()
+    """Names set in constructors, which only an instance shows. A reactor of its
+    own, not installed: another test may have installed the default one already
+    (DummyRequest does)."""
+    loop = asyncio.new_event_loop()
+    reactor = AsyncioSelectorReactor(loop)
     from twisted.web.resource import Resource
     from twisted.web.server import Site
 
@@ -101,9 +104,10 @@ def test_instance_attributes_of_reactor_and_site() -> None:
     assert hasattr(FileDescriptor(reactor), "_tempDataLen"), (
         "FileDescriptor._tempDataLen moved: twisted_host.http.transport reads it"
     )
-    assert hasattr(Site(Resource()), "_logDateTime"), (
+    assert hasattr(Site(Resource(), reactor=reactor), "_logDateTime"), (
         "Site._logDateTime moved: twisted_host.http.site stamps access-log lines"
     )
+    loop.close()
 
 
 def test_instance_attributes_of_the_channel() -> None:
