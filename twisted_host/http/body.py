@@ -7,13 +7,15 @@ latter here: the channel dispatches the request when its headers are complete, a
 the request's `body_stream` (a `BodyStream`) takes the body from the channel and
 gives it to the app's reads. While the app reads nothing, the stream holds at most
 `HIGH_WATER` bytes and then pauses the transport (the client's sends wait in its
-TCP window); `Expect: 100-continue` is answered at the app's first read, as uvicorn
+TCP window); while the app waits for bytes the client does not send, the idle
+timeout runs; `Expect: 100-continue` is answered at the app's first read, as uvicorn
 does. Native resources keep Twisted's buffered body.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
@@ -75,6 +77,7 @@ class BodyStream:
             return
         reader, self._reader = self._reader, None
         if reader is not None:
+            self.channel.handling = True
             reader.callback(data)
             return
         self._chunks.append(data)
@@ -121,12 +124,17 @@ class BodyStream:
             return defer.succeed(b"")
         self._reader = defer.Deferred()
         self._resume()
+        # The app waits on the client: a client that sends nothing for the idle
+        # timeout is closed, as while it sends headers (the Site's sweep).
+        self.channel.handling = False
+        self.channel.last_activity = monotonic()
         return self._reader
 
     def _wake(self) -> None:
         reader, self._reader = self._reader, None
         if reader is None:
             return
+        self.channel.handling = True
         if self._error is not None:
             reader.errback(BodyInterrupted(self._error.getErrorMessage()))
         else:
@@ -202,4 +210,4 @@ class StreamingChannel(HTTPChannel):
         early, self._answered_early = self._answered_early, None
         super().allContentReceived()
         if early is not None:
-            super().requestDone(early)
+            self.requestDone(early)  # its body has ended: done this time

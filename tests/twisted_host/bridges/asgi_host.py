@@ -3,7 +3,7 @@
     python -m tests.twisted_host.bridges.asgi_host bridge|edge|uvicorn APP [late]
 
 (`edge`: the bridge under twistbridge's own Site, whose edge streams request bodies
-and enforces its limits, the body limit raised to 64 MiB; `late`: the bridge is made
+and enforces its limits, the body limit raised to 64 MiB, the idle timeout 2 s; `late`: the bridge is made
 once the reactor runs, as a plugin would) and prints `... ready: http://127.0.0.1:PORT/` once it takes requests."""
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ def serve_bridge(name: str, late: bool = False, edge: bool = False) -> int:
         def listen(_: object) -> None:
             if bridge.startup_error is None:
                 site = (
-                    TwistbridgeSite(root, Settings(max_body_size=64 * 1024 * 1024))
+                    TwistbridgeSite(
+                        root, Settings(max_body_size=64 * 1024 * 1024, idle_timeout=2)
+                    )
                     if edge
                     else Site(root, requestFactory=ASGIRequest)
                 )

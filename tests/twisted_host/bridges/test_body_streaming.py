@@ -252,3 +252,21 @@ def test_a_client_gone_mid_body(target: tuple[str, Server]) -> None:
     assert fetch(server.url + prefix(name) + "/events").status == 200
     if name in ("asgi", "wsgi"):
         assert "Traceback" not in server.output()
+
+
+def test_a_client_that_stops_sending_its_body(target: tuple[str, Server]) -> None:
+    # Headers and 1 KiB of a 1 MiB body, then nothing: the app waits in its read.
+    name, server = target
+    label = tag()
+    with connect(server) as sock:
+        sock.sendall(upload_head(name, f"tag={label}", MiB) + b"s" * 1024)
+        assert wait_for(name, server, f"reading {label}")
+        if name in ("uvicorn", "gunicorn"):
+            # Neither limits the time between a body's bytes: the app waits on.
+            assert not wait_for(name, server, f"disconnect {label}", timeout=4)
+            return
+        # The edge's idle timeout (2 s here) closes the connection, as for a client
+        # slow to send its headers; the app sees the client leave.
+        sock.settimeout(8)
+        assert sock.recv(65536) == b""
+    assert wait_for(name, server, f"disconnect {label}")
