@@ -5,7 +5,8 @@
 with `twisted.internet.asyncioreactor` installed, before or after the reactor starts.
 The app runs as coroutines on the reactor's own event loop; it sees what uvicorn would
 show it: the HTTP scope of the ASGI spec 2.4 (`root_path` is the mount's path), the
-body as `http.request` messages, `http.disconnect` when the client goes, a `send` that
+body as `http.request` messages (as it arrives, under twistbridge's own Site, whose
+requests carry a `body_stream`), `http.disconnect` when the client goes, a `send` that
 waits while the client is slow to read (backpressure), and its lifespan, run with
 the reactor's start and stop.
 """
