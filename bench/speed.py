@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -183,7 +184,7 @@ WAITING_TARGETS = [
     ("twistbridge /asgi", "/asgi/busy"),
     ("uvicorn httptools", "/asgi/busy"),  # the reference, same app
 ]
-VERSIONS = ("twisted", "flask", "starlette", "uvicorn", "daphne", "uvloop")
+VERSIONS = ("twisted", "flask", "starlette", "uvicorn", "daphne", "uvloop", "gunicorn")
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,8 @@ class Figures:
     waiting: dict[str, dict[str, float]]  # by server name, see many_waiting
     asgi_busy_500: dict[str, float]
     startup_s: list[float]
+    uploads: dict[str, dict[str, Any]]  # by server name, see bench.uploads.measure
+    upload_ratios: dict[str, Spread]  # by bench.uploads.PAIRS label
 
 
 def _pin_load() -> None:
@@ -219,6 +222,19 @@ def _hello_ratios(hello: dict[str, list[float]]) -> dict[str, Spread]:
     return ratios
 
 
+def _upload_ratios(
+    figures: dict[str, dict[str, Any]], pairs: list[tuple[str, str, str]]
+) -> dict[str, Spread]:
+    """Ours over the reference's upload speed, round by round (as _hello_ratios)."""
+    ratios = {}
+    for label, mine, theirs in pairs:
+        speeds = zip(
+            figures[mine]["mib_per_s"], figures[theirs]["mib_per_s"], strict=True
+        )
+        ratios[label] = _spread([a / b for a, b in speeds if b])
+    return ratios
+
+
 def _measure(settings: Settings, log: Path) -> Figures:
     """Run every measure in turn; servers write their access log to `log`."""
     servers = _servers(log)
@@ -233,7 +249,20 @@ def _measure(settings: Settings, log: Path) -> Figures:
     }
     bridge_busy = many_waiting(by_name["twistbridge /asgi"], "/asgi/busy", 500, 1.0)
     start_seconds = startup(by_name["twistbridge /native"])
-    return Figures(hello, _hello_ratios(hello), waiting, bridge_busy, start_seconds)
+    # Imported here: bench.uploads builds on this module's servers and spreads.
+    from bench import uploads
+
+    console.print(f"{uploads.BODY_MIB} MiB uploads streamed to disk")
+    upload_figures = uploads.measure(settings.rounds)
+    return Figures(
+        hello,
+        _hello_ratios(hello),
+        waiting,
+        bridge_busy,
+        start_seconds,
+        upload_figures,
+        _upload_ratios(upload_figures, uploads.PAIRS),
+    )
 
 
 def _verdict(met: bool) -> str:
@@ -272,6 +301,21 @@ def _report(figures: Figures, waiting: int) -> Table:
         f"p99 {busy['p99_s']:.2f} s",
         _verdict(busy["p99_s"] < 1.2),
     )
+    for name, upload in figures.uploads.items():
+        speed = _spread(upload["mib_per_s"])
+        peak, before = upload["peak_rss_mb"], upload["rss_before_mb"]
+        table.add_row(
+            f"{name}: 50 MiB upload to disk",
+            f"{speed['median']:.0f} MiB/s ({speed['min']:.0f}-{speed['max']:.0f}), "
+            f"peak RSS {peak:.0f} MB (from {before:.0f})",
+            _verdict(peak - before < 10),
+        )
+    for label, ratio in figures.upload_ratios.items():
+        table.add_row(
+            f"upload speed {label}",
+            f"{ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})",
+            "",
+        )
     start_spread = _spread(figures.startup_s)
     table.add_row(
         "start-up to first answer",
@@ -290,6 +334,7 @@ def _write(figures: Figures, settings: Settings) -> Path:
         "settings": {"rounds": settings.rounds, "duration": settings.duration, "concurrency": 64, "waiting": settings.waiting},
         "hello_req_per_s": figures.hello, "ratios": figures.ratios, "waiting": figures.waiting,
         "asgi_busy_500": figures.asgi_busy_500, "startup_s": figures.startup_s,
+        "uploads": figures.uploads, "upload_ratios": figures.upload_ratios,
     }, indent=2))  # fmt: skip
     return out
 

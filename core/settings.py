@@ -54,6 +54,9 @@ class Settings:
     # --ws-ping-interval and --ws-ping-timeout, with their defaults); 0: none.
     ws_ping_interval: float = 20.0
     ws_ping_timeout: float = 20.0
+    # The WSGI app wrapped in the stdlib's PEP 3333 checker (wsgiref.validate), which
+    # fails any request the server or the app gets wrong: for the contract suite.
+    wsgi_validate: bool = False
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to a child process (uvicorn)."""

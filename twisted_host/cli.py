@@ -192,6 +192,7 @@ def main() -> None:
 @click.option(
     "--ssl-keyfile-password", help="The password of an encrypted private key."
 )
+@click.option("--wsgi-validate", is_flag=True, hidden=True)  # the contract suite's
 @_limit_options
 @app_options
 def serve(
@@ -216,6 +217,7 @@ def serve(
     ssl_certfile: Path | None,
     ssl_keyfile: Path | None,
     ssl_keyfile_password: str | None,
+    wsgi_validate: bool,
     **limits: Any,
 ) -> None:
     """Serve /native, /wsgi and /asgi on one Site, and uvicorn beside it; and your
@@ -245,6 +247,7 @@ def serve(
         max_body_size=max_body_size,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
+        wsgi_validate=wsgi_validate,
         **limits,
     )
     apps = user_apps(wsgi_apps, asgi_apps, factory=factory, app_dir=app_dir, demo=demo)

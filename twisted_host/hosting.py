@@ -65,7 +65,19 @@ def demo_apps(settings: Settings) -> list[App]:
         Interface.WSGI: create_wsgi_app,
         Interface.ASGI: create_asgi_app,
     }
-    return [App(mount, build[mount.interface](settings)) for mount in MOUNTS]
+    apps = [App(mount, build[mount.interface](settings)) for mount in MOUNTS]
+    if settings.wsgi_validate:
+        # The contract suite's server: the Flask app inside the stdlib's PEP 3333
+        # checker, which fails any request the server or the app gets wrong.
+        from wsgiref.validate import validator
+
+        apps = [
+            App(app.mount, validator(app.target))
+            if app.mount.interface is Interface.WSGI
+            else app
+            for app in apps
+        ]
+    return apps
 
 
 def check(apps: Sequence[App]) -> None:

@@ -19,8 +19,20 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
     (
         "twisted.web.wsgi",
         "_WSGIResponse",
-        ("", "_requestFinished", "_sendResponseHeaders", "run", "start"),
-        "twisted_host.bridges.wsgi: the per-request WSGI driver whose `run` is reworked",
+        ("", "_requestFinished", "_sendResponseHeaders", "run", "start", "write"),
+        "twisted_host.bridges.wsgi_response: the per-request WSGI driver, streaming",
+    ),
+    (
+        "twisted.web.http",
+        "HTTPChannel",
+        ("_waitingForTransport",),
+        "twisted_host.bridges.wsgi_response: a pipelined answer starts paused",
+    ),
+    (
+        "twisted.web.http",
+        "HTTPChannel",
+        ("_send100Continue", "_waitingForTransport", "allContentReceived"),
+        "twisted_host.http.body: dispatch at the headers, 100 at the first read",
     ),
     (
         "twisted.web.http",
@@ -112,8 +124,9 @@ def test_private_name_is_where_twistbridge_expects_it(
 
 
 def test_instance_attributes_of_reactor_and_site() -> None:
-    """Names set in constructors, which only an instance shows."""
-    # Made, not installed: the test process may run another reactor already.
+    """Names set in constructors, which only an instance shows. A reactor of its
+    own, not installed: another test may have installed the default one already
+    (DummyRequest does)."""
     loop = asyncio.new_event_loop()
     reactor = AsyncioSelectorReactor(loop)
     from twisted.web.resource import Resource
@@ -134,7 +147,21 @@ def test_instance_attributes_of_reactor_and_site() -> None:
     assert "_wsconn" in _WebSocketWireProtocol.__dataclass_fields__, (
         "_WebSocketWireProtocol._wsconn moved: twisted_host.http.websocket reads it"
     )
-    assert hasattr(Site(Resource()), "_logDateTime"), (
+    assert hasattr(Site(Resource(), reactor=reactor), "_logDateTime"), (
         "Site._logDateTime moved: twisted_host.http.site stamps access-log lines"
     )
     loop.close()
+
+
+def test_instance_attributes_of_the_channel() -> None:
+    """Names a channel sets while it reads a request (no reactor needed)."""
+    from twisted.internet.testing import StringTransport
+    from twisted.web.http import HTTPChannel
+
+    channel = HTTPChannel()
+    channel.makeConnection(StringTransport())
+    channel.dataReceived(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n")
+    for attribute in ("_networkProducer", "_command", "_path", "_version"):
+        assert hasattr(channel, attribute), (
+            f"HTTPChannel.{attribute} moved: twisted_host.http.body reads it"
+        )

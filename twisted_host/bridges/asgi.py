@@ -5,7 +5,8 @@
 with `twisted.internet.asyncioreactor` installed, before or after the reactor starts.
 The app runs as coroutines on the reactor's own event loop; it sees what uvicorn would
 show it: the HTTP scope of the ASGI spec 2.4 (`root_path` is the mount's path), the
-body as `http.request` messages, `http.disconnect` when the client goes, a `send` that
+body as `http.request` messages (as it arrives, under twistbridge's own Site, whose
+requests carry a `body_stream`), `http.disconnect` when the client goes, a `send` that
 waits while the client is slow to read (backpressure), and its lifespan, run with
 the reactor's start and stop. A WebSocket handshake gets the `websocket` scope
 (`twisted_host.bridges.asgi_websocket`).
@@ -27,6 +28,7 @@ from twisted.web.server import NOT_DONE_YET, Request
 from zope.interface import implementer
 
 from twisted_host.bridges.lifespan import ASGI_VERSION, Lifespan, LifespanFailed
+from twisted_host.http.body import BodyInterrupted, BodyStream
 from twisted_host.http.headers import OrderedHeadersRequest, received_headers
 from twisted_host.http.websocket import WebSocketLimits
 from twisted_host.types import ASGIApp, Message, Scope
@@ -63,6 +65,7 @@ class ASGIResource(Resource):
     """Serves an ASGI 3 app at this resource's place in the tree (a leaf)."""
 
     isLeaf = True
+    streams_body = True  # on the Site's edge, the app gets the body as it arrives
 
     def __init__(
         self,
@@ -186,8 +189,11 @@ class _Exchange:
         self.complete = False  # the last http.response.body sent
         self.gone = False  # the client went away
         self.timed_out = False  # the resource's request_timeout passed
+        self._channel = request.channel  # the request drops it once finished
         request.defaultContentType = None  # the app's headers, and only those
-        assert request.content is not None  # the body, read by Twisted before render
+        # The body as it arrives, on the Site's edge; else read by Twisted in full.
+        self._stream: BodyStream | None = getattr(request, "body_stream", None)
+        assert request.content is not None
         self._body = request.content
         self._body.seek(0)
         self._more_body = True
@@ -241,6 +247,14 @@ class _Exchange:
             self._abort()
 
     async def receive(self) -> Message:
+        if self._more_body and not self.gone and self._stream is not None:
+            try:
+                chunk = await self._stream.read().asFuture(self.loop)
+            except BodyInterrupted:
+                self._more_body = False  # the client left: http.disconnect below
+            else:
+                more = self._more_body = not self._stream.drained
+                return {"type": "http.request", "body": chunk, "more_body": more}
         if self._more_body and not self.gone:
             chunk = self._body.read(BODY_CHUNK)
             self._more_body = len(chunk) == BODY_CHUNK
@@ -325,9 +339,15 @@ class _Exchange:
         # response that stops short (no final chunk, or fewer bytes than announced).
         self.complete = True
         self._settle_over()
-        if not self.gone:
-            self.request.unregisterProducer()
-            self.request.loseConnection()
+        if self.gone:
+            return
+        if self.request.finished:
+            # The answer went out whole and the app raised after it (Starlette's
+            # error middleware re-raises): the request has let go of its channel.
+            self._channel.loseConnection()
+            return
+        self.request.unregisterProducer()
+        self.request.loseConnection()
 
     def _lost(self, reason: object) -> None:
         self.gone = True

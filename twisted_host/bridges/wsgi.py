@@ -6,15 +6,13 @@ them, and the pool's size is the WSGI mount's concurrency, a setting of its own.
 Around the stock resource, three things Twisted leaves out: a bounded queue in front
 of the pool (503 with `Retry-After` when it is full), no work for a client that left
 before a thread picked its request up, and the app iterator's `close()` on every path.
-And one thing done cheaper: an answer with a `Content-Length` goes to the reactor in
-one hand-off per 64 KiB instead of a blocking round trip for every chunk plus one to
-finish; one without (a stream) hands each block over as it comes, without waiting
-but for every 64 KiB.
+And the answer streams (`wsgi_response`): each block goes out as it is yielded, the
+worker waits only while the connection is full, and a small answer costs one hand-off
+to the reactor instead of a blocking round trip for every chunk plus one to finish.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable
 from functools import partial
@@ -22,106 +20,16 @@ from queue import SimpleQueue
 from typing import Any
 
 from twisted.internet.interfaces import IReactorCore
-from twisted.internet.threads import blockingCallFromThread
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET, Request
-from twisted.web.wsgi import WSGIResource, _WSGIResponse
+from twisted.web.wsgi import WSGIResource
 
 from core.content import error_page
 from core.contract import HTML
+from twisted_host.bridges.wsgi_response import StreamingResponse
 from twisted_host.types import WSGIApp
 
 _log = Logger()
-
-FLUSH_BYTES = 64 * 1024  # past this much, wait for the reactor to take the answer
-
-
-class _Response(_WSGIResponse):
-    """Twisted's per-request WSGI driver, with `run` reworked (see the module)."""
-
-    def run(self) -> None:
-        if self._requestFinished:
-            return  # the client left while the request waited for a thread
-        chunks: list[bytes] = []
-        size = 0
-        iterator: Any = None
-        try:
-            iterator = self.application(self.environ, self.startResponse)
-            for chunk in iterator:
-                if self._requestFinished:
-                    return
-                if chunk:
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size >= FLUSH_BYTES:
-                        self._hand_over(chunks, finish=False, wait=True)
-                        chunks, size = [], 0
-                    elif self._streamed():
-                        # No length: a stream (server-sent events...), whose next
-                        # block may be a while coming; this one goes now (PEP 3333).
-                        self._hand_over(chunks, finish=False, wait=False)
-                        chunks = []
-        except BaseException:
-            self.reactor.callFromThread(
-                self._failed, self.started, Failure(*sys.exc_info())
-            )
-            self.started = True
-            return
-        finally:
-            self._close(iterator)
-        self._hand_over(chunks, finish=True, wait=False)
-
-    def _streamed(self) -> bool:
-        headers = getattr(self, "headers", None) or ()  # set by start_response
-        return not any(name.lower() == "content-length" for name, _ in headers)
-
-    def _close(self, iterator: Any) -> None:
-        # PEP 3333: close() once the iterator is done with, whatever happened.
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            try:
-                close()
-            except Exception:
-                _log.failure("WSGI iterator's close() failed")
-
-    def _hand_over(self, chunks: list[bytes], *, finish: bool, wait: bool) -> None:
-        started, self.started = self.started, True
-        if wait:
-            blockingCallFromThread(self.reactor, self._deliver, started, chunks, finish)
-        else:
-            self.reactor.callFromThread(self._deliver, started, chunks, finish)
-
-    def _deliver(self, started: bool, chunks: list[bytes], finish: bool) -> None:
-        # In the reactor thread.
-        if self._requestFinished:
-            return  # the client is gone: writes are dropped quietly
-        if not started:
-            if getattr(self, "headers", None) is None:  # no start_response call
-                self._failed(
-                    False, Failure(RuntimeError("start_response was not called"))
-                )
-                return
-            self._sendResponseHeaders()
-        request: Request = self.request
-        if chunks:
-            request.write(b"".join(chunks))
-        if finish:
-            request.finish()
-
-    def _failed(self, started: bool, failure: Failure) -> None:
-        self._log.failure("WSGI application error", failure=failure)
-        if self._requestFinished:
-            return
-        if started:
-            self.request.loseConnection()
-            return
-        body = error_page(500, "The server failed to answer this request.").encode()
-        self.request.setResponseCode(500)
-        self.request.setHeader(b"content-type", HTML.encode())
-        self.request.setHeader(b"content-length", b"%d" % len(body))
-        self.request.write(body)
-        self.request.finish()
 
 
 class WSGIPool:
@@ -197,6 +105,8 @@ class WSGIPool:
 class WSGIMount(WSGIResource):
     """A `WSGIResource` on a `WSGIPool` that starts and stops with the reactor."""
 
+    streams_body = True  # on the Site's edge, the app reads the body as it arrives
+
     def __init__(
         self, reactor: IReactorCore, app: WSGIApp, threads: int, queue: int = 200
     ) -> None:
@@ -219,7 +129,7 @@ class WSGIMount(WSGIResource):
             return error_page(503, detail).encode()
         self.inflight += 1
         request.notifyFinish().addBoth(self._finished)
-        response = _Response(
+        response = StreamingResponse(
             self._reactor, self._threadpool, self._application, request
         )
         response.start()

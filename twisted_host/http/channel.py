@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
-from twisted.web.http import HTTPChannel
 
 from core.content import error_page
 from core.contract import HTML
 from core.settings import Settings
+from twisted_host.http.body import StreamingChannel
 
 if TYPE_CHECKING:
     from twisted_host.http.site import TwistbridgeSite
@@ -38,7 +38,7 @@ def refusal(status: int, detail: str) -> bytes:
     return head.encode("latin-1") + body
 
 
-class TwistbridgeChannel(HTTPChannel):
+class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
     """An `HTTPChannel` that enforces the request line, header and body limits."""
 
     site: TwistbridgeSite  # set by Site.buildProtocol, before the connection is made

@@ -1,7 +1,8 @@
 """The request: what Twisted lets through that the edge refuses (bodies over the
 limit as they arrive, chunked ones included; a bad `Host`; a target that is not a
-path), and the hook through which the Site's observer (the dashboard's figures) sees
-each request start and end."""
+path), the hook through which the Site's observer (the dashboard's figures) sees
+each request start and end, and the early dispatch of a request whose resource
+takes its body as it arrives (`twisted_host.http.body`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol, cast
+from urllib.parse import unquote_to_bytes
 
 from twisted.python.failure import Failure
+from twisted.web.http import datetimeToString, parse_qs
+from twisted.web.server import version as server_version
 
+from twisted_host.http.body import BodyStream
 from twisted_host.http.headers import OrderedHeadersRequest
 
 if TYPE_CHECKING:
@@ -25,8 +30,9 @@ _HOST = re.compile(
 
 
 class RequestObserver(Protocol):
-    """Told when a request starts (fully received) and ends; `start` returns a token
-    that `end` gets back."""
+    """Told when a request starts (handed to its resource: once fully received, or
+    at its headers for a resource that streams bodies) and ends; `start` returns a
+    token that `end` gets back."""
 
     def start(self, path: bytes) -> object: ...
 
@@ -41,11 +47,13 @@ class TwistbridgeRequest(OrderedHeadersRequest):
     _observer: RequestObserver | None = None
     _token: object = None
     _scheme: str | None = None  # from a trusted proxy's headers
+    body_stream: BodyStream | None = None  # the body, for a resource that streams
 
     @property
     def edge(self) -> TwistbridgeChannel | None:
-        """The connection, while it lasts (Twisted sets `channel` to None after)."""
-        return cast("TwistbridgeChannel | None", self.channel)
+        """The connection, while it lasts (Twisted sets `channel` to None after, or
+        deletes it once the answer is done)."""
+        return cast("TwistbridgeChannel | None", getattr(self, "channel", None))
 
     @property
     def _refused(self) -> bool:
@@ -53,6 +61,9 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         return channel is None or channel.refused
 
     def handleContentChunk(self, data: bytes) -> None:
+        if self.body_stream is not None:
+            self.body_stream.feed(data)  # it enforces the limit, answered or not
+            return
         channel = self.edge
         if channel is None or channel.refused:
             return
@@ -63,20 +74,67 @@ class TwistbridgeRequest(OrderedHeadersRequest):
             return
         super().handleContentChunk(data)
 
+    def dispatch_early(
+        self, command: bytes, path: bytes, version: bytes, expect_continue: bool
+    ) -> bool:
+        """At the end of the headers of a request with a body: if its resource
+        streams bodies, hand it the request now, with a `body_stream` to read."""
+        channel = self._admitted(command, path, version)
+        if channel is None or path == b"*":
+            return False
+        self.method, self.uri, self.clientproto = command, path, version
+        self.path, _, query = path.partition(b"?")
+        self.args = parse_qs(query, 1)
+        self.prepath = []
+        self.postpath = [unquote_to_bytes(s) for s in self.path[1:].split(b"/")]
+        try:
+            resource = channel.site.getResourceFor(self)
+        except Exception:
+            return False  # process() meets the failure again, and answers 500
+        if not getattr(resource, "streams_body", False):
+            return False  # read whole first; process() finds the resource again
+        self.body_stream = BodyStream(channel, self, expect_continue)
+        channel.handling = True
+        self._observe()
+        # What Twisted's Request.process does once it has the resource.
+        self.setHeader(b"Server", server_version)
+        self.setHeader(b"Date", datetimeToString())
+        try:
+            self.render(resource)
+        except BaseException:
+            self.processingFailed(Failure())
+        return True
+
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        if self.body_stream is not None:
+            self.body_stream.end()  # dispatched when its headers were in
+            return
+        channel = self._admitted(command, path, version)
+        if channel is None:
+            return
+        channel.handling = True
+        super().requestReceived(command, path, version)
+
+    def _admitted(
+        self, command: bytes, path: bytes, version: bytes
+    ) -> TwistbridgeChannel | None:
+        """The channel, if the request may go on; else None (400 for a bad one)."""
         channel = self.edge
         if channel is None or channel.refused:
-            return
+            return None
         problem = _problem(
             command, path, version, self.requestHeaders.getRawHeaders(b"host")
         )
         if problem:
             channel.refuse(400, problem)
-            return
-        channel.handling = True
-        super().requestReceived(command, path, version)
+            return None
+        return channel
 
     def process(self) -> None:
+        self._observe()
+        super().process()
+
+    def _observe(self) -> None:
         channel = self.edge
         proxy = channel.site.proxy if channel is not None else None
         if proxy is not None:
@@ -85,7 +143,6 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         if observer is not None:
             self._observer = observer
             self._token = observer.start(self.path)
-        super().process()
 
     def isSecure(self) -> bool:
         # The scheme a trusted proxy says the client used (`http.proxy`), if any.
@@ -99,6 +156,8 @@ class TwistbridgeRequest(OrderedHeadersRequest):
 
     def connectionLost(self, reason: Failure) -> None:
         super().connectionLost(reason)
+        if self.body_stream is not None:
+            self.body_stream.interrupt(reason)
         self._ended()
 
     def _ended(self) -> None:

@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -59,6 +60,7 @@ async def scope_app(scope: Scope, receive: Receive, send: Send) -> None:
         "client_host": (scope.get("client") or ["?"])[0],
         "server": list(scope["server"] or []),
         "state": scope.get("state"),
+        "keys": sorted(scope),
     }
     await respond(send, json.dumps(seen).encode(), content_type=b"application/json")
 
@@ -75,6 +77,34 @@ async def body_app(scope: Scope, receive: Receive, send: Send) -> None:
         if not message.get("more_body", False):
             break
     result = {"length": length, "sha256": digest.hexdigest(), "messages": messages}
+    await respond(send, json.dumps(result).encode(), content_type=b"application/json")
+
+
+async def upload_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """An upload view: the body to a temporary file as it arrives. `tag` names what it
+    records: called, reading (after `delay` s), and a disconnect; `read=no` answers
+    without reading the body."""
+    args = query(scope)
+    tag, delay = args.get("tag", ""), float(args.get("delay", "0"))
+    EVENTS.append(f"called {tag}")
+    await asyncio.sleep(delay)
+    if args.get("read") == "no":
+        await respond(send, b"not read")
+        return
+    EVENTS.append(f"reading {tag}")
+    digest, length = hashlib.sha256(), 0
+    with tempfile.TemporaryFile() as sink:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                EVENTS.append(f"disconnect {tag}")
+                return
+            digest.update(message["body"])
+            length += len(message["body"])
+            sink.write(message["body"])
+            if not message.get("more_body", False):
+                break
+    result = {"length": length, "sha256": digest.hexdigest()}
     await respond(send, json.dumps(result).encode(), content_type=b"application/json")
 
 
@@ -113,6 +143,12 @@ async def raise_after(scope: Scope, receive: Receive, send: Send) -> None:
     raise RuntimeError("boom after the response started")
 
 
+async def raise_after_complete(scope: Scope, receive: Receive, send: Send) -> None:
+    # What Starlette's ServerErrorMiddleware does: send the 500 page, then re-raise.
+    await respond(send, b"error page", 500)
+    raise RuntimeError("boom after the response was complete")
+
+
 async def no_response(scope: Scope, receive: Receive, send: Send) -> None:
     return None
 
@@ -147,11 +183,13 @@ async def events_app(scope: Scope, receive: Receive, send: Send) -> None:
 ROUTES: dict[str, Handler] = {
     "/scope": scope_app,
     "/body": body_app,
+    "/upload": upload_app,
     "/stream": stream_app,
     "/headers": headers_app,
     "/status": status_app,
     "/raise-before": raise_before,
     "/raise-after": raise_after,
+    "/raise-after-complete": raise_after_complete,
     "/no-response": no_response,
     "/wait-disconnect": wait_disconnect,
     "/ignore-disconnect": ignore_disconnect,

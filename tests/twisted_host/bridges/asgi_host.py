@@ -1,9 +1,13 @@
 """Serves one app of `asgi_apps` under /bridge, on the bridge or on uvicorn:
 
-    python -m tests.twisted_host.bridges.asgi_host bridge|uvicorn APP [late]
+    python -m tests.twisted_host.bridges.asgi_host bridge|edge|uvicorn APP [late]
 
-(`late`: the bridge is made once the reactor runs, as a plugin would) and prints `... ready: http://127.0.0.1:PORT/` once it takes requests. With `ASGI_HOST_TLS=CERT:KEY:PASSWORD`
-in the environment it serves HTTPS (`https://...`) with that certificate."""
+(`edge`: the bridge under twistbridge's own Site, whose edge streams request bodies
+and enforces its limits, the body limit raised to 64 MiB, the idle timeout 2 s;
+`late`: the bridge is made once the reactor runs, as a plugin would) and prints
+`... ready: http://127.0.0.1:PORT/` once it takes requests. With
+`ASGI_HOST_TLS=CERT:KEY:PASSWORD` in the environment it serves HTTPS (`https://...`)
+with that certificate."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ SCHEME = "https" if TLS else "http"
 CERT, KEY, PASSWORD = TLS.split(":") if TLS else ("", "", "")
 
 
-def serve_bridge(name: str, late: bool = False) -> int:
+def serve_bridge(name: str, late: bool = False, edge: bool = False) -> int:
     from twisted_host.run.reactor import install_asyncio_reactor
 
     install_asyncio_reactor()
@@ -25,8 +29,10 @@ def serve_bridge(name: str, late: bool = False) -> int:
     from twisted.web.resource import Resource
     from twisted.web.server import Site
 
+    from core.settings import Settings
     from tests.twisted_host.bridges.asgi_apps import app_named
     from twisted_host.bridges.asgi import ASGIRequest, ASGIResource
+    from twisted_host.http.site import TwistbridgeSite
 
     made: list[ASGIResource] = []
 
@@ -38,7 +44,13 @@ def serve_bridge(name: str, late: bool = False) -> int:
 
         def listen(_: object) -> None:
             if bridge.startup_error is None:
-                site = Site(root, requestFactory=ASGIRequest)
+                site = (
+                    TwistbridgeSite(
+                        root, Settings(max_body_size=64 * 1024 * 1024, idle_timeout=2)
+                    )
+                    if edge
+                    else Site(root, requestFactory=ASGIRequest)
+                )
                 if TLS:
                     from twisted_host.run.tls import TLSFiles, certificate_options
 
@@ -99,4 +111,6 @@ def serve_uvicorn(name: str) -> int:
 if __name__ == "__main__":
     kind, name = sys.argv[1:3]
     late = sys.argv[3:] == ["late"]
-    sys.exit(serve_bridge(name, late) if kind == "bridge" else serve_uvicorn(name))
+    if kind == "uvicorn":
+        sys.exit(serve_uvicorn(name))
+    sys.exit(serve_bridge(name, late, edge=kind == "edge"))

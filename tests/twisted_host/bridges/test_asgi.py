@@ -91,6 +91,16 @@ def test_scope(target: Server) -> None:
     assert scope["state"] == {"greeting": "hello from startup"}
 
 
+def test_scope_has_uvicorn_s_keys(target: Server) -> None:
+    scope = json_of(target, "/scope")
+    assert scope["keys"] == [
+        "asgi", "client", "headers", "http_version", "method", "path", "query_string",
+        "raw_path", "root_path", "scheme", "server", "state", "type",
+    ]  # fmt: skip
+    # spec_version differs: uvicorn says "2.3", the bridge "2.4" (left as it is).
+    assert scope["asgi"]["version"] == "3.0"
+
+
 def test_scope_http10(target: Server) -> None:
     raw = b"POST /bridge/scope HTTP/1.0\r\nContent-Length: 0\r\n\r\n"
     scope = json.loads(parse(exchange(target.url, raw)).body)
@@ -215,6 +225,26 @@ def test_app_failure_after_start_aborts(target: Server) -> None:
     assert b"partial" in answer
     assert not answer.endswith(b"0\r\n\r\n")  # never a complete response
     assert fetch(url(target, "/headers")).status == 200
+
+
+def test_app_failure_after_a_complete_response_closes(target: Server) -> None:
+    # The whole answer, then the connection closed (the request was keep-alive); one
+    # log entry for the app's exception and nothing about the bridge itself.
+    path = "/bridge/raise-after-complete"
+    with _open(target, "/raise-after-complete") as sock:
+        sock.settimeout(5)
+        answer = b""
+        while data := sock.recv(65536):  # TimeoutError: the connection stayed open
+            answer += data
+    reply = parse(answer)
+    assert (reply.status, reply.body) == (500, b"error page")
+    assert fetch(url(target, "/headers")).status == 200
+    if is_bridge(target):
+        time.sleep(0.2)
+        log = target.output()
+        assert log.count(f"ASGI app raised while serving {path}") == 1, log
+        assert "never retrieved" not in log
+        assert "has no attribute" not in log
 
 
 def test_no_traceback_in_responses(target: Server) -> None:

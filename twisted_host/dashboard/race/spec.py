@@ -10,8 +10,11 @@ from core.contract import FEATURES, FEATURES_BY_NAME, Feature
 from core.errors import ClientError
 from core.settings import Settings
 
-# Every feature a plain GET reaches; the busy ones first, they are what races are for.
-_GETTABLE = [f for f in FEATURES if not f.methods or "GET" in f.methods]
+# Every feature a plain GET answers (a WebSocket wants an upgrade, not a GET to time);
+# the busy ones first, they are what races are for.
+_GETTABLE = [
+    f for f in FEATURES if (not f.methods or "GET" in f.methods) and f.name != "ws"
+]
 RACE_FEATURES: tuple[Feature, ...] = tuple(
     sorted(_GETTABLE, key=lambda f: not f.path.startswith("/busy"))
 )

@@ -1,0 +1,220 @@
+"""One WSGI request's answer: blocks go out as the app yields them, with backpressure.
+
+PEP 3333: a server "must not delay the transmission of any block". The worker thread
+puts each block in an outbox and, when no drain is pending, asks the reactor for one
+(`callFromThread`); the reactor writes whatever the outbox holds. A small answer (a
+block, then the end) usually costs one hand-off, since the end joins the block before
+the reactor wakes; a stream is never held back.
+
+The worker waits only when the connection cannot take more: this response is the
+request's push producer, so the transport pauses it when its buffer passes its
+high-water mark; the worker then waits on a future that the reactor resolves when the
+transport resumes (or the client leaves). Unsent data per connection stays bounded
+by the transport's buffer plus `HIGH_WATER`, however fast the app yields.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from concurrent.futures import Future
+from typing import Any
+
+from twisted.internet.interfaces import IPushProducer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.server import Request
+from twisted.web.wsgi import _WSGIResponse
+from zope.interface import implementer
+
+from core.content import error_page
+from core.contract import HTML
+from twisted_host.bridges.wsgi_input import StreamInput
+from twisted_host.http.body import BodyStream
+
+_log = Logger()
+
+HIGH_WATER = 64 * 1024  # bytes in the outbox past which the worker waits
+_FINISH = object()  # the outbox's end: the app is done
+
+
+def conform(environ: dict[str, Any]) -> None:
+    """The environ as gunicorn builds it, where Twisted's `WSGIResource` differs.
+
+    CGI (RFC 3875 section 4.1.18), which PEP 3333 adopts, has the body's headers only
+    as CONTENT_TYPE and CONTENT_LENGTH, each absent when the request has none (a
+    chunked body has no length); `wsgiref.validate` rejects the HTTP_ copies. And the
+    input ends where the body does, which `wsgi.input_terminated` says, so that a
+    framework reads a body of unknown length instead of dropping it."""
+    environ.pop("HTTP_CONTENT_TYPE", None)
+    environ.pop("HTTP_CONTENT_LENGTH", None)
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if not environ[key]:
+            del environ[key]
+    environ["wsgi.input_terminated"] = True
+
+
+@implementer(IPushProducer)
+class StreamingResponse(_WSGIResponse):
+    """Twisted's per-request WSGI driver, with `run` and `write` reworked (see the
+    module): the worker thread fills an outbox, the reactor drains it."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        environ: dict[str, Any] = self.environ
+        conform(environ)
+        stream: BodyStream | None = getattr(self.request, "body_stream", None)
+        if stream is not None:  # on the Site's edge: the body as it arrives
+            environ["wsgi.input"] = StreamInput(self.reactor, stream)
+        self._lock = threading.Lock()
+        self._outbox: list[bytes] = []
+        self._queued = 0  # bytes in the outbox
+        self._end: object = None  # _FINISH or a Failure, once the app is done
+        self._drain_pending = False
+        self._paused = False  # the transport's buffer is full
+        self._gate: Future[None] | None = None  # what a waiting worker waits on
+        self._headers_sent = False  # reactor side
+
+    # --- the reactor thread ------------------------------------------------------
+
+    def start(self) -> None:
+        request: Request = self.request
+        request.registerProducer(self, True)
+        # A pipelined request may start while the previous answer still fills the
+        # transport's buffer: the channel does not tell a new producer so.
+        if getattr(request.channel, "_waitingForTransport", False):
+            self._paused = True
+        super().start()
+
+    def pauseProducing(self) -> None:
+        with self._lock:
+            self._paused = True
+
+    def resumeProducing(self) -> None:
+        with self._lock:
+            self._paused = False
+            self._open_gate()
+
+    def stopProducing(self) -> None:
+        self._finished(None)
+
+    def _finished(self, ignored: object) -> None:
+        # notifyFinish fired: the answer ended, or the client left. Nothing to wait for.
+        with self._lock:
+            self._requestFinished = True
+            self._open_gate()
+
+    def _drain(self) -> None:
+        with self._lock:
+            blocks, self._outbox = self._outbox, []
+            self._queued = 0
+            self._drain_pending = False
+            end = self._end
+            self._open_gate()
+        if self._requestFinished:
+            return  # the client is gone: writes are dropped quietly
+        request: Request = self.request
+        if (blocks or end is _FINISH) and getattr(self, "headers", None) is None:
+            self._failed(Failure(RuntimeError("start_response was not called")))
+            return
+        if blocks:
+            self._send_headers()
+            request.write(b"".join(blocks))
+        if end is _FINISH:
+            self._send_headers()
+            self._unregister()
+            request.finish()
+        elif isinstance(end, Failure):
+            self._failed(end)
+
+    def _send_headers(self) -> None:
+        if not self._headers_sent:
+            self._headers_sent = True
+            self._sendResponseHeaders()
+
+    def _unregister(self) -> None:
+        if self.request.producer is self:
+            self.request.unregisterProducer()
+
+    def _failed(self, failure: Failure) -> None:
+        self._log.failure("WSGI application error", failure=failure)
+        if self._requestFinished:
+            return
+        self._unregister()
+        request: Request = self.request
+        if self._headers_sent:
+            # Blocks went out: the client must see the answer cut short (as gunicorn).
+            request.loseConnection()
+            return
+        body = error_page(500, "The server failed to answer this request.").encode()
+        request.setResponseCode(500)
+        request.setHeader(b"content-type", HTML.encode())
+        request.setHeader(b"content-length", b"%d" % len(body))
+        request.write(body)
+        request.finish()
+
+    def _open_gate(self) -> None:
+        # With the lock held.
+        gate = self._gate
+        if gate is not None and (
+            self._requestFinished or (not self._paused and self._queued <= HIGH_WATER)
+        ):
+            self._gate = None
+            gate.set_result(None)
+
+    # --- the worker thread -------------------------------------------------------
+
+    def run(self) -> None:
+        if self._requestFinished:
+            return  # the client left while the request waited for a thread
+        iterator: Any = None
+        end: object = _FINISH
+        try:
+            iterator = self.application(self.environ, self.startResponse)
+            for block in iterator:
+                if self._requestFinished:
+                    return
+                if block:
+                    self.write(block)
+        except BaseException:
+            if self._requestFinished:  # most likely a read of a body cut short
+                path = self.environ["PATH_INFO"]
+                _log.info("WSGI app ended by a disconnect: {path}", path=path)
+            end = Failure(*sys.exc_info())
+        finally:
+            self._close(iterator)
+            self._hand_over(None, end)
+
+    def write(self, data: bytes) -> None:
+        """The app's blocks, and the `write` callable `start_response` returns."""
+        self.started = True  # start_response may no longer change the headers
+        gate = self._hand_over(data, None)
+        if gate is not None:
+            gate.result()  # the connection is full: wait until it drains
+
+    def _hand_over(self, block: bytes | None, end: object) -> Future[None] | None:
+        gate = None
+        with self._lock:
+            if self._requestFinished:
+                return None
+            if block:
+                self._outbox.append(block)
+                self._queued += len(block)
+            if end is not None:
+                self._end = end
+            schedule = not self._drain_pending
+            self._drain_pending = True
+            if end is None and (self._paused or self._queued > HIGH_WATER):
+                gate = self._gate = self._gate or Future()
+        if schedule:
+            self.reactor.callFromThread(self._drain)
+        return gate
+
+    def _close(self, iterator: Any) -> None:
+        # PEP 3333: close() once the iterator is done with, whatever happened.
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:
+                _log.failure("WSGI iterator's close() failed")
