@@ -58,6 +58,19 @@ def _limit_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+# Running behind a balancer, and on more than one core.
+def _deploy_options(command: Callable[..., None]) -> Callable[..., None]:
+    drain = click.option(
+        "--drain-delay",
+        "drain_delay",
+        default=_defaults.drain_delay,
+        show_default=True,
+        type=click.FloatRange(0),
+        help="Seconds /readyz answers 503 on SIGTERM before the port closes (for a balancer to stop sending).",
+    )
+    return drain(command)
+
+
 def _child(value: str) -> tuple[str, Path]:
     name, sep, folder = value.partition("=")
     if not sep or not name or "/" in name:
@@ -174,6 +187,7 @@ def main() -> None:
     help="Where the access log goes ('-': standard output).",
 )
 @_limit_options
+@_deploy_options
 def serve(
     host: str,
     port: int,

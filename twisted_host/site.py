@@ -18,6 +18,7 @@ from twisted_host.bridges.wsgi import WSGIMount
 from twisted_host.dashboard.compare import CompareIndex
 from twisted_host.dashboard.index import Index, StatsResource
 from twisted_host.dashboard.stats import Stats
+from twisted_host.http.health import Healthz, Readiness, Readyz
 from twisted_host.http.site import TwistbridgeSite
 from twisted_host.native import create_resource
 from wsgi_app import create_app as create_wsgi_app
@@ -31,6 +32,7 @@ class Hosted:
     asgi: ASGIResource
     wsgi: WSGIMount
     stats: Stats
+    readiness: Readiness
 
 
 def build_site(
@@ -40,7 +42,8 @@ def build_site(
     uvicorn_port: int | None = None,
     access_log: TextIO | None = None,
 ) -> Hosted:
-    """The Site of `twistbridge serve`: every mount, `/`, `/stats`, `/compare/`."""
+    """The Site of `twistbridge serve`: every mount, `/`, `/stats`, `/compare/`,
+    `/healthz`, `/readyz`."""
     wsgi = WSGIMount(
         reactor, create_wsgi_app(settings), settings.wsgi_threads, settings.wsgi_queue
     )
@@ -61,8 +64,11 @@ def build_site(
         root.putChild(_segment(mount), hosts[mount.interface])
     root.putChild(b"stats", StatsResource(stats))
     root.putChild(b"compare", CompareIndex(uvicorn_port))
+    readiness = Readiness()
+    root.putChild(b"healthz", Healthz())
+    root.putChild(b"readyz", Readyz(readiness))
     site = TwistbridgeSite(root, settings, access_log=access_log, observer=stats)
-    return Hosted(site, asgi, wsgi, stats)
+    return Hosted(site, asgi, wsgi, stats, readiness)
 
 
 def _segment(mount: Mount) -> bytes:

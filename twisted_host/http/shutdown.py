@@ -1,8 +1,9 @@
 """A graceful stop on SIGTERM or SIGINT, the way gunicorn and uvicorn do it.
 
-The first signal stops accepting connections, closes the idle keep-alive ones, lets
-requests in flight finish (up to a grace period), then stops the reactor, whose
-shutdown runs the ASGI lifespan shutdown, stops the WSGI pool and uvicorn. A second
+The first signal turns `/readyz` to 503, then (after `drain_delay` seconds, in which a
+balancer polling it stops sending here) stops accepting connections, closes the idle
+keep-alive ones, lets requests in flight finish (up to a grace period), then stops the
+reactor, whose shutdown runs the ASGI lifespan shutdown, stops the WSGI pool and uvicorn. A second
 signal exits at once. Twisted's own handlers stop the reactor straight away, cutting
 every request in flight.
 """
@@ -19,6 +20,7 @@ from types import FrameType
 from twisted.internet.interfaces import IListeningPort
 from twisted.internet.task import LoopingCall
 
+from twisted_host.http.health import Readiness
 from twisted_host.http.site import TwistbridgeSite
 
 POLL = 0.05  # seconds between looks at the connections still open
@@ -31,11 +33,15 @@ class GracefulShutdown:
         site: TwistbridgeSite,
         grace: float,
         on_begin: Callable[[], None] | None = None,
+        readiness: Readiness | None = None,
+        drain_delay: float = 0.0,
     ) -> None:
         self.reactor = reactor
         self.site = site
         self.grace = grace
         self.on_begin = on_begin
+        self.readiness = readiness
+        self.drain_delay = drain_delay
         self.port: IListeningPort | None = None
         self.stopping = False
         self._deadline = 0.0
@@ -58,11 +64,20 @@ class GracefulShutdown:
         if self.stopping:
             return
         self.stopping = True
+        if self.readiness is not None:
+            self.readiness.draining = True
         if self.on_begin is not None:
             self.on_begin()
         if self.port is None:  # not listening yet: nothing in flight
             self.reactor.stop()  # type: ignore[attr-defined]
             return
+        if self.drain_delay > 0:
+            self.reactor.callLater(self.drain_delay, self._close)  # type: ignore[attr-defined]
+        else:
+            self._close()
+
+    def _close(self) -> None:
+        assert self.port is not None
         self.port.stopListening()
         for channel in list(self.site.connections):
             channel.persistent = False  # close after the response in progress

@@ -47,6 +47,8 @@ def run(
         hosted.site,
         settings.shutdown_grace,
         on_begin=uvicorn.process.terminate if uvicorn is not None else None,
+        readiness=hosted.readiness,
+        drain_delay=settings.drain_delay,
     )
     reactor.callWhenRunning(shutdown.install)
     if access_log is not None:
@@ -63,6 +65,7 @@ def run(
     def listening(port_: IListeningPort | None) -> None:
         if port_ is not None:
             shutdown.port = port_
+            hosted.readiness.started = True
             listener.ready(port_, f" ; uvicorn {uvicorn.url}" if uvicorn else "")
 
     # The port opens once the ASGI app's lifespan startup is over.
