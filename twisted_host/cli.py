@@ -60,6 +60,13 @@ def _limit_options(command: Callable[..., None]) -> Callable[..., None]:
 
 # Running behind a balancer, and on more than one core.
 def _deploy_options(command: Callable[..., None]) -> Callable[..., None]:
+    workers = click.option(
+        "--workers",
+        default=1,
+        show_default=True,
+        type=click.IntRange(1, 512),
+        help="Worker processes serving the port, under a supervisor (uvicorn stays one process).",
+    )
     drain = click.option(
         "--drain-delay",
         "drain_delay",
@@ -68,7 +75,7 @@ def _deploy_options(command: Callable[..., None]) -> Callable[..., None]:
         type=click.FloatRange(0),
         help="Seconds /readyz answers 503 on SIGTERM before the port closes (for a balancer to stop sending).",
     )
-    return drain(command)
+    return workers(drain(command))
 
 
 def _child(value: str) -> tuple[str, Path]:
@@ -200,6 +207,7 @@ def serve(
     max_body_size: int,
     access_log: bool,
     access_log_file: TextIO,
+    workers: int,
     **limits: Any,
 ) -> None:
     """Serve /native, /wsgi and /asgi on one Site, and uvicorn beside it."""
@@ -210,6 +218,8 @@ def serve(
     except click.BadParameter as bad:
         bad.param_hint = "--static-child"
         raise
+    if endpoint and workers > 1:
+        raise click.UsageError("--workers serves --host/--port, not an --endpoint")
     settings = Settings(
         static_root=static_root or _defaults.static_root,
         static_children=children or _defaults.static_children,
@@ -228,6 +238,7 @@ def serve(
             uvicorn_port=uvicorn_port,
             # The real file, not click's lazy wrapper (an attribute lookup per write).
             access_log=access_log_file.open() if access_log else None,  # type: ignore[attr-defined]
+            workers=workers,
         )
     )
 

@@ -46,6 +46,12 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         ("_disconnectSelectable",),
         "twisted_host.http.transport: a failed flush disconnects as Twisted does",
     ),
+    (
+        "twisted.internet.tcp",
+        "Port",
+        ("_fromListeningDescriptor", "_preexistingSocket"),
+        "twisted_host.http.transport: a worker serves the socket its supervisor bound",
+    ),
 ]
 
 

@@ -1,11 +1,13 @@
 """`run(...)`: the main job behind `twistbridge serve`, typed so that tests and other
-programs can call it without the CLI; `listen_forever` for the raw listeners."""
+programs can call it without the CLI; `serve_site` for one process serving the Site
+(the whole server, or one worker of `--workers N`); `listen_forever` for the raw
+listeners."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 from twisted.internet.interfaces import (
@@ -20,6 +22,10 @@ from twisted_host.run.process import Listener, tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
 from twisted_host.run.uvicorn import UvicornChild
 
+if TYPE_CHECKING:
+    from twisted_host.http.shutdown import GracefulShutdown
+    from twisted_host.site import Hosted
+
 
 def run(
     settings: Settings,
@@ -29,53 +35,62 @@ def run(
     endpoint: str | None = None,
     uvicorn_port: int = 8001,
     access_log: TextIO | None = sys.stdout,
+    workers: int = 1,
 ) -> int:
-    """Serve until SIGINT or SIGTERM; return the process's exit status."""
+    """Serve until SIGINT or SIGTERM; return the process's exit status. With more
+    than one worker, a supervisor runs them (`twisted_host.run.supervisor`)."""
+    if workers > 1:
+        from twisted_host.run.supervisor import supervise
+
+        return supervise(
+            settings,
+            workers,
+            host=host,
+            port=port,
+            uvicorn_port=uvicorn_port,
+            access_log=access_log,
+        )
     reactor = install_asyncio_reactor()
-    from twisted_host.http.shutdown import GracefulShutdown
+    uvicorn = _start_uvicorn(reactor, settings, host, uvicorn_port)
+    listener = Listener(reactor, "twistbridge", endpoint or tcp_description(host, port))
+    return serve_site(
+        reactor,
+        settings,
+        _server_endpoint(reactor, host, port, endpoint),
+        listener,
+        uvicorn=uvicorn,
+        access_log=access_log,
+    )
+
+
+def serve_site(
+    reactor: AsyncioSelectorReactor,
+    settings: Settings,
+    server_endpoint: IStreamServerEndpoint,
+    listener: Listener,
+    *,
+    uvicorn: UvicornChild | None = None,
+    uvicorn_port: int | None = None,
+    access_log: TextIO | None = None,
+) -> int:
+    """Build the Site, open its port once the ASGI lifespan has started, serve until
+    a graceful stop; `uvicorn` is the child this process stops, `uvicorn_port` one
+    another process runs (the dashboard links to either)."""
     from twisted_host.site import build_site
 
-    uvicorn = _start_uvicorn(reactor, settings, host, uvicorn_port)
     hosted = build_site(
         settings,
         reactor,
-        uvicorn_port=uvicorn.port if uvicorn else None,
+        uvicorn_port=uvicorn.port if uvicorn else uvicorn_port,
         access_log=access_log,
     )
-    shutdown = GracefulShutdown(
-        reactor,
-        hosted.site,
-        settings.shutdown_grace,
-        on_begin=uvicorn.process.terminate if uvicorn is not None else None,
-        readiness=hosted.readiness,
-        drain_delay=settings.drain_delay,
-    )
-    reactor.callWhenRunning(shutdown.install)
+    shutdown = _graceful_shutdown(reactor, settings, hosted, uvicorn)
     if access_log is not None:
         _flush_access_log(reactor, hosted.site.flush_log)
-
-    listener = Listener(reactor, "twistbridge", endpoint or tcp_description(host, port))
-    server_endpoint = _server_endpoint(reactor, host, port, endpoint)
-
-    def listen(_: object) -> object:
-        if hosted.asgi.startup_error is not None:
-            return None  # the bridge has stopped the reactor and logged why
-        return server_endpoint.listen(hosted.site)
-
-    def listening(port_: IListeningPort | None) -> None:
-        if port_ is not None:
-            shutdown.port = port_
-            hosted.readiness.started = True
-            listener.ready(port_, f" ; uvicorn {uvicorn.url}" if uvicorn else "")
-
-    # The port opens once the ASGI app's lifespan startup is over.
-    hosted.asgi.started.addCallback(listen).addCallbacks(listening, listener.failed)
+    suffix = f" ; uvicorn {uvicorn.url}" if uvicorn else ""
+    _listen_once_started(hosted, server_endpoint, shutdown, listener, suffix)
     reactor.run()
-    if hosted.asgi.startup_error is not None:
-        error = hosted.asgi.startup_error
-        print(f"twistbridge: ASGI startup failed: {error}", file=sys.stderr)
-        return 1
-    return listener.status
+    return _exit_status(hosted, listener)
 
 
 def _start_uvicorn(
@@ -88,6 +103,26 @@ def _start_uvicorn(
     return uvicorn
 
 
+def _graceful_shutdown(
+    reactor: AsyncioSelectorReactor,
+    settings: Settings,
+    hosted: Hosted,
+    uvicorn: UvicornChild | None,
+) -> GracefulShutdown:
+    from twisted_host.http.shutdown import GracefulShutdown
+
+    shutdown = GracefulShutdown(
+        reactor,
+        hosted.site,
+        settings.shutdown_grace,
+        on_begin=uvicorn.process.terminate if uvicorn is not None else None,
+        readiness=hosted.readiness,
+        drain_delay=settings.drain_delay,
+    )
+    reactor.callWhenRunning(shutdown.install)
+    return shutdown
+
+
 def _flush_access_log(
     reactor: AsyncioSelectorReactor, flush: Callable[[], None]
 ) -> None:
@@ -95,6 +130,36 @@ def _flush_access_log(
     LoopingCall(flush).start(1.0, now=False)
     # After the requests still in flight at SIGTERM have been answered, too.
     reactor.addSystemEventTrigger("after", "shutdown", flush)
+
+
+def _listen_once_started(
+    hosted: Hosted,
+    server_endpoint: IStreamServerEndpoint,
+    shutdown: GracefulShutdown,
+    listener: Listener,
+    suffix: str,
+) -> None:
+    def listen(_: object) -> object:
+        if hosted.asgi.startup_error is not None:
+            return None  # the bridge has stopped the reactor and logged why
+        return server_endpoint.listen(hosted.site)
+
+    def listening(port_: IListeningPort | None) -> None:
+        if port_ is not None:
+            shutdown.port = port_
+            hosted.readiness.started = True
+            listener.ready(port_, suffix)
+
+    # The port opens once the ASGI app's lifespan startup is over.
+    hosted.asgi.started.addCallback(listen).addCallbacks(listening, listener.failed)
+
+
+def _exit_status(hosted: Hosted, listener: Listener) -> int:
+    if hosted.asgi.startup_error is not None:
+        error = hosted.asgi.startup_error
+        print(f"twistbridge: ASGI startup failed: {error}", file=sys.stderr)
+        return 1
+    return listener.status
 
 
 def _server_endpoint(
