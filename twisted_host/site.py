@@ -17,6 +17,7 @@ from twisted_host.bridges.asgi import ASGIResource
 from twisted_host.bridges.wsgi import WSGIMount
 from twisted_host.dashboard.compare import CompareIndex
 from twisted_host.dashboard.index import Index, StatsResource
+from twisted_host.dashboard.metrics import Metrics, MetricsResource
 from twisted_host.dashboard.stats import Stats
 from twisted_host.http.health import Healthz, Readiness, Readyz
 from twisted_host.http.site import TwistbridgeSite
@@ -43,7 +44,7 @@ def build_site(
     access_log: TextIO | None = None,
 ) -> Hosted:
     """The Site of `twistbridge serve`: every mount, `/`, `/stats`, `/compare/`,
-    `/healthz`, `/readyz`."""
+    `/metrics`, `/healthz`, `/readyz`."""
     wsgi = WSGIMount(
         reactor, create_wsgi_app(settings), settings.wsgi_threads, settings.wsgi_queue
     )
@@ -64,6 +65,10 @@ def build_site(
         root.putChild(_segment(mount), hosts[mount.interface])
     root.putChild(b"stats", StatsResource(stats))
     root.putChild(b"compare", CompareIndex(uvicorn_port))
+    metrics = Metrics(stats, reactor)
+    if metrics.path is not None:  # one of several workers: /stats shows them all
+        stats.workers = metrics.workers
+    root.putChild(b"metrics", MetricsResource(metrics))
     readiness = Readiness()
     root.putChild(b"healthz", Healthz())
     root.putChild(b"readyz", Readyz(readiness))

@@ -21,11 +21,9 @@ drains, as gunicorn does. uvicorn stays one child, of the supervisor.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -37,6 +35,7 @@ from twisted.internet.protocol import ProcessProtocol
 from twisted.python.failure import Failure
 
 from core.settings import Settings
+from twisted_host.run import metrics_dir
 from twisted_host.run.process import tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
 from twisted_host.run.uvicorn import UvicornChild
@@ -47,7 +46,6 @@ READY_FD = 4  # where a worker writes that it listens
 BACKLOG = 4096  # as SoonTCPEndpoint's
 FIRST_RETRY = 0.5  # seconds before restarting a worker that died before listening
 MAX_RETRY = 10.0
-METRICS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's multiprocess mode
 
 
 class WorkerDied(Exception):
@@ -98,7 +96,7 @@ class Supervisor:
         *,
         uvicorn: UvicornChild | None,
         access_log: TextIO | None,
-        metrics_dir: Path,
+        metrics_path: Path,
     ) -> None:
         self.reactor = reactor
         self.settings = settings
@@ -106,7 +104,7 @@ class Supervisor:
         self.sock = sock
         self.uvicorn = uvicorn
         self.access_log = access_log
-        self.metrics_dir = metrics_dir
+        self.metrics_path = metrics_path
         self.workers: dict[int, Worker] = {}  # slot: the worker serving it now
         self.retiring: set[Worker] = set()  # replaced, draining
         self.failures = [0] * count  # deaths before listening, in a row, per slot
@@ -127,7 +125,7 @@ class Supervisor:
         argv += ["1" if log_fd is not None else "0"]
         env = dict(os.environ)
         env[SETTINGS_VARIABLE] = self.settings.to_json()
-        env[METRICS_VARIABLE] = str(self.metrics_dir)
+        env[metrics_dir.VARIABLE] = str(self.metrics_path)
         child_fds: dict[int, int | str] = {
             0: 0,
             1: log_fd if log_fd is not None else 1,
@@ -142,6 +140,7 @@ class Supervisor:
         return worker
 
     def _ended(self, worker: Worker) -> None:
+        metrics_dir.forget_process(self.metrics_path, worker.pid)
         if worker in self.retiring:
             self.retiring.discard(worker)
         elif self.workers.get(worker.slot) is worker:
@@ -192,7 +191,7 @@ class Supervisor:
             _say("second signal, killing the workers")
             for worker in [*self.workers.values(), *self.retiring]:
                 worker.signal(signal.SIGKILL)
-            shutil.rmtree(self.metrics_dir, ignore_errors=True)
+            metrics_dir.remove(self.metrics_path)
             os._exit(1)
         else:
             self.reactor.callFromThread(self.stop)
@@ -263,7 +262,7 @@ def supervise(
         _say(f"cannot listen on {tcp_description(host, port)}: {error}")
         return 1
     uvicorn = UvicornChild.start(settings, host, uvicorn_port) if uvicorn_port else None
-    metrics_dir = Path(tempfile.mkdtemp(prefix="twistbridge-metrics-"))
+    metrics = metrics_dir.make()
     supervisor = Supervisor(
         reactor,
         settings,
@@ -271,7 +270,7 @@ def supervise(
         sock,
         uvicorn=uvicorn,
         access_log=access_log,
-        metrics_dir=metrics_dir,
+        metrics_path=metrics,
     )
     reactor.callWhenRunning(_start, supervisor, uvicorn)
     try:
@@ -279,7 +278,7 @@ def supervise(
     finally:
         if uvicorn is not None:
             uvicorn.stop()
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.remove(metrics)
         sock.close()
     return supervisor.status
 
