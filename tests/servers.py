@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -108,3 +109,10 @@ def _wait_for(url: str, timeout: float = 20) -> None:
             if time.monotonic() > deadline:
                 raise
         time.sleep(0.05)
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 a moment ago, for servers that cannot take port 0."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
