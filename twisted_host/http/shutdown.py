@@ -1,10 +1,11 @@
 """A graceful stop on SIGTERM or SIGINT, the way gunicorn and uvicorn do it.
 
 The first signal turns `/readyz` to 503, then (after `drain_delay` seconds, in which a
-balancer polling it stops sending here) stops accepting connections, closes the idle
-keep-alive ones, lets requests in flight finish (up to a grace period), then stops the
-reactor, whose shutdown runs the ASGI lifespan shutdown, stops the WSGI pool and uvicorn. A second
-signal exits at once. Twisted's own handlers stop the reactor straight away, cutting
+balancer polling it stops sending here) stops accepting connections, closes those
+quiet for a second, lets requests in flight finish (up to a grace period; each
+connection closes after its answer), then stops the reactor, whose shutdown runs the
+ASGI lifespan shutdown, stops the WSGI pool and uvicorn. A second signal exits at
+once. Twisted's own handlers stop the reactor straight away, cutting
 every request in flight.
 """
 
@@ -24,6 +25,11 @@ from twisted_host.http.health import Readiness
 from twisted_host.http.site import TwistbridgeSite
 
 POLL = 0.05  # seconds between looks at the connections still open
+# Seconds a connection without a request in progress is left open while draining: one
+# just accepted has not sent its request yet (closing it would fail a request that
+# was never refused: another worker on the same socket would have taken it), nor
+# has a client that got its answer a moment ago and is sending the next.
+QUIET = 1.0
 
 
 class GracefulShutdown:
@@ -79,17 +85,19 @@ class GracefulShutdown:
     def _close(self) -> None:
         assert self.port is not None
         self.port.stopListening()
-        for channel in list(self.site.connections):
-            channel.persistent = False  # close after the response in progress
-            if not channel.requests:
-                channel.loseConnection()
         self._deadline = time.monotonic() + self.grace
         self._poll = LoopingCall(self._check)
         self._poll.clock = self.reactor  # type: ignore[assignment]
         self._poll.start(POLL, now=True)
 
     def _check(self) -> None:
-        if self.site.connections and time.monotonic() < self._deadline:
+        now = time.monotonic()
+        if self.site.connections and now < self._deadline:
+            for channel in list(self.site.connections):
+                if channel.requests:
+                    channel.persistent = False  # close after the answer in progress
+                elif now - channel.last_activity > QUIET:
+                    channel.loseConnection()
             return
         for channel in list(self.site.connections):
             if channel.transport is not None:  # past the grace period: cut

@@ -61,13 +61,15 @@ class Worker(ProcessProtocol):
         self.listening: defer.Deferred[Worker] = defer.Deferred()
         self.ended: defer.Deferred[Worker] = defer.Deferred()
         self.status = "running"
+        self.served = False  # it listened
 
     def connectionMade(self) -> None:
         assert self.transport is not None
         self.pid = self.transport.pid
 
     def childDataReceived(self, childFD: int, data: bytes) -> None:
-        if childFD == READY_FD and not self.listening.called:
+        if childFD == READY_FD and not self.served:
+            self.served = True
             self.listening.callback(self)
 
     def processEnded(self, reason: Failure) -> None:
@@ -157,7 +159,7 @@ class Supervisor:
 
     def _restart(self, worker: Worker) -> None:
         slot = worker.slot
-        if worker.listening.called and self.failures[slot] == 0:
+        if worker.served and self.failures[slot] == 0:
             delay = 0.0  # it had served: replace it now
         else:
             self.failures[slot] += 1
@@ -204,6 +206,10 @@ class Supervisor:
             self.uvicorn.process.terminate()
         for worker in [*self.workers.values(), *self.retiring]:
             worker.signal(signal.SIGTERM)
+        # The port closes when the last worker closes it (after its --drain-delay):
+        # new connections are then refused, as with one process, rather than queued
+        # where no worker will take them.
+        self.sock.close()
         if not self.workers and not self.retiring:
             self.reactor.stop()
             return

@@ -8,6 +8,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from tests.client import fetch, keep_fetching
 from tests.processes import children, cpu_seconds, running
 from tests.servers import Server, run_server
+from tests.twisted_host.http.test_shutdown import _connect_refused
 
 WORKER = "twisted_host.run.worker"
 
@@ -90,3 +92,64 @@ def test_sigterm_stops_every_process_with_exit_0(tmp_path: Path) -> None:
         assert server.process.wait(timeout=30) == 0
         _wait(lambda: not any(running(pid) for pid in everything), timeout=5)
     assert "Traceback" not in server.output()
+
+
+def test_sigterm_drains_every_worker_then_refuses(tmp_path: Path) -> None:
+    args = ("--workers", "2", "--no-access-log", "--uvicorn-port", "0")
+    with run_server(*args, tmp_path=tmp_path) as server, ThreadPoolExecutor(4) as pool:
+        url = server.base("native") + "/busy?seconds=1.5"
+        pending = [pool.submit(fetch, url) for _ in range(4)]
+        time.sleep(0.5)
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        assert _connect_refused(server.url)  # no worker takes new connections
+        assert [f.result(timeout=20).status for f in pending] == [200] * 4
+        assert server.process.wait(timeout=20) == 0
+    assert "Traceback" not in server.output()
+
+
+def test_second_signal_kills_every_worker(tmp_path: Path) -> None:
+    args = ("--workers", "2", "--no-access-log", "--uvicorn-port", "0")
+    with run_server(*args, tmp_path=tmp_path) as server, ThreadPoolExecutor(1) as pool:
+        workers = _workers(server)
+        pending = pool.submit(fetch, server.base("asgi") + "/busy?seconds=30")
+        time.sleep(0.3)
+        server.process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        stopped_at = time.monotonic()
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(timeout=10) == 1
+        assert time.monotonic() - stopped_at < 2
+        _wait(lambda: not any(running(pid) for pid in workers), timeout=5)
+        with pytest.raises(OSError):
+            pending.result(timeout=20)
+    assert "second signal" in server.output()
+
+
+def test_a_worker_dying_at_start_is_retried_later_and_later(
+    two_workers: Server,
+) -> None:
+    victim, survivor = _workers(two_workers)
+    os.kill(victim, signal.SIGKILL)  # it had served: replaced at once
+    gaps = []
+
+    def newcomer() -> int | None:
+        others = set(_workers(two_workers)) - {survivor, victim}
+        return others.pop() if others else None
+
+    for _ in range(2):
+        # Kill each replacement before it listens (a worker takes ~0.5 s to start).
+        _wait(lambda: newcomer() is not None, timeout=20)
+        doomed = newcomer()
+        assert doomed is not None
+        killed_at = time.monotonic()
+        os.kill(doomed, signal.SIGKILL)
+        _wait(lambda gone=doomed: newcomer() not in (gone, None), timeout=20)
+        gaps.append(time.monotonic() - killed_at)
+    log = two_workers.output()
+    assert "a new one in 0 s" in log
+    assert "a new one in 0.5 s" in log and "a new one in 1 s" in log
+    assert gaps[0] >= 0.4 and gaps[1] >= 0.9, gaps
+    # Left alone, the last one listens; the survivor answered all along.
+    _wait(lambda: fetch(two_workers.url + "/readyz").status == 200)
+    assert survivor in _workers(two_workers)
