@@ -100,3 +100,14 @@ def test_a_draining_server_finishes_and_gets_nothing_new(tmp_path: Path) -> None
     lines = log.read_text().splitlines()
     assert any('"GET /native/busy?seconds=2 HTTP/1.1" 200' in line for line in lines)
     assert not any("/native/hello" in line for line in lines)
+
+
+def test_websocket_upgrade_headers_go_through(
+    pair: list[Server], tmp_path: Path
+) -> None:
+    # nginx drops hop-by-hop headers unless told; the map passes an upgrade on (a
+    # WebSocket endpoint would answer 101; echo shows what arrived).
+    upgrade = {"Connection": "Upgrade", "Upgrade": "websocket"}
+    with nginx(tmp_path, [_address(s) for s in pair]) as url:
+        echo = fetch(url + "/native/echo", headers=upgrade).text
+    assert "connection: upgrade\n" in echo and "upgrade: websocket\n" in echo

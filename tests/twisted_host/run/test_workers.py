@@ -153,3 +153,16 @@ def test_a_worker_dying_at_start_is_retried_later_and_later(
     # Left alone, the last one listens; the survivor answered all along.
     _wait(lambda: fetch(two_workers.url + "/readyz").status == 200)
     assert survivor in _workers(two_workers)
+
+
+def test_readyz_is_503_in_every_worker_during_the_drain(tmp_path: Path) -> None:
+    args = ("--workers", "2", "--no-access-log", "--uvicorn-port", "0")
+    with run_server(*args, "--drain-delay", "1.5", tmp_path=tmp_path) as server:
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        # New connections, so both workers answer some of them.
+        answers = [fetch(server.url + "/readyz") for _ in range(10)]
+        assert {(a.status, a.body) for a in answers} == {(503, b"draining\n")}
+        assert fetch(server.base("native") + "/hello").status == 200
+        assert server.process.wait(timeout=20) == 0
+        assert _connect_refused(server.url)
