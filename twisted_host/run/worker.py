@@ -15,6 +15,7 @@ import os
 import socket
 import sys
 
+from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 from twisted.internet.interfaces import IListeningPort
 
 from core.settings import Settings
@@ -27,8 +28,8 @@ SETTINGS_VARIABLE = "TWISTBRIDGE_SETTINGS"
 class _ReadyPipe(Listener):
     """Tells the supervisor, not the terminal, that this worker listens."""
 
-    def __init__(self, reactor: object, fd: int) -> None:
-        super().__init__(reactor, "twistbridge worker", f"inherited socket {fd}")  # type: ignore[arg-type]
+    def __init__(self, reactor: AsyncioSelectorReactor, fd: int) -> None:
+        super().__init__(reactor, "twistbridge worker", f"inherited socket {fd}")
         self.fd = fd
 
     def ready(self, port: IListeningPort, suffix: str = "") -> None:

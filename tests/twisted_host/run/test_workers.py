@@ -49,8 +49,10 @@ def test_both_workers_serve_under_load(two_workers: Server) -> None:
         time.sleep(3)
     grown = {pid: cpu_seconds(pid) - before[pid] for pid in pids}
     assert tally.statuses.get(200, 0) > 300 and not tally.failures, tally
-    # An idle worker's timers cost about 0.01 s of CPU a second: each one served.
-    assert all(seconds > 0.3 for seconds in grown.values()), grown
+    # An idle worker's timers cost about 0.01 s of CPU a second: each one served,
+    # and took a fair part (about 1 s each here when the machine is quiet).
+    assert all(seconds > 0.15 for seconds in grown.values()), grown
+    assert min(grown.values()) > sum(grown.values()) / 4, grown
 
 
 def test_a_killed_worker_is_replaced_while_the_port_answers(
