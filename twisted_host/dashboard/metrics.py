@@ -141,6 +141,7 @@ class Metrics:
         mounts: dict[str, dict[str, float]] = {
             name: {"requests": 0, "in_flight": 0} for name in self.stats.mounts
         }
+        sums = dict.fromkeys(_SUMMED.values(), 0.0)
         lags: dict[str, float] = {}
         for family in self._scrape_registry().collect():
             for sample in family.samples:
@@ -149,18 +150,28 @@ class Metrics:
                     mounts[mount]["requests"] += sample.value
                 elif sample.name == "twistbridge_requests_in_flight" and mount:
                     mounts[mount]["in_flight"] += sample.value
+                elif sample.name in _SUMMED:
+                    sums[_SUMMED[sample.name]] += sample.value
                 elif sample.name == "twistbridge_reactor_lag_seconds":
-                    lags[sample.labels.get("pid", str(os.getpid()))] = round(
-                        sample.value * 1000, 2
-                    )
+                    pid = sample.labels.get("pid", str(os.getpid()))
+                    lags[pid] = round(sample.value * 1000, 2)
         return {
             "count": len(lags),
             "mounts": {
                 name: {key: int(value) for key, value in figures.items()}
                 for name, figures in mounts.items()
             },
+            **{key: int(value) for key, value in sums.items()},
             "reactor_lag_ms": dict(sorted(lags.items())),
         }
+
+
+# The gauges `/stats` sums over workers, and the names it gives the sums.
+_SUMMED = {
+    "twistbridge_wsgi_pool_busy": "wsgi_busy",
+    "twistbridge_wsgi_pool_queue": "wsgi_backlog",
+    "twistbridge_asgi_open_calls": "asgi_open_tasks",
+}
 
 
 class MetricsResource(Page):

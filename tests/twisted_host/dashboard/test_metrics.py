@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from prometheus_client import Histogram
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from tests.client import fetch
+from tests.client import fetch, keep_fetching
 from tests.servers import Server, run_server
-from tests.twisted_host.dashboard.conftest import stats
+from tests.twisted_host.dashboard.conftest import screenshot, stats
 
 REQUESTS = "twistbridge_requests_total"
 
@@ -87,6 +88,7 @@ def test_stats_shows_every_worker(two_workers: Server) -> None:
     document = stats(two_workers)
     workers = document["workers"]
     assert workers["count"] == 2 and len(workers["reactor_lag_ms"]) == 2
+    assert {"wsgi_busy", "wsgi_backlog", "asgi_open_tasks"} <= set(workers)
     assert set(workers["mounts"]) == set(document["mounts"])
     assert (
         workers["mounts"]["native"]["requests"]
@@ -103,3 +105,23 @@ def test_prometheus_client_private_names() -> None:
     child._buckets[0].inc(2)
     child._sum.inc(0.5)
     assert child._buckets[0].get() == 2 and child._sum.get() == 0.5
+
+
+def test_the_dashboard_shows_every_worker_live(
+    browser: Any, two_workers: Server
+) -> None:
+    from tests.twisted_host.dashboard.test_browser import js, until
+
+    browser.get(two_workers.url + "/")
+    rate = (
+        'return document.querySelector(".worker-rate[data-mount=native]").textContent'
+    )
+    with keep_fetching(two_workers.base("native") + "/hello", threads=2):
+        shown = until(
+            lambda: (text := js(browser, rate)) not in ("\u2013", "0.0") and text,
+            what="a req/s of all workers on /native",
+        )
+    assert float(shown) > 0
+    lags = js(browser, 'return document.getElementById("worker-lags").textContent')
+    assert len(lags.split(",")) == 2
+    screenshot(browser, "dashboard-workers")
