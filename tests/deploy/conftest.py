@@ -58,7 +58,10 @@ def nginx(tmp_path: Path, backends: list[str]) -> Iterator[str]:
     folder.mkdir()
     port = free_port()
     conf = render(folder, port, backends)
-    argv = [binary, "-p", str(folder), "-c", str(conf), "-g", "daemon off;"]
+    # -e: the log of nginx's own start, before it reads the config (by default a
+    # root-owned file under /var/log).
+    argv = [binary, "-p", str(folder), "-c", str(conf), "-e", str(folder / "start.log")]
+    argv += ["-g", "daemon off;"]
     log = (folder / "stderr.log").open("w")
     process = subprocess.Popen(argv, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
