@@ -18,6 +18,7 @@ from tests.client import fetch, keep_fetching
 from tests.deploy.conftest import nginx, nginx_binary
 from tests.servers import Server, run_server
 from tests.twisted_host.dashboard.conftest import stats
+from tests.twisted_host.http.test_shutdown import _connect_refused
 
 QUIET = ("--no-access-log", "--uvicorn-port", "0")
 
@@ -92,6 +93,11 @@ def test_a_draining_server_finishes_and_gets_nothing_new(tmp_path: Path) -> None
             assert time.monotonic() < deadline, "no busy request reached the server"
             time.sleep(0.05)
         draining.process.send_signal(signal.SIGTERM)
+        # From the moment the drain has begun (its port closed): a request sent
+        # before the signal was handled may still have been answered there.
+        while not _connect_refused(draining.url):
+            assert time.monotonic() < deadline + 5, "the port did not close"
+            time.sleep(0.01)
         with keep_fetching(url + "/native/hello", threads=2) as tally:
             time.sleep(1.2)
         assert [f.result(timeout=20).status for f in busy] == [200, 200]

@@ -1,12 +1,12 @@
 """A graceful stop on SIGTERM or SIGINT, the way gunicorn and uvicorn do it.
 
 The first signal turns `/readyz` to 503, then (after `drain_delay` seconds, in which a
-balancer polling it stops sending here) stops accepting connections, closes those
-quiet for a second, lets requests in flight finish (up to a grace period; each
-connection closes after its answer), then stops the reactor, whose shutdown runs the
-ASGI lifespan shutdown, stops the WSGI pool and uvicorn. A second signal exits at
-once. Twisted's own handlers stop the reactor straight away, cutting
-every request in flight.
+balancer polling it stops sending here) stops accepting connections, closes the idle
+keep-alive ones (and those that sent nothing for a second), lets requests in flight
+finish (up to a grace period; each connection closes after its answer), then stops
+the reactor, whose shutdown runs the ASGI lifespan shutdown, stops the WSGI pool and
+uvicorn. A second signal exits at once. Twisted's own handlers stop the reactor
+straight away, cutting every request in flight.
 """
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ from twisted_host.http.health import Readiness
 from twisted_host.http.site import TwistbridgeSite
 
 POLL = 0.05  # seconds between looks at the connections still open
-# Seconds a connection without a request in progress is left open while draining: one
-# just accepted has not sent its request yet (closing it would fail a request that
-# was never refused: another worker on the same socket would have taken it), nor
-# has a client that got its answer a moment ago and is sending the next.
+# Seconds a connection that has not sent a request yet is left open while draining:
+# one just accepted may have its first request on the way (closing it would fail a
+# request no other server saw; another worker on the same socket would have taken
+# the connection). An idle keep-alive connection is closed at once, as gunicorn and
+# uvicorn do: a balancer then sends its next request elsewhere.
 QUIET = 1.0
 
 
@@ -96,7 +97,7 @@ class GracefulShutdown:
             for channel in list(self.site.connections):
                 if channel.requests:
                     channel.persistent = False  # close after the answer in progress
-                elif now - channel.last_activity > QUIET:
+                elif channel.answered or now - channel.last_activity > QUIET:
                     channel.loseConnection()
             return
         for channel in list(self.site.connections):
