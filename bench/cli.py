@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from bench.compare.external import EXTERNAL_TARGETS, is_url
 from bench.compare.scenarios import PROFILES, SCENARIOS, with_repeats
 from bench.compare.servers import TARGETS
 from bench.load.external import ENGINES, EngineMissing, run_hey, run_wrk
@@ -112,6 +113,32 @@ def load(
         json_path.write_text(json.dumps(_clean(result.to_dict()), indent=2) + "\n")
 
 
+class _TargetOrURL(click.ParamType):  # type: ignore[type-arg]
+    """A target to load (native, wsgi, asgi, uvicorn), or the URL of a deployment
+    already running (http://front.example/) to load instead of starting servers."""
+
+    name = "TARGET|URL"
+
+    def convert(self, value: object, param: object, ctx: object) -> str:
+        text = str(value)
+        if text in TARGETS or is_url(text):
+            return text
+        self.fail(f"{text!r} is none of {', '.join(TARGETS)} nor an http(s) URL")
+
+
+def _external(targets: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
+    """The deployment's URL among --target values, if any, and the targets left."""
+    urls = [t for t in targets if is_url(t)]
+    names = tuple(t for t in targets if not is_url(t))
+    if not urls:
+        return None, names
+    if len(urls) > 1:
+        raise click.UsageError("--target takes one URL")
+    if "uvicorn" in names:
+        raise click.UsageError("uvicorn is not served behind --target URL")
+    return urls[0], names or EXTERNAL_TARGETS
+
+
 @click.command()
 @click.option("--quick", is_flag=True,
               help="The quick profile (under 3 minutes on two cores); same as --profile quick.")  # fmt: skip
@@ -123,8 +150,10 @@ def load(
               "[default: compare-results/<timestamp>]")  # fmt: skip
 @click.option("--scenario", "scenarios", multiple=True, type=click.Choice(SCENARIOS),
               help="Run only these scenarios (repeatable) [default: all].")  # fmt: skip
-@click.option("--target", "targets", multiple=True, type=click.Choice(TARGETS),
-              help="Load only these targets (repeatable) [default: all].")  # fmt: skip
+@click.option("--target", "targets", multiple=True, type=_TargetOrURL(),
+              help="Load only these targets (repeatable) [default: all]; or a URL: "
+              "load a deployment already running there (its /native, /wsgi, /asgi) "
+              "with every core of this machine, starting no server.")  # fmt: skip
 @click.option("--wsgi-threads", default=10, show_default=True, type=click.IntRange(1, 1000),
               help="Threads of the WSGI mount's pool in the servers started.")  # fmt: skip
 @click.option("--repeats", type=click.IntRange(1, 50),
@@ -142,7 +171,8 @@ def compare(
     pin: bool,
 ) -> None:
     """Start the servers, load /native, /wsgi, /asgi and uvicorn with the same
-    scenarios, stop the servers, and write a report with charts.
+    scenarios, stop the servers, and write a report with charts. With --target URL,
+    load a deployment already running there instead (docs/DEPLOY.md).
 
     \b
     Scenarios:
@@ -158,13 +188,15 @@ def compare(
     if quick and profile_name not in ("full", "quick"):
         raise click.UsageError("--quick and --profile disagree")
     profile = with_repeats(PROFILES["quick" if quick else profile_name], repeats)
+    external, names = _external(targets)
     plan = Plan(
         profile=profile,
         scenarios=tuple(s for s in SCENARIOS if not scenarios or s in scenarios),
-        targets=tuple(t for t in TARGETS if not targets or t in targets),
+        targets=tuple(t for t in TARGETS if not names or t in names),
         wsgi_threads=wsgi_threads,
         pin=pin,
         output=output or default_output(),
+        external=external,
     )
     results = run_compare(plan, Console())
     if results.interrupted:

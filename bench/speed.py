@@ -1,7 +1,8 @@
 """`make bench`: twistbridge against its anchors, as ratios measured in one run.
 
 Every server runs pinned to core 0 and wrk to core 1 (this process pins itself, wrk
-inherits it); targets are measured in interleaved rounds, so that drift on the
+inherits it), except `serve --workers 2` against `--workers 1`, which may use both
+cores; targets are measured in interleaved rounds, so that drift on the
 machine hits them all alike; each figure is the median of the rounds, with min-max.
 
     python -m bench.speed [--rounds 3] [--duration 5] [--quick]
@@ -45,6 +46,7 @@ class Server:
     argv: list[str]
     port: int
     path: str  # what /hello is called on it
+    pinned: bool = True  # to core 0; else any core
 
     @property
     def url(self) -> str:
@@ -68,6 +70,21 @@ def _servers(log: Path) -> list[Server]:
     ]  # fmt: skip
 
 
+def _worker_servers(log: Path) -> list[Server]:
+    # Not pinned: a second worker needs the second core. wrk stays on core 1, so on
+    # a 2-core machine that worker shares its core with the load generator: the
+    # ratio is a floor, below what a machine with cores to spare for the load shows.
+    serve = [PY, "-m", "twisted_host", "serve", "--uvicorn-port", "0"]
+    serve += ["--access-log-file", str(log)]
+    return [
+        Server(WORKERS[n], [*serve, "--port", str(port), "--workers", str(n)], port, "/native/hello", pinned=False)
+        for n, port in ((1, 8209), (2, 8210))
+    ]  # fmt: skip
+
+
+WORKERS = {1: "twistbridge /native, 1 worker", 2: "twistbridge /native, 2 workers"}
+WORKERS_RATIO = "/native/hello, --workers 2 vs 1 (2 cores shared with wrk)"
+
 RATIOS = [
     ("/native/hello vs bare twisted.web leaf (goal >= 0.9)", "twistbridge /native", "bare twisted.web leaf", 0.9),
     ("/wsgi/hello vs stock WSGIResource (goal >= 1.2)", "twistbridge /wsgi", "stock WSGIResource", 1.2),
@@ -85,7 +102,7 @@ def start(server: Server, timeout: float = 30) -> tuple[subprocess.Popen[bytes],
     started = time.monotonic()
     process = subprocess.Popen(
         server.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        preexec_fn=_on_core_zero,
+        preexec_fn=_on_core_zero if server.pinned else None,
     )  # fmt: skip
     while time.monotonic() - started < timeout:
         if get_status(server.url, timeout=2) == 200:  # None until it listens
@@ -205,6 +222,7 @@ class Figures:
     startup_s: list[float]
     uploads: dict[str, dict[str, Any]]  # by server name, see bench.uploads.measure
     upload_ratios: dict[str, Spread]  # by bench.uploads.PAIRS label
+    workers: dict[str, list[float]]  # req/s of --workers 1 and 2, one per round
 
 
 def _pin_load() -> None:
@@ -249,6 +267,7 @@ def _measure(settings: Settings, log: Path) -> Figures:
     }
     bridge_busy = many_waiting(by_name["twistbridge /asgi"], "/asgi/busy", 500, 1.0)
     start_seconds = startup(by_name["twistbridge /native"])
+    workers = throughput(_worker_servers(log), settings.rounds, settings.duration)
     # Imported here: bench.uploads builds on this module's servers and spreads.
     from bench import uploads
 
@@ -262,7 +281,13 @@ def _measure(settings: Settings, log: Path) -> Figures:
         start_seconds,
         upload_figures,
         _upload_ratios(upload_figures, uploads.PAIRS),
+        workers,
     )
+
+
+def _workers_ratio(workers: dict[str, list[float]]) -> Spread:
+    one, two = workers[WORKERS[1]], workers[WORKERS[2]]
+    return _spread([b / a for a, b in zip(one, two, strict=True) if a])
 
 
 def _verdict(met: bool) -> str:
@@ -322,6 +347,11 @@ def _report(figures: Figures, waiting: int) -> Table:
         f"{start_spread['median']:.2f} s ({start_spread['min']:.2f}-{start_spread['max']:.2f})",
         _verdict(start_spread["median"] < 1.5),
     )
+    for name, values in figures.workers.items():
+        spread = _spread(values)
+        table.add_row(f"{name} req/s", f"{spread['median']:.0f} ({spread['min']:.0f}-{spread['max']:.0f})", "")  # fmt: skip
+    ratio = _workers_ratio(figures.workers)
+    table.add_row(WORKERS_RATIO, f"{ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})", "")  # fmt: skip
     return table
 
 
@@ -335,6 +365,7 @@ def _write(figures: Figures, settings: Settings) -> Path:
         "hello_req_per_s": figures.hello, "ratios": figures.ratios, "waiting": figures.waiting,
         "asgi_busy_500": figures.asgi_busy_500, "startup_s": figures.startup_s,
         "uploads": figures.uploads, "upload_ratios": figures.upload_ratios,
+        "workers_req_per_s": figures.workers, "workers_ratio": _workers_ratio(figures.workers),
     }, indent=2))  # fmt: skip
     return out
 

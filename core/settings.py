@@ -57,6 +57,9 @@ class Settings:
     # The WSGI app wrapped in the stdlib's PEP 3333 checker (wsgiref.validate), which
     # fails any request the server or the app gets wrong: for the contract suite.
     wsgi_validate: bool = False
+    # Seconds /readyz says 503 on SIGTERM while the port still serves, so that a
+    # balancer polling it stops sending first (gunicorn and uvicorn: none).
+    drain_delay: float = 0.0
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to a child process (uvicorn)."""

@@ -133,3 +133,47 @@ def read_events(url: str, **client: Any) -> list[tuple[float, str]]:
                     found.append((time.monotonic() - started, event + "\n\n"))
             assert pending == ""
     return found
+
+
+@dataclass
+class Tally:
+    """What `keep_fetching` saw: statuses by count, failures by what was raised."""
+
+    statuses: dict[int, int]
+    failures: list[str]
+    bodies: dict[bytes, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.statuses.values()) + len(self.failures)
+
+
+@contextmanager
+def keep_fetching(url: str, threads: int = 4) -> Iterator[Tally]:
+    """GET `url` over and over, a new connection each time, from `threads` threads,
+    until the block ends; the tally is complete once it has."""
+    tally = Tally({}, [], {})
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def loop() -> None:
+        while not done.is_set():
+            try:
+                reply = fetch(url, timeout=10)
+            except OSError as error:
+                with lock:
+                    tally.failures.append(repr(error))
+                continue
+            with lock:
+                tally.statuses[reply.status] = tally.statuses.get(reply.status, 0) + 1
+                tally.bodies[reply.body] = tally.bodies.get(reply.body, 0) + 1
+
+    workers = [threading.Thread(target=loop) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    try:
+        yield tally
+    finally:
+        done.set()
+        for worker in workers:
+            worker.join(timeout=30)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -121,9 +122,7 @@ def _wait_for(url: str, context: ssl.SSLContext | None, timeout: float = 20) -> 
 
 
 def free_port() -> int:
-    """A port nothing listens on now (the reference servers take a port number)."""
-    import socket
-
+    """A port nothing listens on now, for servers that cannot take port 0."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]

@@ -64,6 +64,26 @@ def _limit_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+# Running behind a balancer, and on more than one core.
+def _deploy_options(command: Callable[..., None]) -> Callable[..., None]:
+    workers = click.option(
+        "--workers",
+        default=1,
+        show_default=True,
+        type=click.IntRange(1, 512),
+        help="Worker processes serving the port, under a supervisor (uvicorn stays one process).",
+    )
+    drain = click.option(
+        "--drain-delay",
+        "drain_delay",
+        default=_defaults.drain_delay,
+        show_default=True,
+        type=click.FloatRange(0),
+        help="Seconds /readyz answers 503 on SIGTERM before the port closes (for a balancer to stop sending).",
+    )
+    return workers(drain(command))
+
+
 def _child(value: str) -> tuple[str, Path]:
     name, sep, folder = value.partition("=")
     if not sep or not name or "/" in name:
@@ -195,6 +215,7 @@ def main() -> None:
 @click.option("--wsgi-validate", is_flag=True, hidden=True)  # the contract suite's
 @_limit_options
 @app_options
+@_deploy_options
 def serve(
     host: str,
     port: int,
@@ -218,6 +239,7 @@ def serve(
     ssl_keyfile: Path | None,
     ssl_keyfile_password: str | None,
     wsgi_validate: bool,
+    workers: int,
     **limits: Any,
 ) -> None:
     """Serve /native, /wsgi and /asgi on one Site, and uvicorn beside it; and your
@@ -238,6 +260,15 @@ def serve(
     except click.BadParameter as bad:
         bad.param_hint = "--static-child"
         raise
+    if endpoint and workers > 1:
+        raise click.UsageError("--workers serves --host/--port, not an --endpoint")
+    if workers > 1 and (wsgi_apps or asgi_apps or not demo or ssl_certfile):
+        # Each worker rebuilds the demo Site from the settings; apps given as
+        # objects, and TLS contexts, do not cross into the worker processes yet.
+        raise click.UsageError(
+            "--workers serves the demo Site over plain HTTP: run --wsgi/--asgi apps, "
+            "--no-demo and --ssl-certfile in one process"
+        )
     settings = Settings(
         static_root=static_root or _defaults.static_root,
         static_children=children or _defaults.static_children,
@@ -263,6 +294,7 @@ def serve(
             # The real file, not click's lazy wrapper (an attribute lookup per write).
             access_log=access_log_file.open() if access_log else None,  # type: ignore[attr-defined]
             tls=tls,
+            workers=workers,
         )
     except TLSFilesError as bad:
         raise click.BadParameter(str(bad), param_hint="--ssl-certfile") from bad

@@ -20,10 +20,12 @@ from twisted_host.bridges.wsgi import WSGIMount
 from twisted_host.dashboard.compare import CompareIndex
 from twisted_host.dashboard.index import Index, StatsResource
 from twisted_host.dashboard.live import live_figures
+from twisted_host.dashboard.metrics import Metrics, MetricsResource
 from twisted_host.dashboard.race.page import RacePage
 from twisted_host.dashboard.race.race import Races
 from twisted_host.dashboard.stats import Stats
 from twisted_host.hosting import App, check, demo_apps
+from twisted_host.http.health import Healthz, Readiness, Readyz
 from twisted_host.http.site import TwistbridgeSite
 from twisted_host.http.websocket import WebSocketLimits
 from twisted_host.native.errors import NotFound, Page
@@ -37,6 +39,7 @@ class Hosted:
     asgi: list[ASGIResource]  # one bridge per ASGI app, in the order of the apps
     wsgi: list[WSGIMount]  # one pool per WSGI app
     stats: Stats
+    readiness: Readiness
 
 
 def build_site(
@@ -48,7 +51,8 @@ def build_site(
     access_log: TextIO | None = None,
 ) -> Hosted:
     """The Site of `twistbridge serve`: every app (default: the demo's three), `/`,
-    `/stats`, `/compare/`, and `/race` while the demo's mounts are served.
+    `/stats`, `/live`, `/compare/`, `/metrics`, `/healthz`, `/readyz`, and `/race`
+    while the demo's mounts are served.
     ValueError when two apps' prefixes collide."""
     apps = demo_apps(settings) if apps is None else list(apps)
     check(apps)
@@ -87,9 +91,16 @@ def build_site(
         races = Races(reactor, stats, settings.wsgi_threads)
         root.putChild(b"race", RacePage(settings, races, uvicorn_port))
     root.putChild(b"live", live_figures(stats.snapshot))
+    metrics = Metrics(stats, reactor)
+    if metrics.path is not None:  # one of several workers: /stats shows them all
+        stats.workers = metrics.workers
+    root.putChild(b"metrics", MetricsResource(metrics))
+    readiness = Readiness()
+    root.putChild(b"healthz", Healthz())
+    root.putChild(b"readyz", Readyz(readiness))
     site = TwistbridgeSite(root, settings, access_log=access_log, observer=stats)
     stats.connections = site.connections
-    return Hosted(site, bridges, pools, stats)
+    return Hosted(site, bridges, pools, stats, readiness)
 
 
 def _place(parent: Resource, segments: list[str], resource: IResource) -> None:

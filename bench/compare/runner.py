@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.compare.external import External
 from bench.compare.lesson import MODES, measure
 from bench.compare.probe import get_status
 from bench.compare.results import PointResult, Results
@@ -26,6 +27,9 @@ class Plan:
     wsgi_threads: int
     pin: bool
     output: Path
+    # A deployment already running (`--target URL`): nothing is started here, and
+    # every core of this machine generates load.
+    external: str | None = None
 
     def steps(self) -> int:
         count = len(points(self.profile, self.scenarios)) * len(self.targets)
@@ -43,11 +47,13 @@ class Runner:
         self.plan = plan
         self.results = results
         self.report = report
-        self.servers: Servers | None = None
+        self.servers: Servers | External | None = None
         self.server_cpus: set[int] | None = None
         self.load_cpus: set[int] | None = None
         self.workers = 1
-        if plan.pin and hasattr(os, "sched_setaffinity"):
+        if plan.external is not None:
+            self.workers = os.cpu_count() or 1
+        elif plan.pin and hasattr(os, "sched_setaffinity"):
             self.server_cpus, self.load_cpus = split_cpus()
             if self.server_cpus == self.load_cpus:
                 self.server_cpus = self.load_cpus = None  # one core: nothing to split
@@ -55,7 +61,9 @@ class Runner:
                 self.workers = len(self.load_cpus)
         self.starts = 0
 
-    def start_servers(self) -> Servers:
+    def start_servers(self) -> Servers | External:
+        if self.servers is None and self.plan.external is not None:
+            self.servers = External(self.plan.external)
         if self.servers is None:
             self.starts += 1
             self.servers = Servers.start(
@@ -94,7 +102,7 @@ class Runner:
             warmup=point.warmup,
             ramp=point.ramp,
             timeout=self.plan.profile.timeout,
-            workers=self.workers,
+            workers=min(self.workers, point.concurrency),  # a connection each at least
         )
         result = await run_load(spec)
         measured = PointResult(point, target, result)

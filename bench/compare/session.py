@@ -69,6 +69,7 @@ def compare(plan: Plan, console: Console) -> Results:
             "server_cpus": sorted(runner.server_cpus or []),
             "load_cpus": sorted(runner.load_cpus or []),
             "load_workers": runner.workers,
+            "external": plan.external,
             "nofile": nofile,
         }
         results.meta["profile"] = plan.profile.to_dict()

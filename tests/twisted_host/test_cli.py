@@ -49,6 +49,9 @@ def test_serve_help_shows_defaults() -> None:
         ["serve", "--static-root", "/no/such/folder"],
         ["serve", "--static-child", "nonsense"],
         ["serve", "--frobnicate"],
+        ["serve", "--workers", "0"],
+        ["serve", "--workers", "2", "--endpoint", "tcp:0"],
+        ["serve", "--drain-delay", "-1"],
     ],
 )
 def test_bad_flags_get_a_one_line_error(args: list[str]) -> None:
@@ -59,13 +62,23 @@ def test_bad_flags_get_a_one_line_error(args: list[str]) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_port_in_use_exits_1(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_port_in_use_exits_1(tmp_path: Path, workers: str) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [*TWISTBRIDGE, "serve", "--port", str(port), "--uvicorn-port", "0"],
+            [
+                *TWISTBRIDGE,
+                "serve",
+                "--port",
+                str(port),
+                "--uvicorn-port",
+                "0",
+                "--workers",
+                workers,
+            ],
             capture_output=True,
             text=True,
             timeout=60,

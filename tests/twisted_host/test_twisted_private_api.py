@@ -96,6 +96,12 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         ),
         "twisted_host.http.h2: the switch to HTTP/2 around the Site's channel",
     ),
+    (
+        "twisted.internet.tcp",
+        "Port",
+        ("_fromListeningDescriptor", "_preexistingSocket"),
+        "twisted_host.http.transport: a worker serves the socket its supervisor bound",
+    ),
 ]
 
 

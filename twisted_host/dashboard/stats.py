@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass, field
@@ -31,6 +32,13 @@ SITE = "site"  # everything outside the mounts: `/`, `/stats`, `/compare/...`
 # several times what one reactor thread serves.
 _MAX_SAMPLES = 200_000
 
+# Upper bounds, in seconds, of the latency histogram `/metrics` exports: from a fast
+# `/hello` (under 1 ms) to the longest `busy` page (60 s).
+LATENCY_BUCKETS = (
+    *(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5),
+    *(1.0, 2.5, 5.0, 10.0, 30.0, 60.0, math.inf),
+)
+
 
 @dataclass(slots=True)
 class _Mount:
@@ -40,6 +48,19 @@ class _Mount:
     done: deque[tuple[float, float]] = field(
         default_factory=lambda: deque(maxlen=_MAX_SAMPLES)
     )
+    # Since `/metrics` last took them (`take`): requests by (method, status), the
+    # latency histogram's bucket counts and their sum. Plain ints per request; the
+    # Prometheus values (shared memory, a lock each) are updated once a second.
+    counts: dict[tuple[bytes, int], int] = field(default_factory=dict)
+    buckets: list[int] = field(default_factory=lambda: [0] * len(LATENCY_BUCKETS))
+    seconds: float = 0.0
+
+    def take(self) -> tuple[dict[tuple[bytes, int], int], list[int], float]:
+        """The counts since the last call, and zero them."""
+        taken = (self.counts, self.buckets, self.seconds)
+        self.counts, self.buckets = {}, [0] * len(LATENCY_BUCKETS)
+        self.seconds = 0.0
+        return taken
 
 
 def _prune(samples: deque[tuple[float, float]], now: float) -> None:
@@ -105,6 +126,8 @@ class Stats:
         # Site is made after these figures, which it reports to).
         self.connections: Iterable[TwistbridgeChannel] = ()
         self.lags: deque[tuple[float, float]] = deque(maxlen=_MAX_SAMPLES)
+        # Every worker's figures, when this Site is one of `serve --workers N`.
+        self.workers: Callable[[], dict[str, Any]] | None = None
         self._due: float | None = None
         self._lag_loop = LoopingCall(self._tick)
         self._lag_loop.clock = cast(IReactorTime, reactor)
@@ -130,13 +153,18 @@ class Stats:
         mount.in_flight += 1
         return mount, self.clock()
 
-    def end(self, token: object) -> None:
+    def end(self, token: object, method: bytes, code: int) -> None:
         mount, started = cast(tuple[_Mount, float], token)
         now = self.clock()
+        taken = now - started
         mount.in_flight -= 1
         mount.requests += 1
-        mount.done.append((now, now - started))
+        mount.done.append((now, taken))
         _prune(mount.done, now)
+        key = (method, code)
+        mount.counts[key] = mount.counts.get(key, 0) + 1
+        mount.buckets[bisect_left(LATENCY_BUCKETS, taken)] += 1
+        mount.seconds += taken
 
     # --- reactor lag --------------------------------------------------------------------
 
@@ -195,6 +223,7 @@ class Stats:
                 "max": _ms(max(lag for _, lag in self.lags)) if self.lags else None,
                 "interval_ms": LAG_INTERVAL * 1000,
             },
+            **({"workers": self.workers()} if self.workers is not None else {}),
         }
 
     def _pool(self) -> dict[str, int]:

@@ -55,6 +55,7 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
         self.header_started: float | None = None  # a request's first byte arrived
         self.last_activity = monotonic()
         self.handling = False  # a request is being answered
+        self.answered = False  # a request has been answered (a graceful stop reads it)
         self._host: IAddress | None = None
         self._peer: IAddress | None = None
 
@@ -155,6 +156,7 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
     def requestDone(self, request: Any) -> None:
         # Before Twisted goes on to a pipelined request, which may start handling.
         self.handling = False
+        self.answered = True
         self.last_activity = monotonic()
         super().requestDone(request)
 

@@ -32,11 +32,11 @@ _HOST = re.compile(
 class RequestObserver(Protocol):
     """Told when a request starts (handed to its resource: once fully received, or
     at its headers for a resource that streams bodies) and ends; `start` returns a
-    token that `end` gets back."""
+    token that `end` gets back, with the method and the status sent."""
 
     def start(self, path: bytes) -> object: ...
 
-    def end(self, token: object) -> None: ...
+    def end(self, token: object, method: bytes, code: int) -> None: ...
 
 
 class TwistbridgeRequest(OrderedHeadersRequest):
@@ -164,7 +164,8 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         # Either end may come first, or both: the observer hears of it once.
         observer, self._observer = self._observer, None
         if observer is not None:
-            observer.end(self._token)
+            # A request whose client left before the answer: nginx's 499.
+            observer.end(self._token, self.method, self.code if self.finished else 499)
 
 
 @lru_cache(maxsize=256)

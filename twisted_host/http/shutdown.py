@@ -1,10 +1,12 @@
 """A graceful stop on SIGTERM or SIGINT, the way gunicorn and uvicorn do it.
 
-The first signal stops accepting connections, closes the idle keep-alive ones, lets
-requests in flight finish (up to a grace period), then stops the reactor, whose
-shutdown runs the ASGI lifespan shutdown, stops the WSGI pool and uvicorn. A second
-signal exits at once. Twisted's own handlers stop the reactor straight away, cutting
-every request in flight.
+The first signal turns `/readyz` to 503, then (after `drain_delay` seconds, in which a
+balancer polling it stops sending here) stops accepting connections, closes the idle
+keep-alive ones (and those that sent nothing for a second), lets requests in flight
+finish (up to a grace period; each connection closes after its answer), then stops
+the reactor, whose shutdown runs the ASGI lifespan shutdown, stops the WSGI pool and
+uvicorn. A second signal exits at once. Twisted's own handlers stop the reactor
+straight away, cutting every request in flight.
 """
 
 from __future__ import annotations
@@ -19,10 +21,17 @@ from types import FrameType
 from twisted.internet.interfaces import IListeningPort
 from twisted.internet.task import LoopingCall
 
+from twisted_host.http.health import Readiness
 from twisted_host.http.site import TwistbridgeSite
 from twisted_host.http.websocket import GOING_AWAY
 
 POLL = 0.05  # seconds between looks at the connections still open
+# Seconds a connection that has not sent a request yet is left open while draining:
+# one just accepted may have its first request on the way (closing it would fail a
+# request no other server saw; another worker on the same socket would have taken
+# the connection). An idle keep-alive connection is closed at once, as gunicorn and
+# uvicorn do: a balancer then sends its next request elsewhere.
+QUIET = 1.0
 
 
 class GracefulShutdown:
@@ -32,11 +41,15 @@ class GracefulShutdown:
         site: TwistbridgeSite,
         grace: float,
         on_begin: Callable[[], None] | None = None,
+        readiness: Readiness | None = None,
+        drain_delay: float = 0.0,
     ) -> None:
         self.reactor = reactor
         self.site = site
         self.grace = grace
         self.on_begin = on_begin
+        self.readiness = readiness
+        self.drain_delay = drain_delay
         self.port: IListeningPort | None = None
         self.stopping = False
         self._deadline = 0.0
@@ -59,25 +72,39 @@ class GracefulShutdown:
         if self.stopping:
             return
         self.stopping = True
+        if self.readiness is not None:
+            self.readiness.draining = True
         if self.on_begin is not None:
             self.on_begin()
         if self.port is None:  # not listening yet: nothing in flight
             self.reactor.stop()  # type: ignore[attr-defined]
             return
+        if self.drain_delay > 0:
+            self.reactor.callLater(self.drain_delay, self._close)  # type: ignore[attr-defined]
+        else:
+            self._close()
+
+    def _close(self) -> None:
+        assert self.port is not None
         self.port.stopListening()
+        # WebSockets are told the server goes (1001); _check closes the rest as each
+        # connection's answer in progress ends.
         for channel in list(self.site.connections):
-            channel.persistent = False  # close after the response in progress
             if channel.websocket is not None:
                 channel.websocket.loseConnection(GOING_AWAY, "The server is stopping")
-            elif not channel.requests:
-                channel.loseConnection()
         self._deadline = time.monotonic() + self.grace
         self._poll = LoopingCall(self._check)
         self._poll.clock = self.reactor  # type: ignore[assignment]
         self._poll.start(POLL, now=True)
 
     def _check(self) -> None:
-        if self.site.connections and time.monotonic() < self._deadline:
+        now = time.monotonic()
+        if self.site.connections and now < self._deadline:
+            for channel in list(self.site.connections):
+                if channel.requests:
+                    channel.persistent = False  # close after the answer in progress
+                elif channel.answered or now - channel.last_activity > QUIET:
+                    channel.loseConnection()
             return
         for channel in list(self.site.connections):
             if channel.transport is not None:  # past the grace period: cut

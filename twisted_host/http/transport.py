@@ -11,6 +11,8 @@ is registered for writability, as before. asyncio's own transports work this way
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import cast
 
 from twisted.internet import defer, tcp
@@ -50,6 +52,25 @@ class SoonPort(tcp.Port):
     transport = SoonServer
 
 
+class SharedPort(SoonPort):
+    """A port on a socket other processes accept from too (`serve --workers`).
+
+    Twisted accepts up to a hundred connections per wake-up, growing; every process
+    polling a shared socket wakes, and the first takes a whole burst (measured: one
+    worker of two got all 64 connections of a keep-alive load). One accept per
+    wake-up leaves the next connection to whichever process is free first, as
+    nginx's `multi_accept off` does.
+    """
+
+    @property
+    def numberAccepts(self) -> int:
+        return 1
+
+    @numberAccepts.setter
+    def numberAccepts(self, value: int) -> None:
+        pass  # Twisted's growth of the batch does not apply
+
+
 @implementer(IStreamServerEndpoint)
 class SoonTCPEndpoint:
     """A TCP server endpoint (IPv4 or IPv6) whose connections are `SoonServer`s."""
@@ -73,5 +94,30 @@ class SoonTCPEndpoint:
             )
             port.startListening()
             return port
+
+        return defer.execute(start)
+
+
+@implementer(IStreamServerEndpoint)
+class SoonInheritedEndpoint:
+    """A listening socket this process inherited (a worker of `serve --workers`
+    serves its supervisor's), with `SoonServer` connections."""
+
+    def __init__(
+        self, reactor: AsyncioSelectorReactor, fd: int, family: socket.AddressFamily
+    ) -> None:
+        self.reactor = reactor
+        self.fd = fd
+        self.family = family
+
+    def listen(self, factory: IProtocolFactory) -> defer.Deferred[IListeningPort]:
+        def start() -> IListeningPort:
+            os.set_blocking(self.fd, False)  # shared by every worker: all poll it
+            port = SharedPort._fromListeningDescriptor(
+                self.reactor, self.fd, self.family, factory
+            )
+            os.close(self.fd)  # Twisted keeps a duplicate of it
+            port.startListening()
+            return cast(IListeningPort, port)
 
         return defer.execute(start)

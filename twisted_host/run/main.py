@@ -1,5 +1,7 @@
 """`run(...)`: the main job behind `twistbridge serve`, typed so that tests and other
-programs can call it without the CLI; `listen_forever` for the raw listeners."""
+programs can call it without the CLI; `serve_site` for one process serving the Site
+(the whole server, or one worker of `--workers N`); `listen_forever` for the raw
+listeners."""
 
 from __future__ import annotations
 
@@ -22,7 +24,11 @@ from twisted_host.run.tls import TLSFiles, certificate_options, wrap
 from twisted_host.run.uvicorn import UvicornChild
 
 if TYPE_CHECKING:
+    from twisted.internet.ssl import CertificateOptions
+
     from twisted_host.hosting import App
+    from twisted_host.http.shutdown import GracefulShutdown
+    from twisted_host.site import Hosted
 
 
 def run(
@@ -36,76 +42,89 @@ def run(
     apps: Sequence[App] = (),
     demo: bool = True,
     tls: TLSFiles | None = None,
+    workers: int = 1,
 ) -> int:
     """Serve `apps` (`twisted_host.hosting`), beside the demo's three mounts unless
     `demo` is False, until SIGINT or SIGTERM; return the process's exit status.
     uvicorn serves the demo's ASGI app beside it: with no demo, none runs. With
-    `tls`, the Site (and uvicorn) serve HTTPS only, the Site HTTP/2 as well."""
-    reactor = install_asyncio_reactor()
-    from twisted.internet.defer import gatherResults
+    `tls`, the Site (and uvicorn) serve HTTPS only, the Site HTTP/2 as well. With
+    more than one worker, a supervisor runs them (`twisted_host.run.supervisor`)."""
+    if workers > 1:
+        if apps or not demo or tls is not None or endpoint:
+            raise ValueError(
+                "--workers serves the demo Site on --host/--port over plain HTTP; "
+                "apps of your own, TLS and endpoint strings need one process"
+            )
+        from twisted_host.run.supervisor import supervise
 
+        return supervise(
+            settings,
+            workers,
+            host=host,
+            port=port,
+            uvicorn_port=uvicorn_port,
+            access_log=access_log,
+        )
+    reactor = install_asyncio_reactor()
     from twisted_host.hosting import demo_apps
-    from twisted_host.http.h2 import ALPN, HTTP2Factory
-    from twisted_host.http.shutdown import GracefulShutdown
-    from twisted_host.site import build_site
+    from twisted_host.http.h2 import ALPN
 
     options = certificate_options(tls, ALPN) if tls is not None else None
-    served = [*demo_apps(settings), *apps] if demo else list(apps)
     uvicorn = _start_uvicorn(reactor, settings, host, uvicorn_port if demo else 0, tls)
+    scheme = "https" if options is not None else "http"
+    description = endpoint or tcp_description(host, port)
+    return serve_site(
+        reactor,
+        settings,
+        _server_endpoint(reactor, host, port, endpoint),
+        Listener(reactor, "twistbridge", description, scheme),
+        apps=[*demo_apps(settings), *apps] if demo else list(apps),
+        uvicorn=uvicorn,
+        access_log=access_log,
+        tls_options=options,
+    )
+
+
+def serve_site(
+    reactor: AsyncioSelectorReactor,
+    settings: Settings,
+    server_endpoint: IStreamServerEndpoint,
+    listener: Listener,
+    *,
+    apps: Sequence[App] | None = None,
+    uvicorn: UvicornChild | None = None,
+    uvicorn_port: int | None = None,
+    access_log: TextIO | None = None,
+    tls_options: CertificateOptions | None = None,
+) -> int:
+    """Build the Site (`apps`, default the demo's), open its port once every ASGI
+    lifespan has started, serve until a graceful stop; `uvicorn` is the child this
+    process stops, `uvicorn_port` one another process runs (the dashboard links to
+    either)."""
+    from twisted_host.http.h2 import HTTP2Factory
+    from twisted_host.site import build_site
+
     hosted = build_site(
         settings,
         reactor,
-        apps=served,
-        uvicorn_port=uvicorn.port if uvicorn else None,
+        apps=apps,
+        uvicorn_port=uvicorn.port if uvicorn else uvicorn_port,
         access_log=access_log,
     )
-    shutdown = GracefulShutdown(
-        reactor,
-        hosted.site,
-        settings.shutdown_grace,
-        on_begin=uvicorn.process.terminate if uvicorn is not None else None,
-    )
-    reactor.callWhenRunning(shutdown.install)
+    shutdown = _graceful_shutdown(reactor, settings, hosted, uvicorn)
     if access_log is not None:
         _flush_access_log(reactor, hosted.site.flush_log)
-
-    description = endpoint or tcp_description(host, port)
-    scheme = "https" if options is not None else "http"
-    listener = Listener(reactor, "twistbridge", description, scheme)
-    server_endpoint = _server_endpoint(reactor, host, port, endpoint)
     # Over TLS, a connection may switch to HTTP/2 (ALPN); plain HTTP stays HTTP/1.1.
-    factory = (
-        wrap(HTTP2Factory(hosted.site), options) if options is not None else hosted.site
+    factory: IProtocolFactory = (
+        wrap(HTTP2Factory(hosted.site), tls_options)
+        if tls_options is not None
+        else hosted.site
     )
-
-    def startup_error() -> str | None:
-        for bridge in hosted.asgi:
-            if bridge.startup_error is not None:
-                return str(bridge.startup_error)
-        return None
-
-    def listen(_: object) -> object:
-        if startup_error() is not None:
-            return None  # a bridge has stopped the reactor and logged why
-        return server_endpoint.listen(factory)
-
-    def listening(port_: IListeningPort | None) -> None:
-        if port_ is not None:
-            shutdown.port = port_
-            listener.ready(port_, f" ; uvicorn {uvicorn.url}" if uvicorn else "")
-
-    # The port opens once every ASGI app's lifespan startup is over.
-    def open_port() -> None:
-        started = gatherResults([bridge.started for bridge in hosted.asgi])
-        started.addCallback(listen).addCallbacks(listening, listener.failed)
-
+    suffix = f" ; uvicorn {uvicorn.url}" if uvicorn else ""
+    open_port = _opener(hosted, server_endpoint, factory, shutdown, listener, suffix)
     reactor.callWhenRunning(open_port)
     reactor.run()
-    error = startup_error()
-    if error is not None:
-        print(f"twistbridge: ASGI startup failed: {error}", file=sys.stderr)
-        return 1
-    return listener.status
+    return _exit_status(hosted, listener)
 
 
 def _start_uvicorn(
@@ -122,6 +141,26 @@ def _start_uvicorn(
     return uvicorn
 
 
+def _graceful_shutdown(
+    reactor: AsyncioSelectorReactor,
+    settings: Settings,
+    hosted: Hosted,
+    uvicorn: UvicornChild | None,
+) -> GracefulShutdown:
+    from twisted_host.http.shutdown import GracefulShutdown
+
+    shutdown = GracefulShutdown(
+        reactor,
+        hosted.site,
+        settings.shutdown_grace,
+        on_begin=uvicorn.process.terminate if uvicorn is not None else None,
+        readiness=hosted.readiness,
+        drain_delay=settings.drain_delay,
+    )
+    reactor.callWhenRunning(shutdown.install)
+    return shutdown
+
+
 def _flush_access_log(
     reactor: AsyncioSelectorReactor, flush: Callable[[], None]
 ) -> None:
@@ -129,6 +168,50 @@ def _flush_access_log(
     LoopingCall(flush).start(1.0, now=False)
     # After the requests still in flight at SIGTERM have been answered, too.
     reactor.addSystemEventTrigger("after", "shutdown", flush)
+
+
+def _startup_error(hosted: Hosted) -> str | None:
+    for bridge in hosted.asgi:
+        if bridge.startup_error is not None:
+            return str(bridge.startup_error)
+    return None
+
+
+def _opener(
+    hosted: Hosted,
+    server_endpoint: IStreamServerEndpoint,
+    factory: IProtocolFactory,
+    shutdown: GracefulShutdown,
+    listener: Listener,
+    suffix: str,
+) -> Callable[[], None]:
+    """What opens the port once every ASGI app's lifespan startup is over."""
+    from twisted.internet.defer import gatherResults
+
+    def listen(_: object) -> object:
+        if _startup_error(hosted) is not None:
+            return None  # a bridge has stopped the reactor and logged why
+        return server_endpoint.listen(factory)
+
+    def listening(port_: IListeningPort | None) -> None:
+        if port_ is not None:
+            shutdown.port = port_
+            hosted.readiness.started = True
+            listener.ready(port_, suffix)
+
+    def open_port() -> None:
+        started = gatherResults([bridge.started for bridge in hosted.asgi])
+        started.addCallback(listen).addCallbacks(listening, listener.failed)
+
+    return open_port
+
+
+def _exit_status(hosted: Hosted, listener: Listener) -> int:
+    error = _startup_error(hosted)
+    if error is not None:
+        print(f"twistbridge: ASGI startup failed: {error}", file=sys.stderr)
+        return 1
+    return listener.status
 
 
 def _server_endpoint(

@@ -150,3 +150,40 @@ def test_invalid_flags_give_a_usage_error(args: list[str]) -> None:
     )
     assert done.returncode == 2
     assert "Error:" in done.stderr
+
+
+def test_a_deployment_already_running(tmp_path: Path) -> None:
+    # `--target URL`: the matrix against servers this command did not start.
+    from tests.servers import run_server
+
+    output = tmp_path / "external"
+    only = ["--target", "asgi", "--scenario", "throughput", "--output", str(output)]
+    with run_server("--no-access-log", "--uvicorn-port", "0", tmp_path=tmp_path) as s:
+        done = subprocess.run(
+            [*COMPARE, "--target", s.url + "/", *only],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=ENV,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert s.process.poll() is None  # still running: not ours to stop
+    data = _json(output)
+    assert data["meta"]["settings"]["external"] == s.url + "/"
+    assert not data["meta"].get("server_pids")
+    assert {p["target"] for p in data["points"]} == {"asgi"}
+    assert all(p["raw"]["windows"] for p in data["points"])
+    assert "the deployment at" in (output / "report.html").read_text()
+
+
+def test_uvicorn_is_not_behind_a_url() -> None:
+    done = subprocess.run(
+        [*COMPARE, "--target", "http://127.0.0.1:9/", "--target", "uvicorn"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=ENV,
+        check=False,
+    )
+    assert done.returncode == 2 and "uvicorn is not served" in done.stderr

@@ -4,7 +4,6 @@ every failure is counted by kind, nothing raises. No timing assertions."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import ClassVar, cast
 
 import pytest
@@ -13,13 +12,7 @@ from bench.load.engine import drive
 from bench.load.http import BadTarget, Target
 from bench.load.spec import LoadSpec
 from bench.load.workers import run_sync
-from tests.servers import Server
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.servers import Server, free_port
 
 
 def test_hello_windows_and_latency(server: Server) -> None:
@@ -80,7 +73,7 @@ def math_isnan(value: float) -> bool:
 
 
 def test_refused_connections_are_counted() -> None:
-    spec = LoadSpec(url=f"http://127.0.0.1:{_free_port()}/", concurrency=2,
+    spec = LoadSpec(url=f"http://127.0.0.1:{free_port()}/", concurrency=2,
                     duration=0.2, warmup=0)  # fmt: skip
     total = run_sync(spec).total()
     assert total.ok == 0

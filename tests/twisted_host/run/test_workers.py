@@ -1,0 +1,170 @@
+"""`serve --workers N` as an operator sees it: every worker serves, a killed one is
+replaced while the port answers, SIGHUP replaces them all without a failed request,
+SIGTERM ends everything with exit 0 and leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.client import fetch, keep_fetching
+from tests.processes import children, cpu_seconds, running
+from tests.servers import Server, run_server
+from tests.twisted_host.http.test_shutdown import _connect_refused
+
+WORKER = "twisted_host.run.worker"
+
+
+@pytest.fixture
+def two_workers(tmp_path: Path) -> Iterator[Server]:
+    args = ("--workers", "2", "--no-access-log", "--uvicorn-port", "0")
+    with run_server(*args, tmp_path=tmp_path) as server:
+        yield server
+
+
+def _workers(server: Server) -> list[int]:
+    return children(server.process.pid, WORKER)
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 15) -> float:
+    """Seconds until `condition()` held."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < timeout, "timed out"
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def test_both_workers_serve_under_load(two_workers: Server) -> None:
+    pids = _workers(two_workers)
+    assert len(pids) == 2
+    before = {pid: cpu_seconds(pid) for pid in pids}
+    with keep_fetching(two_workers.base("native") + "/hello", threads=6) as tally:
+        time.sleep(3)
+    grown = {pid: cpu_seconds(pid) - before[pid] for pid in pids}
+    assert tally.statuses.get(200, 0) > 300 and not tally.failures, tally
+    # An idle worker's timers cost about 0.01 s of CPU a second: each one served,
+    # and took a fair part (about 1 s each here when the machine is quiet).
+    assert all(seconds > 0.15 for seconds in grown.values()), grown
+    assert min(grown.values()) > sum(grown.values()) / 4, grown
+
+
+def test_a_killed_worker_is_replaced_while_the_port_answers(
+    two_workers: Server,
+) -> None:
+    victim, survivor = _workers(two_workers)
+    with keep_fetching(two_workers.base("native") + "/hello", threads=2) as tally:
+        os.kill(victim, signal.SIGKILL)
+        took = _wait(lambda: len(set(_workers(two_workers)) - {victim}) == 2)
+        time.sleep(1)
+    assert took < 5
+    assert survivor in _workers(two_workers)
+    # A request the killed worker held dies with it; the port goes on answering.
+    assert tally.statuses.get(200, 0) > 50 and len(tally.failures) <= 2, tally
+    assert fetch(f"{two_workers.url}/readyz").status == 200
+
+
+def test_sighup_replaces_every_worker_without_a_failed_request(
+    two_workers: Server,
+) -> None:
+    old = set(_workers(two_workers))
+    with keep_fetching(two_workers.base("native") + "/hello", threads=3) as tally:
+        time.sleep(0.3)
+        two_workers.process.send_signal(signal.SIGHUP)
+        _wait(lambda: len(set(_workers(two_workers)) - old) == 2, timeout=30)
+        _wait(lambda: not set(_workers(two_workers)) & old)
+        time.sleep(0.5)
+    assert tally.statuses == {200: tally.total} and not tally.failures, tally
+    assert tally.total > 50
+    assert two_workers.process.poll() is None
+
+
+def test_sigterm_stops_every_process_with_exit_0(tmp_path: Path) -> None:
+    args = ("--workers", "2", "--no-access-log")  # uvicorn too: one child
+    with run_server(*args, tmp_path=tmp_path) as server:
+        everything = children(server.process.pid)
+        assert len(everything) == 3  # two workers and uvicorn
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=30) == 0
+        _wait(lambda: not any(running(pid) for pid in everything), timeout=5)
+    assert "Traceback" not in server.output()
+
+
+def test_sigterm_drains_every_worker_then_refuses(tmp_path: Path) -> None:
+    args = ("--workers", "2", "--no-access-log", "--uvicorn-port", "0")
+    with run_server(*args, tmp_path=tmp_path) as server, ThreadPoolExecutor(4) as pool:
+        url = server.base("native") + "/busy?seconds=1.5"
+        pending = [pool.submit(fetch, url) for _ in range(4)]
+        time.sleep(0.5)
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        assert _connect_refused(server.url)  # no worker takes new connections
+        assert [f.result(timeout=20).status for f in pending] == [200] * 4
+        assert server.process.wait(timeout=20) == 0
+    assert "Traceback" not in server.output()
+
+
+def test_second_signal_kills_every_worker(tmp_path: Path) -> None:
+    args = ("--workers", "2", "--no-access-log", "--uvicorn-port", "0")
+    with run_server(*args, tmp_path=tmp_path) as server, ThreadPoolExecutor(1) as pool:
+        workers = _workers(server)
+        pending = pool.submit(fetch, server.base("asgi") + "/busy?seconds=30")
+        time.sleep(0.3)
+        server.process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        stopped_at = time.monotonic()
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(timeout=10) == 1
+        assert time.monotonic() - stopped_at < 2
+        _wait(lambda: not any(running(pid) for pid in workers), timeout=5)
+        with pytest.raises(OSError):
+            pending.result(timeout=20)
+    assert "second signal" in server.output()
+
+
+def test_a_worker_dying_at_start_is_retried_later_and_later(
+    two_workers: Server,
+) -> None:
+    victim, survivor = _workers(two_workers)
+    os.kill(victim, signal.SIGKILL)  # it had served: replaced at once
+    gaps = []
+
+    def newcomer() -> int | None:
+        others = set(_workers(two_workers)) - {survivor, victim}
+        return others.pop() if others else None
+
+    for _ in range(2):
+        # Kill each replacement before it listens (a worker takes ~0.5 s to start).
+        _wait(lambda: newcomer() is not None, timeout=20)
+        doomed = newcomer()
+        assert doomed is not None
+        killed_at = time.monotonic()
+        os.kill(doomed, signal.SIGKILL)
+        _wait(lambda gone=doomed: newcomer() not in (gone, None), timeout=20)
+        gaps.append(time.monotonic() - killed_at)
+    log = two_workers.output()
+    assert "a new one in 0 s" in log
+    assert "a new one in 0.5 s" in log and "a new one in 1 s" in log
+    assert gaps[0] >= 0.4 and gaps[1] >= 0.9, gaps
+    # Left alone, the last one listens; the survivor answered all along.
+    _wait(lambda: fetch(two_workers.url + "/readyz").status == 200)
+    assert survivor in _workers(two_workers)
+
+
+def test_readyz_is_503_in_every_worker_during_the_drain(tmp_path: Path) -> None:
+    args = ("--workers", "2", "--no-access-log", "--uvicorn-port", "0")
+    with run_server(*args, "--drain-delay", "1.5", tmp_path=tmp_path) as server:
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        # New connections, so both workers answer some of them.
+        answers = [fetch(server.url + "/readyz") for _ in range(10)]
+        assert {(a.status, a.body) for a in answers} == {(503, b"draining\n")}
+        assert fetch(server.base("native") + "/hello").status == 200
+        assert server.process.wait(timeout=20) == 0
+        assert _connect_refused(server.url)

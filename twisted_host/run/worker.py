@@ -1,0 +1,64 @@
+"""One worker of `twistbridge serve --workers N`: the whole Site, serving the
+listening socket its supervisor bound and passed down.
+
+    python -m twisted_host.run.worker LISTEN_FD READY_FD UVICORN_PORT ACCESS_LOG
+
+The settings come as JSON in `TWISTBRIDGE_SETTINGS` (as for the uvicorn child). The
+worker says it listens by writing a line to READY_FD rather than printing the ready
+line: the supervisor prints that one, once for all; standard output is the access
+log. UVICORN_PORT is the supervisor's uvicorn (0: none), for the dashboard's links.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+from twisted.internet.asyncioreactor import AsyncioSelectorReactor
+from twisted.internet.interfaces import IListeningPort
+
+from core.settings import Settings
+from twisted_host.run.process import Listener, die_with_parent
+from twisted_host.run.reactor import install_asyncio_reactor
+
+SETTINGS_VARIABLE = "TWISTBRIDGE_SETTINGS"
+
+
+class _ReadyPipe(Listener):
+    """Tells the supervisor, not the terminal, that this worker listens."""
+
+    def __init__(self, reactor: AsyncioSelectorReactor, fd: int) -> None:
+        super().__init__(reactor, "twistbridge worker", f"inherited socket {fd}")
+        self.fd = fd
+
+    def ready(self, port: IListeningPort, suffix: str = "") -> None:
+        os.write(self.fd, f"ready {os.getpid()}\n".encode())
+        os.close(self.fd)
+
+
+def main(argv: list[str]) -> int:
+    die_with_parent()  # a supervisor killed with SIGKILL leaves no worker behind
+    # Out of the terminal's process group: Ctrl-C reaches the supervisor alone, which
+    # passes one SIGTERM on (two would be the "exit at once" signal).
+    os.setpgid(0, 0)
+    listen_fd, ready_fd, uvicorn_port, access_log = (int(arg) for arg in argv)
+    settings = Settings.from_json(os.environ.get(SETTINGS_VARIABLE, "{}"))
+    reactor = install_asyncio_reactor()
+    from twisted_host.http.transport import SoonInheritedEndpoint
+    from twisted_host.run.main import serve_site
+
+    with socket.socket(fileno=os.dup(listen_fd)) as probe:
+        family = probe.family  # IPv4 or IPv6, as the supervisor bound it
+    return serve_site(
+        reactor,
+        settings,
+        SoonInheritedEndpoint(reactor, listen_fd, family),
+        _ReadyPipe(reactor, ready_fd),
+        uvicorn_port=uvicorn_port or None,
+        access_log=sys.stdout if access_log else None,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
