@@ -117,6 +117,13 @@ class TwistbridgeChannel(HTTPChannel):
 
     def headerReceived(self, line: bytes) -> bool:
         name, _, value = line.partition(b":")
+        if name.lower() == b"transfer-encoding" and not self._chunked_alone(value):
+            # RFC 9112 section 6.3: unless chunked is the final coding, the body's
+            # length cannot be known; a server MUST answer 400 and close. Twisted
+            # ignores "identity" (on any line), which lets a second request hide in
+            # the body. As h11 does, accept one line, "chunked" in any case, only.
+            self.refuse(400, "Transfer-Encoding must be chunked, alone.")
+            return False
         if name.strip().lower() == b"content-length":
             value = value.strip()
             if value.isdigit() and int(value) > self.limits.max_body_size:
@@ -124,6 +131,13 @@ class TwistbridgeChannel(HTTPChannel):
                 self.refuse(413, f"The body is over {self.limits.max_body_size} bytes.")
                 return False
         return bool(super().headerReceived(line))
+
+    def _chunked_alone(self, value: bytes) -> bool:
+        """The request's first Transfer-Encoding line, and its value is `chunked`."""
+        headers = self.requests[-1].requestHeaders if self.requests else None
+        if headers is None or headers.hasHeader(b"transfer-encoding"):
+            return False
+        return value.strip(b" \t").lower() == b"chunked"
 
     def _respondToBadRequestAndDisconnect(self) -> None:
         # Twisted calls this for every malformed request it detects (bad request line,
