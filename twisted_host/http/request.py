@@ -62,6 +62,17 @@ class TwistbridgeRequest(OrderedHeadersRequest):
             return
         super().handleContentChunk(data)
 
+    def parseCookies(self) -> None:
+        # Twisted's raises and catches a ValueError for every ";" without a "=" (32 KiB
+        # of ";" cost 15 ms of the reactor): the same pairs, without the exceptions.
+        for header in self.requestHeaders.getRawHeaders(b"cookie") or ():
+            if b"=" not in header:
+                continue
+            for cookie in header.split(b";"):
+                name, equals, value = cookie.lstrip().partition(b"=")
+                if equals:
+                    self.received_cookies[name] = value
+
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         channel = self.edge
         if channel is None or channel.refused:

@@ -37,8 +37,11 @@ class TwistbridgeSite(Site):
         observer: RequestObserver | None = None,
     ) -> None:
         # No Twisted timeout: it costs two timer operations per request; one sweep
-        # over the connections enforces both deadlines instead.
-        super().__init__(resource, timeout=None)
+        # over the connections enforces both deadlines instead. No form parsing by
+        # Twisted: it reads every POST's Content-Type with the email package, in time
+        # quadratic in the header's length (32 KiB of ";" stall the reactor for
+        # seconds); the native form parses its own body (twisted_host.native.form).
+        super().__init__(resource, timeout=None, parsePOSTFormSubmission=False)
         self.settings = settings
         self.access_log = access_log
         self.observer = observer
