@@ -18,8 +18,10 @@ from twisted.web.resource import Resource
 from twisted.web.server import Request
 from twisted.web.static import File
 
+from core.errors import ClientError
+from core.ranges import canonical_range
 from core.static import content_type, list_directory, listing_page, local_path
-from twisted_host.native.errors import NotFound, Page, html, render_or_405
+from twisted_host.native.errors import NotFound, Page, error, html, render_or_405
 
 
 class Listing(Page):
@@ -80,10 +82,19 @@ class StaticFolder(File):
 
     def render_GET(self, request: Request) -> bytes | int:
         self.type, self.encoding = content_type(self.basename()), None
-        if b"," in (request.getHeader(b"range") or b""):
-            # Several ranges ("0-,0-,0-,..." repeats the file): answer the whole file
-            # once instead, as Werkzeug does; a single range is served as asked.
-            request.requestHeaders.removeHeader(b"range")
+        self.restat(False)
+        wanted = request.getHeader(b"range")
+        if wanted is not None and self.isfile():
+            # Twisted answers a suffix longer than the file with a 500: core reads
+            # the header for every mount, and Twisted serves the one range it names.
+            try:
+                canonical = canonical_range(wanted.decode("latin-1"), self.getsize())
+            except ClientError as malformed:
+                return error(request, malformed.status, malformed.detail)
+            if canonical is None:
+                request.requestHeaders.removeHeader(b"range")
+            else:
+                request.requestHeaders.setRawHeaders(b"range", [canonical.encode()])
         answer: bytes | int = super().render_GET(request)
         return answer
 
