@@ -132,6 +132,17 @@ class TwistbridgeChannel(HTTPChannel):
                 return False
         return bool(super().headerReceived(line))
 
+    def checkPersistence(self, request: Any, version: bytes) -> bool:
+        # Twisted reads the first Connection line only, split at spaces ("close,
+        # keep-alive" is kept open). RFC 9110 section 7.6.1: a list, over any
+        # number of lines; "close" in any of them ends the connection (as uvicorn).
+        lines = request.requestHeaders.getRawHeaders(b"connection") or []
+        options = {o.strip(b" \t").lower() for line in lines for o in line.split(b",")}
+        if version == b"HTTP/1.1" and b"close" not in options:
+            return True
+        request.responseHeaders.setRawHeaders(b"connection", [b"close"])
+        return False
+
     def _chunked_alone(self, value: bytes) -> bool:
         """The request's first Transfer-Encoding line, and its value is `chunked`."""
         headers = self.requests[-1].requestHeaders if self.requests else None
