@@ -23,6 +23,8 @@ _HOST = re.compile(
     rb"[A-Za-z0-9._~!$&'()*+,;=%-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
 )
 
+_VISIBLE = re.compile(rb"[\x21-\x7e]+")
+
 
 class RequestObserver(Protocol):
     """Told when a request starts (fully received) and ends; `start` returns a token
@@ -122,6 +124,10 @@ def _problem(
         return "An HTTP/1.1 request needs a Host header."
     if hosts and (len(hosts) > 1 or not _valid_host(hosts[0])):
         return "The Host header is not one valid host."
+    if not _VISIBLE.fullmatch(target):
+        # RFC 9112 section 3.2: a target is visible ASCII; Twisted lets 0x7f-0xb0
+        # through, which frameworks then fail to decode (h11 and uvicorn: 400).
+        return "The request target has a byte outside visible ASCII."
     if target.startswith(b"/"):
         return None
     if target == b"*" and command == b"OPTIONS":

@@ -18,9 +18,16 @@ from twisted.web.resource import Resource
 from twisted.web.server import Request
 from twisted.web.static import File
 
+from core.content import redirect_page
 from core.errors import ClientError
 from core.ranges import canonical_range
-from core.static import content_type, list_directory, listing_page, local_path
+from core.static import (
+    ascii_only,
+    content_type,
+    list_directory,
+    listing_page,
+    local_path,
+)
 from twisted_host.native.errors import NotFound, Page, error, html, render_or_405
 
 
@@ -32,7 +39,7 @@ class Listing(Page):
         self.directory = Path(directory)
 
     def render_GET(self, request: Request) -> bytes:
-        url_path = unquote(request.path.decode("ascii"), errors="replace")
+        url_path = unquote(request.path.decode("latin-1"), errors="replace")
         return html(request, listing_page(url_path, list_directory(self.directory)))
 
 
@@ -73,6 +80,18 @@ class StaticFolder(File):
         )
         similar.processors = self.processors
         return similar
+
+    def redirect(self, request: Request) -> bytes:
+        # A folder without its slash. Twisted's redirect decodes the URL as ASCII
+        # (and its page as UTF-8): a byte over 0x7f in the query was a 500. The URL
+        # as the client sent it (the Site refused empty segments, so it is a path
+        # on this host) with the slash, bytes over 0x7e escaped as core escapes
+        # them for every mount; the page every mount answers with.
+        path, mark, query = request.uri.decode("latin-1").partition("?")
+        location = ascii_only(path) + "/" + mark + ascii_only(query)
+        request.setResponseCode(302)
+        request.setHeader(b"location", location.encode())
+        return html(request, redirect_page(location))
 
     def directoryListing(self) -> Resource:
         return Listing(self.path)
