@@ -9,6 +9,7 @@ error page and closes, as nginx does. Its limits are the Site's settings
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from time import monotonic
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,10 @@ from core.settings import Settings
 
 if TYPE_CHECKING:
     from twisted_host.http.site import TwistbridgeSite
+
+# RFC 9110 section 5: field-name ":" OWS field-value OWS; a name is a token, a value
+# has no control byte but HTAB.
+_FIELD_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*")
 
 
 def refusal(status: int, detail: str) -> bytes:
@@ -116,6 +121,11 @@ class TwistbridgeChannel(HTTPChannel):
             self.refuse(431, f"A header is over {self.limits.max_header_bytes} bytes.")
 
     def headerReceived(self, line: bytes) -> bool:
+        if not _FIELD_LINE.fullmatch(line):
+            # Twisted refuses NUL, CR and LF in a value only; RFC 9110 section 5.5
+            # allows no control byte but HTAB (h11 and uvicorn: 400).
+            self.refuse(400, "A header field is malformed.")
+            return False
         name, _, value = line.partition(b":")
         if name.lower() == b"transfer-encoding" and not self._chunked_alone(value):
             # RFC 9112 section 6.3: unless chunked is the final coding, the body's
@@ -149,6 +159,16 @@ class TwistbridgeChannel(HTTPChannel):
         if headers is None or headers.hasHeader(b"transfer-encoding"):
             return False
         return value.strip(b" \t").lower() == b"chunked"
+
+    def _finishRequestBody(self, data: bytes) -> None:
+        # The end of a body; for a chunked one, after its trailer section, whose
+        # lines Twisted keeps unread. RFC 9112 section 7.1.2: each is a field line;
+        # anything else is a malformed message (h11 and uvicorn: 400).
+        trailers = getattr(self._transferDecoder, "_trailerHeaders", ())
+        if not all(_FIELD_LINE.fullmatch(line) for line in trailers):
+            self.refuse(400, "A trailer field is malformed.")
+            return
+        super()._finishRequestBody(data)
 
     def _respondToBadRequestAndDisconnect(self) -> None:
         # Twisted calls this for every malformed request it detects (bad request line,

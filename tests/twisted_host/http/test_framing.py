@@ -41,6 +41,16 @@ REFUSED = {
         + CHUNKED_BODY
     ),
 }
+# RFC 9112 section 7.1.2: a trailer section is field lines; Twisted kept any line.
+BAD_TRAILERS = {
+    "a trailer line that is no field": (
+        b"Transfer-Encoding: chunked\r\n\r\ne\r\nform-field=abc\r\n0\r\nbad trailer\r\n\r\n"
+    ),
+    "a trailer with a NUL": (
+        b"Transfer-Encoding: chunked\r\n\r\ne\r\nform-field=abc\r\n0\r\nX-T: a\x00\r\n\r\n"
+    ),
+}
+
 # uvicorn (httptools) skips a leading "identity" and reads the body as chunked, the
 # final coding: framed right, though RFC 9112 section 6.1 asks for 501 on a coding
 # the server does not know ("identity" is not one any more); h11 and the Site refuse.
@@ -98,6 +108,18 @@ def test_transfer_encoding_not_chunked_alone_is_400_and_closed(
         reply = parse(answer)
         assert reply.header("connection") == "close"
         assert b"Transfer-Encoding must be chunked, alone." in reply.body
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("shape", BAD_TRAILERS, ids=list(BAD_TRAILERS))
+def test_a_malformed_trailer_is_400_and_closed(
+    framing: Server, target: str, shape: str
+) -> None:
+    raw, answer = _post(framing, target, BAD_TRAILERS[shape] + SMUGGLED)
+    assert not h11_verdict(raw).accepted
+    assert re.findall(rb"HTTP/1\.1 (\d{3}) ", answer) == [b"400"]
+    if target != UVICORN:
+        assert b"A trailer field is malformed." in parse(answer).body
 
 
 @pytest.mark.parametrize("target", TARGETS)

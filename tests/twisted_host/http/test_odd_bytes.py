@@ -108,3 +108,18 @@ def test_odd_bytes_in_a_form_are_no_5xx(odd: Server, mount: str, ctype: bytes) -
         )
         answer = _send(odd, mount, raw)
         assert int(answer[9:12]) in (200, 400), (byte, answer[:200])
+
+
+@pytest.mark.parametrize("mount", MOUNTS)
+@pytest.mark.parametrize("byte", [b"\x01", b"\x0b", b"\x1f", b"\x7f"])
+def test_a_control_byte_in_a_header_value_is_400(
+    odd: Server, mount: str, byte: bytes
+) -> None:
+    # RFC 9110 section 5.5: no control byte but HTAB in a field value; Twisted
+    # refused NUL, CR and LF only. h11 refuses only those it reads as whitespace
+    # (\x0b, \x0c); uvicorn (httptools) refuses them all, as the Site now does.
+    raw = b"GET /{m}/hello HTTP/1.1\r\nHost: x\r\nX-A: a%sb\r\n\r\n" % byte
+    reply = parse(_send(odd, mount, raw))
+    assert reply.status == 400
+    if mount != UVICORN:
+        assert reply.header("connection") == "close"
