@@ -21,16 +21,16 @@ def canonical_range(header: str, size: int) -> str | None:
 
     None: serve the whole file with 200 (a unit other than bytes, which RFC 9110
     section 14.2 says MUST be ignored; several ranges, answered with the whole file
-    once instead of a multipart body that could repeat it, and read no further). Otherwise one range
-    `bytes=first-last` within the file, or `bytes=<size>-` for a range that cannot be
-    satisfied (416). A suffix longer than the file means the whole file (section
+    once instead of a multipart body that could repeat it, and read no further).
+    Otherwise one range `bytes=first-last` within the file, or `bytes=<size>-` for a
+    range that cannot be satisfied (416). A suffix longer than the file means the whole file (section
     14.1.1). Raises `ClientError` 400 for a header that is not a range-set, as
     uvicorn (Starlette) answers. Linear in the header's length.
     """
     unit, equals, ranges = header.partition("=")
     if not equals:
         raise ClientError(400, MALFORMED)
-    if unit.strip().lower() != "bytes":
+    if unit.strip(" \t").lower() != "bytes":
         return None
     # A list may have empty elements; split and filtered in C, as there may be
     # thousands of them.

@@ -80,7 +80,7 @@ class TwistbridgeSite(Site):
         # Any: Twisted's resource, untyped. Checked before the tree is walked, so
         # that no mount sees an empty segment (twisted_host.http.paths).
         if has_empty_segment(request.postpath or []):
-            request.site = self
+            request.site = self  # as Twisted sets it; the leaf needs nothing else
             return EmptySegment()
         return super().getResourceFor(request)
 
