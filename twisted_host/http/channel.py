@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 # has no control byte but HTAB.
 _FIELD_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*")
 
+# "close" as one member of a Connection list (searched in C: a list may be long).
+_CLOSE = re.compile(rb"(?:^|,)[ \t]*close[ \t]*(?:,|$)", re.IGNORECASE)
+
 
 def refusal(status: int, detail: str) -> bytes:
     """A complete HTTP/1.1 answer that closes the connection."""
@@ -147,8 +150,7 @@ class TwistbridgeChannel(HTTPChannel):
         # keep-alive" is kept open). RFC 9110 section 7.6.1: a list, over any
         # number of lines; "close" in any of them ends the connection (as uvicorn).
         lines = request.requestHeaders.getRawHeaders(b"connection") or []
-        options = {o.strip(b" \t").lower() for line in lines for o in line.split(b",")}
-        if version == b"HTTP/1.1" and b"close" not in options:
+        if version == b"HTTP/1.1" and not any(map(_CLOSE.search, lines)):
             return True
         request.responseHeaders.setRawHeaders(b"connection", [b"close"])
         return False
