@@ -202,7 +202,7 @@ def _exchange(
             data += chunk
         if not wait_for_close:
             return reply, False
-        sock.settimeout(0.3)
+        sock.settimeout(2)  # a refusal closes at once; only a failure waits this out
         try:
             closed = sock.recv(65536) == b""
         except TimeoutError:
