@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from starlette.endpoints import HTTPEndpoint
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 from starlette.types import Message
@@ -30,11 +30,16 @@ class Form(HTTPEndpoint):
             return error(413, f"The body is over {limit} bytes.")
         size = 0
         chunks = []
-        async for chunk in request.stream():  # a chunked body is cut off at the limit
-            size += len(chunk)
-            if size > limit:
-                return error(413, f"The body is over {limit} bytes.")
-            chunks.append(chunk)
+        try:
+            async for (
+                chunk
+            ) in request.stream():  # a chunked body is cut off at the limit
+                size += len(chunk)
+                if size > limit:
+                    return error(413, f"The body is over {limit} bytes.")
+                chunks.append(chunk)
+        except ClientDisconnect:  # gone mid-body, or its framing refused by the server
+            return error(400, "The body did not arrive whole.")
         body = b"".join(chunks)
 
         async def replay() -> Message:  # the body read above, for form() to parse

@@ -48,7 +48,10 @@ class StaticFolder(StaticFiles):
         names = [name for name in path.split(os.sep) if name != os.curdir]
         if local_path(self.root, names) is None:
             raise HTTPException(404)
-        return super().lookup_path(path)
+        try:
+            return super().lookup_path(path)
+        except OSError:  # Starlette lets "File name too long" (and the like) out: 500
+            return "", None
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         full_path, found = await to_thread.run_sync(self.lookup_path, path)

@@ -86,6 +86,17 @@ def listing_page(url_path: str, entries: list[Entry]) -> str:
 
 
 def slash_url(path: str, query: str) -> str:
-    """Where a folder asked for without its trailing slash redirects to."""
+    """Where a folder asked for without its trailing slash redirects to. `query` is
+    the raw query string decoded as latin-1: its bytes over 0x7e are escaped as
+    they came, so that every mount writes the same ASCII Location."""
     url = quote(path, safe="/:@!$&'()*+,;=") + "/"
-    return f"{url}?{query}" if query else url
+    return f"{url}?{ascii_only(query)}" if query else url
+
+
+_PRINTABLE = "".join(map(chr, range(0x21, 0x7F)))
+
+
+def ascii_only(raw: str) -> str:
+    """`raw` (bytes decoded as latin-1) with every byte outside printable ASCII
+    percent-escaped; printable ASCII, escapes included, left as it is."""
+    return quote(raw, safe=_PRINTABLE, encoding="latin-1")

@@ -15,6 +15,7 @@ from werkzeug.exceptions import NotFound
 
 from core.content import redirect_page
 from core.contract import HTML
+from core.ranges import canonical_range
 from core.static import (
     content_type,
     list_directory,
@@ -39,6 +40,13 @@ def _serve(folder: Path, path: str) -> Response:
             )
         entries = list_directory(Path(local))
         return Response(listing_page(url_path, entries), content_type=HTML)
+    wanted = request.environ.pop("HTTP_RANGE", None)
+    if wanted is not None:
+        # Werkzeug answers a suffix longer than the file with 416: core reads the
+        # header for every mount, and Werkzeug serves the one range it names.
+        canonical = canonical_range(wanted, os.path.getsize(local))
+        if canonical is not None:
+            request.environ["HTTP_RANGE"] = canonical
     response = send_from_directory(folder, path, conditional=True, etag=False)
     response.content_type = content_type(os.path.basename(local))
     return response

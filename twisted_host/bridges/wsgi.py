@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from functools import partial
 from queue import SimpleQueue
-from typing import Any
+from typing import Any, cast
 
 from twisted.internet.interfaces import IReactorCore
 from twisted.logger import Logger
@@ -132,6 +132,10 @@ class WSGIMount(WSGIResource):
         response = StreamingResponse(
             self._reactor, self._threadpool, self._application, request
         )
+        # The input ends where the body does (a chunked one has no Content-Length):
+        # said as gunicorn says it, so that Werkzeug reads a chunked body too.
+        environ = cast(dict[str, object], response.environ)  # Twisted says str values
+        environ["wsgi.input_terminated"] = True
         response.start()
         return NOT_DONE_YET
 

@@ -35,7 +35,7 @@ CHEAT_SHEET: tuple[tuple[str, str, str, str], ...] = (
     ),
     (
         "Query string and form fields",
-        '`request.args[b"form-field"]`: lists of `bytes`, query and body together',
+        '`request.args[b"form-field"]`: lists of `bytes`, the query (and the body, unless the Site says `parsePOSTFormSubmission=False`)',
         '`request.args`, `request.form["form-field"]`: `str`',
         "`request.query_params`, `(await request.form())[...]`",
     ),
@@ -191,10 +191,12 @@ NOTES: dict[str, tuple[str, ...]] = {
         "prefix (`SCRIPT_NAME`, `root_path`), where Twisted uses `request.prepath`.",
     ),
     "form": (
-        '`render_POST` reads `request.args[b"form-field"]`: Twisted has parsed '
-        "urlencoded and multipart bodies into the same `args` as the query string, "
-        'values as lists of bytes. Flask: `request.form.get("form-field")`, a '
-        "`str`; Starlette: `await request.form()`, because reading the body is I/O.",
+        "Twisted parses urlencoded and multipart bodies into `request.args` beside "
+        "the query string, but reads `Content-Type` in time quadratic in its length; "
+        "the Site turns that off (`parsePOSTFormSubmission=False`) and `render_POST` "
+        "parses `request.content` with python-multipart, values as bytes. Flask: "
+        '`request.form.get("form-field")`, a `str`; Starlette: `await '
+        "request.form()`, because reading the body is I/O.",
         "Body limits: Twisted has read the whole body into `request.content` before "
         "`render` (check its size there); Flask's `MAX_CONTENT_LENGTH` answers 413 "
         "itself; Starlette streams the body, so the endpoint counts bytes as they "

@@ -9,6 +9,7 @@ error page and closes, as nginx does. Its limits are the Site's settings
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from time import monotonic
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,13 @@ from twisted_host.http.body import StreamingChannel
 if TYPE_CHECKING:
     from twisted_host.http.site import TwistbridgeSite
     from twisted_host.http.websocket import WireProtocol
+
+# RFC 9110 section 5: field-name ":" OWS field-value OWS; a name is a token, a value
+# has no control byte but HTAB.
+_FIELD_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*")
+
+# "close" as one member of a Connection list (searched in C: a list may be long).
+_CLOSE = re.compile(rb"(?:^|,)[ \t]*close[ \t]*(?:,|$)", re.IGNORECASE)
 
 
 def refusal(status: int, detail: str) -> bytes:
@@ -119,7 +127,19 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
             self.refuse(431, f"A header is over {self.limits.max_header_bytes} bytes.")
 
     def headerReceived(self, line: bytes) -> bool:
+        if not _FIELD_LINE.fullmatch(line):
+            # Twisted refuses NUL, CR and LF in a value only; RFC 9110 section 5.5
+            # allows no control byte but HTAB (h11 and uvicorn: 400).
+            self.refuse(400, "A header field is malformed.")
+            return False
         name, _, value = line.partition(b":")
+        if name.lower() == b"transfer-encoding" and not self._chunked_alone(value):
+            # RFC 9112 section 6.3: unless chunked is the final coding, the body's
+            # length cannot be known; a server MUST answer 400 and close. Twisted
+            # ignores "identity" (on any line), which lets a second request hide in
+            # the body. As h11 does, accept one line, "chunked" in any case, only.
+            self.refuse(400, "Transfer-Encoding must be chunked, alone.")
+            return False
         if name.strip().lower() == b"content-length":
             value = value.strip()
             if value.isdigit() and int(value) > self.limits.max_body_size:
@@ -127,6 +147,33 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
                 self.refuse(413, f"The body is over {self.limits.max_body_size} bytes.")
                 return False
         return bool(super().headerReceived(line))
+
+    def checkPersistence(self, request: Any, version: bytes) -> bool:
+        # Twisted reads the first Connection line only, split at spaces ("close,
+        # keep-alive" is kept open). RFC 9110 section 7.6.1: a list, over any
+        # number of lines; "close" in any of them ends the connection (as uvicorn).
+        lines = request.requestHeaders.getRawHeaders(b"connection") or []
+        if version == b"HTTP/1.1" and not any(map(_CLOSE.search, lines)):
+            return True
+        request.responseHeaders.setRawHeaders(b"connection", [b"close"])
+        return False
+
+    def _chunked_alone(self, value: bytes) -> bool:
+        """The request's first Transfer-Encoding line, and its value is `chunked`."""
+        headers = self.requests[-1].requestHeaders if self.requests else None
+        if headers is None or headers.hasHeader(b"transfer-encoding"):
+            return False
+        return value.strip(b" \t").lower() == b"chunked"
+
+    def _finishRequestBody(self, data: bytes) -> None:
+        # The end of a body; for a chunked one, after its trailer section, whose
+        # lines Twisted keeps unread. RFC 9112 section 7.1.2: each is a field line;
+        # anything else is a malformed message (h11 and uvicorn: 400).
+        trailers = getattr(self._transferDecoder, "_trailerHeaders", ())
+        if not all(_FIELD_LINE.fullmatch(line) for line in trailers):
+            self.refuse(400, "A trailer field is malformed.")
+            return
+        super()._finishRequestBody(data)
 
     def _respondToBadRequestAndDisconnect(self) -> None:
         # Twisted calls this for every malformed request it detects (bad request line,

@@ -13,11 +13,12 @@ from twisted.internet.protocol import Protocol
 from twisted.internet.task import LoopingCall
 from twisted.web import http
 from twisted.web.resource import Resource
-from twisted.web.server import Site
+from twisted.web.server import Request, Site
 
 from core.settings import Settings
 from twisted_host.http.access_log import combined_line
 from twisted_host.http.channel import TwistbridgeChannel, refusal
+from twisted_host.http.paths import EmptySegment, has_empty_segment
 from twisted_host.http.proxy import ProxyHeaders
 from twisted_host.http.request import RequestObserver, TwistbridgeRequest
 
@@ -38,8 +39,11 @@ class TwistbridgeSite(Site):
         observer: RequestObserver | None = None,
     ) -> None:
         # No Twisted timeout: it costs two timer operations per request; one sweep
-        # over the connections enforces both deadlines instead.
-        super().__init__(resource, timeout=None)
+        # over the connections enforces both deadlines instead. No form parsing by
+        # Twisted: it reads every POST's Content-Type with the email package, in time
+        # quadratic in the header's length (32 KiB of ";" stall the reactor for
+        # seconds); the native form parses its own body (twisted_host.native.form).
+        super().__init__(resource, timeout=None, parsePOSTFormSubmission=False)
         self.settings = settings
         self.access_log = access_log
         self.observer = observer
@@ -77,6 +81,14 @@ class TwistbridgeSite(Site):
 
     def connection_lost(self, channel: TwistbridgeChannel) -> None:
         self.connections.discard(channel)
+
+    def getResourceFor(self, request: Request) -> Any:
+        # Any: Twisted's resource, untyped. Checked before the tree is walked, so
+        # that no mount sees an empty segment (twisted_host.http.paths).
+        if has_empty_segment(request.postpath or []):
+            request.site = self  # as Twisted sets it; the leaf needs nothing else
+            return EmptySegment()
+        return super().getResourceFor(request)
 
     def getContentFile(self, length: int | None) -> BytesIO:
         # Never a temporary file: the body limit keeps every body small.

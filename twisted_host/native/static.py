@@ -18,8 +18,17 @@ from twisted.web.resource import Resource
 from twisted.web.server import Request
 from twisted.web.static import File
 
-from core.static import content_type, list_directory, listing_page, local_path
-from twisted_host.native.errors import NotFound, Page, html, render_or_405
+from core.content import redirect_page
+from core.errors import ClientError
+from core.ranges import canonical_range
+from core.static import (
+    ascii_only,
+    content_type,
+    list_directory,
+    listing_page,
+    local_path,
+)
+from twisted_host.native.errors import NotFound, Page, error, html, render_or_405
 
 
 class Listing(Page):
@@ -30,7 +39,7 @@ class Listing(Page):
         self.directory = Path(directory)
 
     def render_GET(self, request: Request) -> bytes:
-        url_path = unquote(request.path.decode("ascii"), errors="replace")
+        url_path = unquote(request.path.decode("latin-1"), errors="replace")
         return html(request, listing_page(url_path, list_directory(self.directory)))
 
 
@@ -72,6 +81,18 @@ class StaticFolder(File):
         similar.processors = self.processors
         return similar
 
+    def redirect(self, request: Request) -> bytes:
+        # A folder without its slash. Twisted's redirect decodes the URL as ASCII
+        # (and its page as UTF-8): a byte over 0x7f in the query was a 500. The URL
+        # as the client sent it (the Site refused empty segments, so it is a path
+        # on this host) with the slash, bytes over 0x7e escaped as core escapes
+        # them for every mount; the page every mount answers with.
+        path, mark, query = request.uri.decode("latin-1").partition("?")
+        location = ascii_only(path) + "/" + mark + ascii_only(query)
+        request.setResponseCode(302)
+        request.setHeader(b"location", location.encode())
+        return html(request, redirect_page(location))
+
     def directoryListing(self) -> Resource:
         return Listing(self.path)
 
@@ -80,10 +101,19 @@ class StaticFolder(File):
 
     def render_GET(self, request: Request) -> bytes | int:
         self.type, self.encoding = content_type(self.basename()), None
-        if b"," in (request.getHeader(b"range") or b""):
-            # Several ranges ("0-,0-,0-,..." repeats the file): answer the whole file
-            # once instead, as Werkzeug does; a single range is served as asked.
-            request.requestHeaders.removeHeader(b"range")
+        self.restat(False)
+        wanted = request.getHeader(b"range")
+        if wanted is not None and self.isfile():
+            # Twisted answers a suffix longer than the file with a 500: core reads
+            # the header for every mount, and Twisted serves the one range it names.
+            try:
+                canonical = canonical_range(wanted.decode("latin-1"), self.getsize())
+            except ClientError as malformed:
+                return error(request, malformed.status, malformed.detail)
+            if canonical is None:
+                request.requestHeaders.removeHeader(b"range")
+            else:
+                request.requestHeaders.setRawHeaders(b"range", [canonical.encode()])
         answer: bytes | int = super().render_GET(request)
         return answer
 

@@ -58,7 +58,7 @@ LESSONS = [
     ),
     (
         "form",
-        "request.args.get(_FIELD)",
+        'parse_form(request.getHeader(b"content-type") or b"", body)',
         "request.form.get(FORM_FIELD)",
         "request.stream()",
     ),

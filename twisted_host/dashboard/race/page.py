@@ -31,6 +31,7 @@ from twisted_host.dashboard.race.spec import (
 from twisted_host.dashboard.race.sse import EventStream
 from twisted_host.dashboard.templating import render
 from twisted_host.native.errors import NotFound, Page, error, html
+from twisted_host.native.form import parse_form
 
 _NUMBERED = re.compile(rb"([0-9]{1,9})(\.json|\.html)?")
 
@@ -119,10 +120,10 @@ class _Start(Page):
         self.page = page
 
     def render_POST(self, request: Request) -> bytes:
-        args = request.args or {}
-        fields = {
-            k.decode("latin-1"): v[0].decode("latin-1") for k, v in args.items() if v
-        }
+        # The Site leaves POST bodies to the page (twisted_host.native.form says why).
+        body = request.content.read() if request.content is not None else b""
+        form = parse_form(request.getHeader(b"content-type") or b"", body)
+        fields = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(form)}
         try:
             spec = parse_spec(fields, self.page.settings)
             race = self.page.races.start(spec, self.page.targets(request, spec.path))
