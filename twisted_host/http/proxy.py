@@ -97,7 +97,9 @@ def _host_port(value: str) -> tuple[str, int]:
 
 def forwarded_pairs(value: str) -> list[dict[str, str]]:
     """RFC 7239 elements, leftmost first: `for=1.2.3.4;proto=https, for=...`.
-    Parsing stops at the first malformed pair, keeping what came before it."""
+    Parsing stops at the first malformed pair, keeping what came before it; a
+    parameter given twice in one element is malformed (RFC 7239 section 4), which
+    also stops an element that repeats one parameter over the whole header."""
     elements: list[dict[str, str]] = [{}]
     position = 0
     while position < len(value):
@@ -105,9 +107,12 @@ def forwarded_pairs(value: str) -> list[dict[str, str]]:
         if match is None or match.end() == position:
             break
         name, raw, separator = match.groups()
+        name = name.lower()
+        if name in elements[-1]:
+            break
         if raw.startswith('"'):
             raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
-        elements[-1].setdefault(name.lower(), raw)
+        elements[-1][name] = raw
         if separator == ",":
             elements.append({})
         elif not separator:
