@@ -21,12 +21,11 @@ from urllib.parse import unquote
 from twisted.internet import defer
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.asyncioreactor import AsyncioSelectorReactor
-from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request
-from zope.interface import implementer
 
+from twisted_host.bridges.flow import SendProducer
 from twisted_host.bridges.lifespan import ASGI_VERSION, Lifespan, LifespanFailed
 from twisted_host.http.body import BodyInterrupted, BodyStream
 from twisted_host.http.headers import OrderedHeadersRequest, received_headers
@@ -177,8 +176,7 @@ def _address(address: object) -> tuple[str, int] | None:
     return None
 
 
-@implementer(IPushProducer)
-class _Exchange:
+class _Exchange(SendProducer):
     """One request and its app call: the `receive` and `send` the app is given."""
 
     def __init__(self, resource: ASGIResource, request: Request) -> None:
@@ -197,9 +195,8 @@ class _Exchange:
         self._body = request.content
         self._body.seek(0)
         self._more_body = True
-        self.loop = resource.loop
+        super().__init__(resource.loop)
         self._over = self.loop.create_future()  # complete or gone
-        self._writable: asyncio.Future[None] | None = None  # set while paused
         self._grace: asyncio.TimerHandle | None = None
         request.notifyFinish().addErrback(self._lost)
         request.registerProducer(self, True)
@@ -292,8 +289,8 @@ class _Exchange:
                 request.write(body)
             if not more:
                 self._finish()
-            elif self._writable is not None:
-                await asyncio.shield(self._writable)  # the client is slow: wait
+            else:
+                await self.writable()  # the client is slow: wait
                 if self.gone:
                     raise ClientDisconnected("the client disconnected")
         else:
@@ -304,19 +301,6 @@ class _Exchange:
         _log.warn("ASGI app over {t}s: cancelled", t=self.resource.request_timeout)
         if self.task is not None:
             self.task.cancel()
-
-    # IPushProducer: the channel pauses us when the transport's buffer is full.
-    def pauseProducing(self) -> None:
-        if self._writable is None:
-            self._writable = self.loop.create_future()
-
-    def resumeProducing(self) -> None:
-        if self._writable is not None:
-            self._writable.set_result(None)
-            self._writable = None
-
-    def stopProducing(self) -> None:
-        self.resumeProducing()
 
     def _finish(self) -> None:
         self.complete = True

@@ -18,15 +18,14 @@ import asyncio
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET, Request
 from wsproto.handshake import H11Handshake
 from wsproto.utilities import split_comma_header
-from zope.interface import implementer
 
 from twisted_host.bridges.asgi import ClientDisconnected
+from twisted_host.bridges.flow import SendProducer
 from twisted_host.bridges.lifespan import LifespanFailed
 from twisted_host.http.websocket import (
     ABNORMAL,
@@ -87,8 +86,7 @@ def websocket_scope(resource: ASGIResource, request: Request) -> Scope:
     return scope
 
 
-@implementer(IPushProducer)
-class _WebSocketExchange:
+class _WebSocketExchange(SendProducer):
     """One WebSocket and its app call: a `WebSocketProtocol` for the wire, the
     `receive` and `send` the app is given, and a producer paused by the channel."""
 
@@ -98,14 +96,13 @@ class _WebSocketExchange:
         self.resource = resource
         self.request = request
         self.shake = shake
-        self.loop = resource.loop
+        super().__init__(resource.loop)
         self.state = _State.CONNECTING
         self.gone = False  # the client went away
         self.wire: WireProtocol | None = None
         self.queue: asyncio.Queue[Message] = asyncio.Queue()
         self.queue.put_nowait({"type": "websocket.connect"})
         self._reading_paused = False
-        self._writable: asyncio.Future[None] | None = None  # set while paused
         request.notifyFinish().addErrback(self._lost)
         request.registerProducer(self, True)
 
@@ -140,8 +137,7 @@ class _WebSocketExchange:
         return message
 
     async def send(self, message: Message) -> None:
-        if self._writable is not None:
-            await asyncio.shield(self._writable)  # the client is slow: wait
+        await self.writable()  # the client is slow: wait
         if self.gone:
             raise ClientDisconnected("the client disconnected")
         kind = message["type"]
@@ -288,16 +284,3 @@ class _WebSocketExchange:
             # One message waits for the app at most: the client waits meanwhile.
             self._reading_paused = True
             self.wire.transport.pauseProducing()  # type: ignore[attr-defined]
-
-    # IPushProducer: the channel pauses us when the transport's buffer is full.
-    def pauseProducing(self) -> None:
-        if self._writable is None:
-            self._writable = self.loop.create_future()
-
-    def resumeProducing(self) -> None:
-        if self._writable is not None:
-            self._writable.set_result(None)
-            self._writable = None
-
-    def stopProducing(self) -> None:
-        self.resumeProducing()
