@@ -61,6 +61,15 @@ class Settings:
     # balancer polling it stops sending first (gunicorn and uvicorn: none).
     drain_delay: float = 0.0
 
+    # Apps of one's own (`serve --wsgi/--asgi PREFIX=MODULE:ATTR`), as import strings,
+    # so that every worker of `--workers N` imports them itself; `demo`: the chapter's
+    # three mounts (and uvicorn) beside them.
+    wsgi_apps: tuple[str, ...] = ()
+    asgi_apps: tuple[str, ...] = ()
+    app_factory: bool = False
+    app_dir: str = "."
+    demo: bool = True
+
     def to_json(self) -> str:
         """The settings as JSON, to hand them to a child process (uvicorn)."""
         data = asdict(self)
@@ -74,6 +83,9 @@ class Settings:
         data = json.loads(text)
         if "static_root" in data:
             data["static_root"] = Path(data["static_root"])
+        for name in ("wsgi_apps", "asgi_apps"):  # JSON has lists, not tuples
+            if name in data:
+                data[name] = tuple(data[name])
         if "static_children" in data:
             data["static_children"] = {
                 k: Path(v) for k, v in data["static_children"].items()

@@ -262,13 +262,6 @@ def serve(
         raise
     if endpoint and workers > 1:
         raise click.UsageError("--workers serves --host/--port, not an --endpoint")
-    if workers > 1 and (wsgi_apps or asgi_apps or not demo or ssl_certfile):
-        # Each worker rebuilds the demo Site from the settings; apps given as
-        # objects, and TLS contexts, do not cross into the worker processes yet.
-        raise click.UsageError(
-            "--workers serves the demo Site over plain HTTP: run --wsgi/--asgi apps, "
-            "--no-demo and --ssl-certfile in one process"
-        )
     settings = Settings(
         static_root=static_root or _defaults.static_root,
         static_children=children or _defaults.static_children,
@@ -279,9 +272,15 @@ def serve(
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         wsgi_validate=wsgi_validate,
+        wsgi_apps=wsgi_apps,
+        asgi_apps=asgi_apps,
+        app_factory=factory,
+        app_dir=str(app_dir),
+        demo=demo,
         **limits,
     )
-    apps = user_apps(wsgi_apps, asgi_apps, factory=factory, app_dir=app_dir, demo=demo)
+    # With workers, each imports the apps itself: here they are only checked.
+    apps = user_apps(settings, load=workers == 1)
     try:
         status = run(
             settings,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from core.mounts import MOUNTS, Interface, Mount, overlapping, user_mount
+from core.mounts import MOUNTS, overlapping
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -37,50 +37,38 @@ def app_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-def user_apps(
-    wsgi_apps: tuple[str, ...],
-    asgi_apps: tuple[str, ...],
-    *,
-    factory: bool,
-    app_dir: Path,
-    demo: bool,
-) -> list[App]:
-    """The apps of --wsgi and --asgi, imported; a click error (exit 2) for a bad
-    prefix, a module or attribute not found, or two prefixes in one place."""
-    from twisted_host.run.loader import LoadError, add_app_dir, load, split_spec
+def user_apps(settings: Settings, *, load: bool = True) -> list[App]:
+    """The apps of --wsgi and --asgi, imported (unless `load` is off: the workers of
+    `--workers N` import them, each); a click error (exit 2) for a bad prefix, a
+    module or attribute not found, or two prefixes in one place."""
+    from twisted_host.hosting import SpecError, app_specs, import_app
+    from twisted_host.run.loader import LoadError, add_app_dir
 
-    specs: list[tuple[str, Mount, str]] = []  # flag, mount, MODULE:ATTR
-    for flag, interface, values in (
-        ("--wsgi", Interface.WSGI, wsgi_apps),
-        ("--asgi", Interface.ASGI, asgi_apps),
-    ):
-        for value in values:
-            try:
-                prefix, target = split_spec(value)
-                mount = user_mount(prefix, interface, target)
-            except ValueError as bad:
-                raise click.BadParameter(str(bad), param_hint=f"'{flag}'") from None
-            specs.append((flag, mount, target))
-    problem = overlapping([*(MOUNTS if demo else ()), *(m for _, m, _ in specs)])
+    try:
+        specs = app_specs(settings)
+    except SpecError as bad:
+        raise click.BadParameter(str(bad), param_hint=f"'{bad.flag}'") from None
+    mounts = [spec.mount for spec in specs]
+    problem = overlapping([*(MOUNTS if settings.demo else ()), *mounts])
     if problem is not None:
         raise click.UsageError(problem)
     if not specs:
-        if not demo:
+        if not settings.demo:
             raise click.UsageError(
                 "--no-demo leaves nothing to serve: add --wsgi or --asgi"
             )
+        return []
+    if not load:
         return []
     # Importing an app may import Twisted's reactor: the asyncio one must be first.
     from twisted_host.run.reactor import install_asyncio_reactor
 
     install_asyncio_reactor()
-    from twisted_host.hosting import App
-
-    add_app_dir(app_dir)
+    add_app_dir(Path(settings.app_dir))
     apps = []
-    for flag, mount, target in specs:
+    for spec in specs:
         try:
-            apps.append(App(mount, load(target, factory=factory)))
+            apps.append(import_app(spec, factory=settings.app_factory))
         except LoadError as bad:
-            raise click.BadParameter(str(bad), param_hint=f"'{flag}'") from None
+            raise click.BadParameter(str(bad), param_hint=f"'{spec.flag}'") from None
     return apps

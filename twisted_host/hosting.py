@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.mounts import MOUNTS, Interface, Mount, overlapping, user_mount
@@ -78,6 +79,62 @@ def demo_apps(settings: Settings) -> list[App]:
             for app in apps
         ]
     return apps
+
+
+class SpecError(ValueError):
+    """A bad `--wsgi`/`--asgi` value; `flag` says which flag gave it."""
+
+    def __init__(self, flag: str, message: str) -> None:
+        super().__init__(message)
+        self.flag = flag
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """An app named on the command line: which flag, its mount, `MODULE:ATTR`."""
+
+    flag: str
+    mount: Mount
+    target: str
+
+
+def app_specs(settings: Settings) -> list[AppSpec]:
+    """The apps `settings` names (`--wsgi`, `--asgi`), checked but not imported;
+    SpecError (one line) for a bad spec or prefix."""
+    from twisted_host.run.loader import split_spec
+
+    specs = []
+    for flag, interface, values in (
+        ("--wsgi", Interface.WSGI, settings.wsgi_apps),
+        ("--asgi", Interface.ASGI, settings.asgi_apps),
+    ):
+        for value in values:
+            try:
+                prefix, target = split_spec(value)
+                mount = user_mount(prefix, interface, target)
+            except ValueError as bad:  # LoadError is one too
+                raise SpecError(flag, str(bad)) from None
+            specs.append(AppSpec(flag, mount, target))
+    return specs
+
+
+def import_app(spec: AppSpec, *, factory: bool) -> App:
+    """The app a spec names, imported (after `add_app_dir`); LoadError if not."""
+    from twisted_host.run.loader import load
+
+    return App(spec.mount, load(spec.target, factory=factory))
+
+
+def configured_apps(settings: Settings) -> list[App]:
+    """Every app `settings` serves: the demo's (unless `demo` is off) and the user's,
+    imported here (each worker of `--workers N` does this itself)."""
+    from twisted_host.run.loader import add_app_dir
+
+    specs = app_specs(settings)
+    if specs:
+        add_app_dir(Path(settings.app_dir))
+    own = [import_app(spec, factory=settings.app_factory) for spec in specs]
+    return [*demo_apps(settings), *own] if settings.demo else own
 
 
 def check(apps: Sequence[App]) -> None:

@@ -50,10 +50,12 @@ def run(
     `tls`, the Site (and uvicorn) serve HTTPS only, the Site HTTP/2 as well. With
     more than one worker, a supervisor runs them (`twisted_host.run.supervisor`)."""
     if workers > 1:
-        if apps or not demo or tls is not None or endpoint:
+        if apps or endpoint:
+            # Objects do not cross into processes: each worker imports the apps
+            # `settings` names (wsgi_apps, asgi_apps) and listens on --host/--port.
             raise ValueError(
-                "--workers serves the demo Site on --host/--port over plain HTTP; "
-                "apps of your own, TLS and endpoint strings need one process"
+                "with workers, name apps in settings.wsgi_apps/asgi_apps (import "
+                "strings), and serve --host/--port rather than an endpoint"
             )
         from twisted_host.run.supervisor import supervise
 
@@ -62,8 +64,9 @@ def run(
             workers,
             host=host,
             port=port,
-            uvicorn_port=uvicorn_port,
+            uvicorn_port=uvicorn_port if settings.demo else 0,
             access_log=access_log,
+            tls=tls,
         )
     reactor = install_asyncio_reactor()
     from twisted_host.hosting import demo_apps

@@ -38,8 +38,9 @@ from core.settings import Settings
 from twisted_host.run import metrics_dir
 from twisted_host.run.process import tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
+from twisted_host.run.tls import TLSFiles
 from twisted_host.run.uvicorn import UvicornChild
-from twisted_host.run.worker import SETTINGS_VARIABLE
+from twisted_host.run.worker import SETTINGS_VARIABLE, TLS_VARIABLE
 
 LISTEN_FD = 3  # where a worker finds the listening socket
 READY_FD = 4  # where a worker writes that it listens
@@ -99,8 +100,10 @@ class Supervisor:
         uvicorn: UvicornChild | None,
         access_log: TextIO | None,
         metrics_path: Path,
+        tls: TLSFiles | None = None,
     ) -> None:
         self.reactor = reactor
+        self.tls = tls
         self.settings = settings
         self.count = count
         self.sock = sock
@@ -128,6 +131,8 @@ class Supervisor:
         env = dict(os.environ)
         env[SETTINGS_VARIABLE] = self.settings.to_json()
         env[metrics_dir.VARIABLE] = str(self.metrics_path)
+        if self.tls is not None:  # each worker serves HTTPS (and HTTP/2) itself
+            env[TLS_VARIABLE] = self.tls.to_json()
         child_fds: dict[int, int | str] = {
             0: 0,
             1: log_fd if log_fd is not None else 1,
@@ -150,6 +155,7 @@ class Supervisor:
                 del self.workers[worker.slot]
             elif not self.up:
                 _say(f"worker {worker.pid} failed to start ({worker.status})")
+                del self.workers[worker.slot]  # gone: nothing to wait for
                 self.status = 1
                 self.stop()
             else:
@@ -257,8 +263,10 @@ def supervise(
     port: int,
     uvicorn_port: int,
     access_log: TextIO | None,
+    tls: TLSFiles | None = None,
 ) -> int:
-    """Run `count` workers on host:port until SIGTERM or SIGINT; the exit status."""
+    """Run `count` workers on host:port until SIGTERM or SIGINT; the exit status.
+    Every worker serves the apps `settings` names, over TLS when `tls` is given."""
     # Not on uvloop: it takes signal.set_wakeup_fd over when its loop runs, and
     # Twisted learns of a child's end (SIGCHLD) through that file descriptor.
     reactor = install_asyncio_reactor(use_uvloop=False)
@@ -267,7 +275,9 @@ def supervise(
     except OSError as error:
         _say(f"cannot listen on {tcp_description(host, port)}: {error}")
         return 1
-    uvicorn = UvicornChild.start(settings, host, uvicorn_port) if uvicorn_port else None
+    uvicorn = (
+        UvicornChild.start(settings, host, uvicorn_port, tls) if uvicorn_port else None
+    )
     metrics = metrics_dir.make()
     supervisor = Supervisor(
         reactor,
@@ -277,6 +287,7 @@ def supervise(
         uvicorn=uvicorn,
         access_log=access_log,
         metrics_path=metrics,
+        tls=tls,
     )
     reactor.callWhenRunning(_start, supervisor, uvicorn)
     try:
@@ -298,9 +309,9 @@ def _start(supervisor: Supervisor, uvicorn: UvicornChild | None) -> None:
         if ":" in bound_host:
             bound_host = f"[{bound_host}]"
         suffix = f" ; uvicorn {uvicorn.url}" if uvicorn else ""
-        print(
-            f"twistbridge ready: http://{bound_host}:{bound_port}/{suffix}", flush=True
-        )
+        scheme = "https" if supervisor.tls is not None else "http"
+        address = f"{scheme}://{bound_host}:{bound_port}/"
+        print(f"twistbridge ready: {address}{suffix}", flush=True)
 
     # A worker that fails before listening stops them all (`_ended`).
     supervisor.start().addCallbacks(up, lambda _: None)

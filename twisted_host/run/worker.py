@@ -3,7 +3,8 @@ listening socket its supervisor bound and passed down.
 
     python -m twisted_host.run.worker LISTEN_FD READY_FD UVICORN_PORT ACCESS_LOG
 
-The settings come as JSON in `TWISTBRIDGE_SETTINGS` (as for the uvicorn child). The
+The settings come as JSON in `TWISTBRIDGE_SETTINGS` (as for the uvicorn child), with
+the apps to import (`--wsgi`, `--asgi`), and the certificate in `TWISTBRIDGE_TLS`. The
 worker says it listens by writing a line to READY_FD rather than printing the ready
 line: the supervisor prints that one, once for all; standard output is the access
 log. UVICORN_PORT is the supervisor's uvicorn (0: none), for the dashboard's links.
@@ -23,6 +24,7 @@ from twisted_host.run.process import Listener, die_with_parent
 from twisted_host.run.reactor import install_asyncio_reactor
 
 SETTINGS_VARIABLE = "TWISTBRIDGE_SETTINGS"
+TLS_VARIABLE = "TWISTBRIDGE_TLS"  # the certificate files, as for the uvicorn child
 
 
 class _ReadyPipe(Listener):
@@ -45,8 +47,20 @@ def main(argv: list[str]) -> int:
     listen_fd, ready_fd, uvicorn_port, access_log = (int(arg) for arg in argv)
     settings = Settings.from_json(os.environ.get(SETTINGS_VARIABLE, "{}"))
     reactor = install_asyncio_reactor()
+    from twisted_host.hosting import configured_apps
+    from twisted_host.http.h2 import ALPN
     from twisted_host.http.transport import SoonInheritedEndpoint
+    from twisted_host.run.loader import LoadError
     from twisted_host.run.main import serve_site
+    from twisted_host.run.tls import TLSFiles, certificate_options
+
+    try:
+        apps = configured_apps(settings)  # the supervisor checked the specs
+    except LoadError as bad:
+        print(f"twistbridge worker: {bad}", file=sys.stderr, flush=True)
+        return 2
+    tls = os.environ.get(TLS_VARIABLE)
+    options = certificate_options(TLSFiles.from_json(tls), ALPN) if tls else None
 
     with socket.socket(fileno=os.dup(listen_fd)) as probe:
         family = probe.family  # IPv4 or IPv6, as the supervisor bound it
@@ -55,7 +69,9 @@ def main(argv: list[str]) -> int:
         settings,
         SoonInheritedEndpoint(reactor, listen_fd, family),
         _ReadyPipe(reactor, ready_fd),
+        apps=apps,
         uvicorn_port=uvicorn_port or None,
+        tls_options=options,
         access_log=sys.stdout if access_log else None,
     )
 

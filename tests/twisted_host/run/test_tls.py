@@ -18,7 +18,7 @@ from websockets.sync.client import connect
 from core.content import HELLO
 from core.mounts import TARGETS
 from tests.client import fetch, read_events, ws_url
-from tests.servers import TWISTBRIDGE, Certificates, Server
+from tests.servers import TWISTBRIDGE, Certificates, Server, run_server
 
 
 def test_ready_line_says_https(https_server: Server) -> None:
@@ -131,3 +131,19 @@ def test_bad_key_is_a_clear_error(
     )
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_workers_serve_https_and_http2(
+    certificates: Certificates, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    context = certificates.client_context()
+    args = ("--workers", "2", "--no-access-log", *certificates.serve_args())
+    tmp = tmp_path_factory.mktemp("https-workers")
+    with run_server(*args, tmp_path=tmp, context=context) as server:
+        assert server.url.startswith("https://")
+        with httpx.Client(verify=context, http2=True) as client:
+            for mount in TARGETS:
+                reply = client.get(server.base(mount) + "/hello")
+                assert (reply.status_code, reply.text) == (200, HELLO), mount
+                expected = "HTTP/1.1" if mount == "uvicorn" else "HTTP/2"
+                assert reply.http_version == expected, mount

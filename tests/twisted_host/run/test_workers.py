@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,7 @@ import pytest
 
 from tests.client import fetch, keep_fetching
 from tests.processes import children, cpu_seconds, running
-from tests.servers import Server, run_server
+from tests.servers import TWISTBRIDGE, Server, run_server
 from tests.twisted_host.http.test_shutdown import _connect_refused
 
 WORKER = "twisted_host.run.worker"
@@ -168,3 +169,28 @@ def test_readyz_is_503_in_every_worker_during_the_drain(tmp_path: Path) -> None:
         assert fetch(server.base("native") + "/hello").status == 200
         assert server.process.wait(timeout=20) == 0
         assert _connect_refused(server.url)
+
+
+def test_workers_serve_apps_of_ones_own(tmp_path: Path) -> None:
+    # Each worker imports the apps itself: the supervisor only checks the flags.
+    args = ("--workers", "2", "--no-access-log", "--no-demo")
+    apps = ("--asgi", "/api=tests.apps.fastapi_app:app")
+    apps += ("--wsgi", "/legacy=tests.apps.flask_app:app")
+    with run_server(*args, *apps, tmp_path=tmp_path) as server:
+        assert len(_workers(server)) == 2
+        assert children(server.process.pid, "twisted_host.run.uvicorn_child") == []
+        for _ in range(20):  # new connections: both workers take some
+            assert fetch(f"{server.url}/api/json").status == 200
+            assert fetch(f"{server.url}/legacy/json").status == 200
+        assert fetch(f"{server.url}/native/hello").status == 404  # --no-demo
+    assert "Traceback" not in server.output()
+
+
+def test_workers_that_cannot_import_an_app_stop_the_server(tmp_path: Path) -> None:
+    argv = [*TWISTBRIDGE, "serve", "--port", "0", "--workers", "2"]
+    argv += ["--uvicorn-port", "0", "--asgi", "/api=no_such_module:app"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    assert 'Could not import module "no_such_module"' in done.stderr
+    assert "failed to start" in done.stderr
+    assert "Traceback" not in done.stderr
