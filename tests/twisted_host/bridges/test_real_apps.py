@@ -3,11 +3,8 @@ through its ASGI and its WSGI handler, and a Flask app under `wsgiref.validate`
 (`tests/apps/`), hosted by `twistbridge serve --asgi/--wsgi` and by uvicorn or
 gunicorn, get identical requests; the answers must be the same (status, the headers
 that matter, the body, a stream's first byte at once), and nothing leaves a traceback
-in the bridge's log but the apps' own errors.
-
-Where the bridges still differ from the references (the streaming work on them is
-under way), the case is an expected failure naming the defect: strict, so that it
-turns into a failure to remove the mark once the bridge is fixed.
+in the bridge's log but the apps' own errors. Where a reference is itself wrong,
+or the bridge differs on purpose, the test says so.
 """
 
 from __future__ import annotations
@@ -33,6 +30,15 @@ from tests.apps.differential import (
     reference_env,
     serve_args,
     timed,
+)
+from tests.apps.raw_http import (
+    address,
+    closed_within,
+    dechunk,
+    path_of,
+    read_response,
+    responses,
+    until_closed,
 )
 from tests.client import exchange
 from tests.servers import Server, reference, run_server
@@ -262,10 +268,10 @@ def test_error_after_complete(pair: Pair) -> None:
 
 
 def _closes_after_error(base: str) -> bool:
-    with socket.create_connection(_address(base), timeout=5) as sock:
-        sock.sendall(f"GET {_path(base)}/error HTTP/1.1\r\nHost: t\r\n\r\n".encode())
-        assert _read_response(sock).startswith(b"HTTP/1.1 500 ")
-        return _closed_within(sock, 2.0)  # uvicorn closes at once
+    with socket.create_connection(address(base), timeout=5) as sock:
+        sock.sendall(f"GET {path_of(base)}/error HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+        assert read_response(sock).startswith(b"HTTP/1.1 500 ")
+        return closed_within(sock, 2.0)  # uvicorn closes at once
 
 
 # --- the connection -------------------------------------------------------------------
@@ -274,7 +280,7 @@ def _closes_after_error(base: str) -> bool:
 def test_pipelining(pair: Pair) -> None:
     answers = []
     for base in pair.bases():
-        path = _path(base)
+        path = path_of(base)
         raw = (
             f"GET {path}/json HTTP/1.1\r\nHost: t\r\n\r\n"
             f"POST {path}/json HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
@@ -283,7 +289,7 @@ def test_pipelining(pair: Pair) -> None:
         )
         with clean_log(pair.server):
             reply = exchange(base, raw.encode())
-        answers.append([(s, json.loads(b)) for s, b in _responses(reply)])
+        answers.append([(s, json.loads(b)) for s, b in responses(reply)])
     assert answers[0] == answers[1]
     assert [json for _, json in answers[0]] == [GREETING, [1, 2.5], GREETING]
 
@@ -293,16 +299,16 @@ def test_expect_100_continue(pair: Pair) -> None:
     answers = []
     for base in pair.bases():
         head = (
-            f"POST {_path(base)}/json HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+            f"POST {path_of(base)}/json HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
             "Connection: close\r\n\r\n"
         )
-        with socket.create_connection(_address(base), timeout=5) as sock:
+        with socket.create_connection(address(base), timeout=5) as sock:
             sock.sendall(head.encode())
             interim = sock.recv(65536)  # nothing comes until the 100: a timeout
             assert interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), interim
             sock.sendall(body)
-            answers.append(_responses(_until_closed(sock, interim[25:]))[-1])
+            answers.append(responses(until_closed(sock, interim[25:]))[-1])
     assert answers[0] == answers[1]
     assert answers[0][0] == 200 and json.loads(answers[0][1]) == {"continued": True}
 
@@ -314,21 +320,21 @@ def test_http10_stream(pair: Pair) -> None:
     # reference's content.
     bodies = []
     for base in pair.bases():
-        raw = f"GET {_path(base)}/stream HTTP/1.0\r\n\r\n".encode()
+        raw = f"GET {path_of(base)}/stream HTTP/1.0\r\n\r\n".encode()
         head, _, body = exchange(base, raw).partition(b"\r\n\r\n")
         chunked = b"transfer-encoding: chunked" in head.lower()
         if base == pair.ours:
             assert not chunked
-        bodies.append(_dechunk(body) if chunked else body)
+        bodies.append(dechunk(body) if chunked else body)
     assert bodies[0] == bodies[1] == b"".join(line(i) for i in range(LINES))
 
 
 def test_disconnect_mid_request(pair: Pair) -> None:
     # A client that promised a body and left halfway: no traceback, still serving.
     with clean_log(pair.server):
-        with socket.create_connection(_address(pair.ours), timeout=5) as sock:
+        with socket.create_connection(address(pair.ours), timeout=5) as sock:
             sock.sendall(
-                f"POST {_path(pair.ours)}/upload HTTP/1.1\r\nHost: t\r\n"
+                f"POST {path_of(pair.ours)}/upload HTTP/1.1\r\nHost: t\r\n"
                 "Content-Length: 100000\r\n\r\n".encode()
                 + UPLOAD[:1000]
             )
@@ -338,9 +344,9 @@ def test_disconnect_mid_request(pair: Pair) -> None:
 
 def test_disconnect_mid_response(pair: Pair) -> None:
     with clean_log(pair.server):
-        with socket.create_connection(_address(pair.ours), timeout=5) as sock:
+        with socket.create_connection(address(pair.ours), timeout=5) as sock:
             sock.sendall(
-                f"GET {_path(pair.ours)}/stream HTTP/1.1\r\nHost: t\r\n\r\n".encode()
+                f"GET {path_of(pair.ours)}/stream HTTP/1.1\r\nHost: t\r\n\r\n".encode()
             )
             time.sleep(PAUSE * 2)
         time.sleep(PAUSE * 3)
@@ -355,92 +361,13 @@ def test_app_starts_before_the_body_ends(pair: Pair) -> None:
     half = len(UPLOAD) // 2
     for base in pair.bases():
         head = (
-            f"POST {_path(base)}/first-piece HTTP/1.1\r\nHost: t\r\n"
+            f"POST {path_of(base)}/first-piece HTTP/1.1\r\nHost: t\r\n"
             f"Content-Length: {len(UPLOAD)}\r\n\r\n"
         )
-        with socket.create_connection(_address(base), timeout=2) as sock:
+        with socket.create_connection(address(base), timeout=2) as sock:
             sock.sendall(head.encode() + UPLOAD[:half])
             try:
-                answer = _read_response(sock)
+                answer = read_response(sock)
             except TimeoutError:
                 answer = b"nothing before the rest of the body"
             assert answer.startswith(b"HTTP/1.1 200 "), (base, answer)
-
-
-# --- raw HTTP helpers -----------------------------------------------------------------
-
-
-def _address(base: str) -> tuple[str, int]:
-    parts = urlsplit(base)
-    assert parts.hostname is not None and parts.port is not None
-    return parts.hostname, parts.port
-
-
-def _path(base: str) -> str:
-    return urlsplit(base).path
-
-
-def _read_response(sock: socket.socket) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data and (chunk := sock.recv(65536)):
-        data += chunk
-    return data
-
-
-def _closed_within(sock: socket.socket, seconds: float) -> bool:
-    sock.settimeout(seconds)
-    try:
-        while sock.recv(65536):
-            pass
-    except TimeoutError:
-        return False
-    return True
-
-
-def _until_closed(sock: socket.socket, data: bytes) -> bytes:
-    while chunk := sock.recv(65536):
-        data += chunk
-    return data
-
-
-def _dechunk(body: bytes) -> bytes:
-    out = b""
-    while body:
-        size, _, rest = body.partition(b"\r\n")
-        length = int(size.split(b";")[0], 16)
-        if length == 0:
-            break
-        out += rest[:length]
-        body = rest[length + 2 :]
-    return out
-
-
-def _responses(raw: bytes) -> list[tuple[int, bytes]]:
-    """The responses on one connection: (status, body), Content-Length or chunked."""
-    found = []
-    while raw:
-        head, _, rest = raw.partition(b"\r\n\r\n")
-        lines = head.split(b"\r\n")
-        status = int(lines[0].split()[1])
-        headers = dict(
-            (k.strip().lower(), v.strip())
-            for k, _, v in (h.partition(b":") for h in lines[1:])
-        )
-        if b"content-length" in headers:
-            length = int(headers[b"content-length"])
-            body, raw = rest[:length], rest[length:]
-        elif headers.get(b"transfer-encoding") == b"chunked":
-            body, raw = _dechunk(rest), _after_last_chunk(rest)
-        else:
-            body, raw = rest, b""
-        found.append((status, body))
-    return found
-
-
-def _after_last_chunk(rest: bytes) -> bytes:
-    while True:
-        size, _, rest = rest.partition(b"\r\n")
-        length = int(size.split(b";")[0], 16)
-        if length == 0:
-            return rest.partition(b"\r\n")[2]
-        rest = rest[length + 2 :]
