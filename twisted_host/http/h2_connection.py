@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from h2.errors import ErrorCodes
 from h2.exceptions import StreamClosedError
-from hyperframe.frame import GoAwayFrame
 from twisted.internet.error import ConnectionLost
 from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
@@ -54,18 +53,13 @@ class SiteH2Connection(H2Connection):
 
     @persistent.setter
     def persistent(self, value: int) -> None:
-        # As on an HTTPChannel, False means: close once the answers in progress end.
-        # HTTP/2 says so with a GOAWAY naming the last stream served (RFC 9113
-        # section 6.8); written past h2, which would refuse to send the answers in
-        # progress once it has sent a GOAWAY itself.
-        if value or self._draining:
-            return
-        self._draining = True
-        last = self.conn.highest_inbound_stream_id
-        goaway = GoAwayFrame(0, last_stream_id=last, error_code=ErrorCodes.NO_ERROR)
-        self._tryToWriteControlData()
-        assert self.transport is not None
-        self.transport.write(goaway.serialize())
+        # As on an HTTPChannel, false means: close once the answers in progress end
+        # (then a GOAWAY says no error). Not a GOAWAY first, as RFC 9113 section 6.8
+        # would allow: h2, the client library of httpx, takes any GOAWAY for the end
+        # and fails the streams still being answered.
+        self._draining = not value
+        if self._draining and not self.streams:
+            self.loseConnection()
 
     def connectionMade(self) -> None:
         super().connectionMade()
