@@ -129,6 +129,21 @@ def test_reset_flood_cve_2019_9514(
     still_serving(https_server, certificates)
 
 
+def test_reset_flood_on_a_reset_stream(
+    https_server: Server, certificates: Certificates
+) -> None:
+    # DATA on a stream the client reset: h2 answers each with RST_STREAM, which a
+    # client that reads nothing leaves piling up: closed past Twisted's buffer cap.
+    with h2_client(https_server, certificates) as (tls, conn):
+        conn.send_headers(1, _request("/native/hello"), end_stream=True)
+        conn.reset_stream(1)
+        tls.sendall(conn.data_to_send())
+        sent = flood(tls, DataFrame(1, data=b"x").serialize() * 1000, 1000)
+        assert sent < SENT_AT_MOST
+        assert ending(tls, conn) == "closed"
+    still_serving(https_server, certificates)
+
+
 def test_continuation_flood(https_server: Server, certificates: Certificates) -> None:
     with h2_client(https_server, certificates) as (tls, conn):
         block = conn.encoder.encode(_request("/native/hello"))
