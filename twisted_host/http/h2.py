@@ -38,6 +38,7 @@ class H2Request(TwistbridgeRequest):
     """A request on an HTTP/2 stream (`channel` is an `H2Stream`)."""
 
     _too_large = False
+    answering = False  # its request is complete: the answer is under way
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -59,6 +60,7 @@ class H2Request(TwistbridgeRequest):
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         # h2 has checked the pseudo-headers (`:path`, `:authority`): no Host rules.
+        self.answering = True
         if not self._too_large:
             OrderedHeadersRequest.requestReceived(self, command, path, version)
             return

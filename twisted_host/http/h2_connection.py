@@ -100,9 +100,12 @@ class SiteH2Connection(H2Connection):
             self.loseConnection()
 
     def check_deadlines(self, now: float) -> None:
-        """Close the connection once idle (no stream open) for the idle timeout."""
-        idle_timeout = self.site.settings.idle_timeout
-        if not self.streams and now - self.last_activity > idle_timeout:
+        """Close the connection once it has sent nothing for the idle timeout while
+        no answer is under way: no stream open, or only streams whose request
+        stalled before its end (an HTTP/1.1 channel does the same)."""
+        if now - self.last_activity > self.site.settings.idle_timeout and not any(
+            request.answering for request in self.requests
+        ):
             self.loseConnection()
 
     def loseConnection(self) -> None:

@@ -89,6 +89,21 @@ def test_idle_h2_connection_is_closed(
     assert "Traceback" not in server.output()
 
 
+def test_stalled_h2_upload_is_closed(
+    tmp_path: Path, certificates: Certificates
+) -> None:
+    # A request whose body never ends holds no answer: idle, as on HTTP/1.1.
+    with (
+        _serve(tmp_path, certificates, "--idle-timeout", "0.5") as server,
+        h2_client(server, certificates) as (tls, conn),
+    ):
+        conn.send_headers(1, _request("/native/echo"))
+        conn.send_data(1, b"the start of a body")
+        tls.sendall(conn.data_to_send())
+        assert ending(tls, conn) == "goaway NO_ERROR"
+    assert "Traceback" not in server.output()
+
+
 def test_dashboard_counts_an_h2_event_stream(
     tmp_path: Path, certificates: Certificates
 ) -> None:
