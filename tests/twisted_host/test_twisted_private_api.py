@@ -95,13 +95,25 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         (
             "",
             "_negotiatedProtocol",
-            "_site",
             "_factory",
             "_timeOut",
             "_callLater",
             "_requestFactory",
         ),
         "twisted_host.http.h2: the switch to HTTP/2 around the Site's channel",
+    ),
+    (
+        "twisted.web._http2",
+        "H2Connection",
+        (
+            "",
+            "_sendPrioritisedData",
+            "_requestDone",
+            "_terminate",
+            "_tryToWriteControlData",
+        ),
+        "twisted_host.http.h2_connection: the sending loop kept alive past a stream "
+        "h2 closed (CVE-2019-9514), the connection tracked and closed by the Site",
     ),
     (
         "twisted.internet.tcp",
@@ -178,3 +190,23 @@ def test_instance_attributes_of_the_channel() -> None:
         assert hasattr(channel, attribute), (
             f"HTTPChannel.{attribute} moved: twisted_host.http.body reads it"
         )
+
+
+def test_instance_attributes_of_the_h2_connection() -> None:
+    """Names an `H2Connection` and its streams set in their constructors."""
+    from twisted.internet.task import Clock
+    from twisted.internet.testing import StringTransport
+    from twisted.web._http2 import H2Connection, H2Stream
+    from twisted.web.http import Request
+
+    connection = H2Connection(Clock())
+    connection.makeConnection(StringTransport())
+    for attribute in ("_reactor", "_outboundStreamQueues", "_stillProducing"):
+        assert hasattr(connection, attribute), (
+            f"H2Connection.{attribute} moved: twisted_host.http.h2_connection uses it"
+        )
+    stream = H2Stream(1, connection, [], Request, None, None)
+    assert hasattr(stream, "_request"), (
+        "H2Stream._request moved: twisted_host.http.h2_connection lists requests"
+    )
+    stream._request.content.close()  # a temporary file, for a body of unknown length

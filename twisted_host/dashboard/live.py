@@ -19,7 +19,7 @@ from twisted.web.server import Request
 from twisted.web.websocket import WebSocketTransport
 
 from core.live import EVENT_STREAM
-from twisted_host.http.channel import TwistbridgeChannel
+from twisted_host.http.site import Connection
 from twisted_host.http.websocket import WebSocketResource
 
 PUSH_INTERVAL = 1.0  # seconds between two documents, as the script's poll
@@ -27,7 +27,7 @@ _EVENT_STREAM = EVENT_STREAM.split(";")[0].encode()
 
 
 def open_streams(
-    channels: Iterable[TwistbridgeChannel],
+    channels: Iterable[Connection],
     names: Iterable[str],
     mount_of: Callable[[bytes], str],
 ) -> dict[str, dict[str, int]]:

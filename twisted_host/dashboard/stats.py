@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 
 from core.mounts import MOUNT_NAMES
 from twisted_host.dashboard.live import open_streams
-from twisted_host.http.channel import TwistbridgeChannel
+from twisted_host.http.site import Connection
 
 WINDOW = 5.0  # seconds of history behind requests/s, p50/p99 and the lag maximum
 LAG_INTERVAL = 0.1  # the timer whose lateness is the reactor lag
@@ -124,7 +124,7 @@ class Stats:
         self.asgi_tasks = asgi_tasks
         # The Site's connections, for the open WebSockets and event streams (the
         # Site is made after these figures, which it reports to).
-        self.connections: Iterable[TwistbridgeChannel] = ()
+        self.connections: Iterable[Connection] = ()
         self.lags: deque[tuple[float, float]] = deque(maxlen=_MAX_SAMPLES)
         # Every worker's figures, when this Site is one of `serve --workers N`.
         self.workers: Callable[[], dict[str, Any]] | None = None

@@ -4,9 +4,10 @@ HTTP/2 too (the ASGI scope then says `http_version` "2").
 
 The Site's channel is `TwistbridgeChannel`, not the switching proxy a stock `Site`
 builds; `HTTP2Factory` puts Twisted's proxy (`_GenericHTTPChannelProtocol`) around it.
-A switched connection leaves the HTTP/1.1 channel behind: the Site forgets that one
-(its idle deadline would otherwise cut the HTTP/2 connection). Requests on HTTP/2
-streams are `H2Request`s: the dashboard counts them, their headers come grouped
+A switched connection leaves the HTTP/1.1 channel behind for a `SiteH2Connection`
+(`twisted_host.http.h2_connection`), which the Site tracks in its place: the
+connection cap, the idle deadline, a graceful stop and the dashboard see HTTP/2
+connections as they see HTTP/1.1 ones. Requests on HTTP/2 streams are `H2Request`s: the dashboard counts them, their headers come grouped
 by name (as h2 hands them over). The edge's limits: the body's (413); the header
 block's, as HTTP/2's SETTINGS_MAX_HEADER_LIST_SIZE (a client over it gets a GOAWAY);
 open streams, h2's 100 per connection.
@@ -25,6 +26,7 @@ from twisted.web.http_headers import Headers
 from core.content import error_page
 from core.contract import HTML
 from twisted_host.http.channel import TwistbridgeChannel
+from twisted_host.http.h2_connection import SiteH2Connection
 from twisted_host.http.headers import OrderedHeadersRequest
 from twisted_host.http.request import TwistbridgeRequest
 from twisted_host.http.site import TwistbridgeSite
@@ -36,6 +38,7 @@ class H2Request(TwistbridgeRequest):
     """A request on an HTTP/2 stream (`channel` is an `H2Stream`)."""
 
     _too_large = False
+    answering = False  # its request is complete: the answer is under way
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -57,6 +60,7 @@ class H2Request(TwistbridgeRequest):
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         # h2 has checked the pseudo-headers (`:path`, `:authority`): no Host rules.
+        self.answering = True
         if not self._too_large:
             OrderedHeadersRequest.requestReceived(self, command, path, version)
             return
@@ -71,26 +75,39 @@ class H2Request(TwistbridgeRequest):
 
 
 class _Switching(_GenericHTTPChannelProtocol):
-    """Twisted's switching proxy, telling the Site when its channel is left behind."""
+    """Twisted's switching proxy, switching to the Site's own HTTP/2 connection (which
+    the Site tracks, in place of the HTTP/1.1 channel left behind)."""
 
     _negotiatedProtocol: bytes | None = None  # type: ignore[assignment]
 
     def dataReceived(self, data: bytes) -> None:
         if self._negotiatedProtocol is None:
             channel = cast(TwistbridgeChannel, self._channel)
-            super().dataReceived(data)
-            if self._negotiatedProtocol == b"h2":
-                channel.site.connection_lost(channel)
-                self._limit_headers(channel.limits.max_header_bytes)
-            return
+            transport: Any = channel.transport
+            if H2_ENABLED and getattr(transport, "negotiatedProtocol", None) == b"h2":
+                self._switch(channel, transport)
         super().dataReceived(data)
 
-    def _limit_headers(self, size: int) -> None:
+    def _switch(self, channel: TwistbridgeChannel, transport: Any) -> None:
+        # As Twisted's proxy switches, with a `SiteH2Connection` for its H2Connection.
+        producer: Any = channel._networkProducer
+        producer.unregisterProducer()
+        channel.site.connection_lost(channel)
+        h2 = SiteH2Connection(channel.site)
+        configured: Any = h2  # Twisted's attributes, set as its proxy sets them
+        configured.requestFactory = self._requestFactory
+        configured.factory = self._factory
+        configured.timeOut = self._timeOut
+        configured.callLater = self._callLater
+        self._channel = h2
+        self._negotiatedProtocol = b"h2"
+        h2.makeConnection(transport)
+        producer.registerProducer(h2, True)
         # The edge's header limit, as h2 counts it (RFC 9113: names, values and 32
         # bytes per field); h2 ends a connection that sends more (GOAWAY).
-        h2: Any = self._channel
+        size = channel.limits.max_header_bytes
         h2.conn.update_settings({SettingCodes.MAX_HEADER_LIST_SIZE: size})
-        h2.transport.write(h2.conn.data_to_send())
+        transport.write(h2.conn.data_to_send())
 
 
 class HTTP2Factory(Factory):
@@ -111,7 +128,6 @@ class HTTP2Factory(Factory):
             return built  # refused: over the connection cap
         proxy = _Switching(built)
         # What a stock Site sets through the proxy, for the HTTP/2 connection.
-        proxy._site = built.site
         proxy._factory = built.factory
         proxy._timeOut = built.timeOut
         proxy._callLater = built.callLater

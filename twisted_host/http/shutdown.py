@@ -108,7 +108,7 @@ class GracefulShutdown:
             return
         for channel in list(self.site.connections):
             if channel.transport is not None:  # past the grace period: cut
-                channel.transport.abortConnection()  # type: ignore[attr-defined]
+                channel.transport.abortConnection()
         assert self._poll is not None
         self._poll.stop()
         self.reactor.stop()  # type: ignore[attr-defined]

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from io import BytesIO
 from time import monotonic
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import Protocol as Interface
 
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import Protocol
@@ -21,6 +22,37 @@ from twisted_host.http.channel import TwistbridgeChannel, refusal
 from twisted_host.http.paths import EmptySegment, has_empty_segment
 from twisted_host.http.proxy import ProxyHeaders
 from twisted_host.http.request import RequestObserver, TwistbridgeRequest
+
+if TYPE_CHECKING:
+    from twisted_host.http.websocket import WireProtocol
+
+
+class Connection(Interface):
+    """What the Site tracks of an open connection, HTTP/1.1 (`TwistbridgeChannel`)
+    or HTTP/2 (`twisted_host.http.h2_connection.SiteH2Connection`): its deadlines,
+    a graceful stop, the dashboard's open streams."""
+
+    answered: bool  # a request has been answered
+    last_activity: float  # monotonic seconds
+
+    @property
+    def persistent(self) -> int: ...
+
+    @persistent.setter
+    def persistent(self, value: int) -> None: ...  # 0: close after the answers
+
+    @property
+    def websocket(self) -> WireProtocol | None: ...
+
+    @property
+    def requests(self) -> list[Any]: ...  # Any: Twisted's requests, untyped
+
+    @property
+    def transport(self) -> Any: ...
+
+    def check_deadlines(self, now: float) -> None: ...
+
+    def loseConnection(self) -> None: ...
 
 
 class TwistbridgeSite(Site):
@@ -52,7 +84,7 @@ class TwistbridgeSite(Site):
             if settings.proxy_headers
             else None
         )
-        self.connections: set[TwistbridgeChannel] = set()
+        self.connections: set[Connection] = set()
         self._sweep = LoopingCall(self.check_deadlines)
         self._lines: list[str] = []  # written out by flush_log, once a second
 
@@ -79,7 +111,7 @@ class TwistbridgeSite(Site):
         self.connections.add(channel)
         return channel
 
-    def connection_lost(self, channel: TwistbridgeChannel) -> None:
+    def connection_lost(self, channel: Connection) -> None:
         self.connections.discard(channel)
 
     def getResourceFor(self, request: Request) -> Any:

@@ -2,14 +2,10 @@
 is refused (GOAWAY or a closed connection) before it costs the server more than a
 bounded buffer, the server keeps answering other clients, and nothing reaches the log
 as a traceback. Twisted 26.10's `H2Connection` (a reset token bucket, a cap on
-buffered control frames) and h2 (a CONTINUATION backlog) do the refusing; these
-tests hold them to it. Beside them, the edge's limits on HTTP/2: the header block
+buffered control frames), h2 (a CONTINUATION backlog) and our `SiteH2Connection`
+(frames on streams the client ended: CVE-2019-9514) do the refusing; these tests
+hold them to it. Beside them, the edge's limits on HTTP/2: the header block
 (`--max-header-bytes`, announced as SETTINGS_MAX_HEADER_LIST_SIZE) and open streams.
-
-Not covered, and why: the 2019 "reset flood" (CVE-2019-9514) in its form of DATA
-sent on streams the client had ended makes Twisted's sending loop raise
-`StreamClosedError` (a traceback, and a connection that answers no more); that is
-Twisted's to fix, and is reported rather than tested here.
 """
 
 from __future__ import annotations
@@ -26,7 +22,13 @@ import h2.connection
 import h2.events
 import httpx
 from h2.errors import ErrorCodes
-from hyperframe.frame import ContinuationFrame, HeadersFrame, PingFrame, SettingsFrame
+from hyperframe.frame import (
+    ContinuationFrame,
+    DataFrame,
+    HeadersFrame,
+    PingFrame,
+    SettingsFrame,
+)
 
 from core.content import HELLO
 from tests.servers import Certificates, Server
@@ -110,6 +112,35 @@ def test_rapid_reset_cve_2023_44487(
             conn.reset_stream(stream)
             tls.sendall(conn.data_to_send())
         assert ending(tls, conn) == "goaway ENHANCE_YOUR_CALM"
+    still_serving(https_server, certificates)
+
+
+def test_reset_flood_cve_2019_9514(
+    https_server: Server, certificates: Certificates
+) -> None:
+    # DATA on a stream the client has ended: h2 resets the stream while Twisted is
+    # still answering it (stock Twisted 26.10: a traceback, then silence).
+    with h2_client(https_server, certificates) as (tls, conn):
+        for _ in range(3000):
+            stream = conn.get_next_available_stream_id()
+            conn.send_headers(stream, _request("/native/hello"), end_stream=True)
+            tls.sendall(conn.data_to_send() + DataFrame(stream, data=b"x").serialize())
+        assert ending(tls, conn) == "goaway ENHANCE_YOUR_CALM"
+    still_serving(https_server, certificates)
+
+
+def test_reset_flood_on_a_reset_stream(
+    https_server: Server, certificates: Certificates
+) -> None:
+    # DATA on a stream the client reset: h2 answers each with RST_STREAM, which a
+    # client that reads nothing leaves piling up: closed past Twisted's buffer cap.
+    with h2_client(https_server, certificates) as (tls, conn):
+        conn.send_headers(1, _request("/native/hello"), end_stream=True)
+        conn.reset_stream(1)
+        tls.sendall(conn.data_to_send())
+        sent = flood(tls, DataFrame(1, data=b"x").serialize() * 1000, 1000)
+        assert sent < SENT_AT_MOST
+        assert ending(tls, conn) == "closed"
     still_serving(https_server, certificates)
 
 
