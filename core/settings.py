@@ -39,6 +39,9 @@ class Settings:
     max_connections: int = 16384  # open connections before new ones get 503
     shutdown_grace: float = 10.0  # seconds in-flight requests get on SIGTERM
     asgi_timeout: float = 0.0  # seconds an ASGI request may run before 504; 0: none
+    # The HTTP/1.1 parser: "httptools" (llhttp, in C, as uvicorn's) or "twisted"
+    # (Twisted's own, in Python), to compare what the C parser buys.
+    http: str = "httptools"
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to a child process (uvicorn)."""

@@ -1,6 +1,7 @@
-"""Fixtures: a real `twistbridge serve` on ephemeral ports, and the `mount` parameter
-every contract test runs over (like uvicorn's `http_protocol_cls`): each mount of the
-registry (`core.mounts`), and uvicorn."""
+"""Fixtures: a real `twistbridge serve` on ephemeral ports, the `parser` it runs
+(httptools and Twisted's own, like uvicorn's `http_protocol_cls`), and the `mount`
+parameter every contract test runs over: each mount of the registry (`core.mounts`),
+and uvicorn."""
 
 from __future__ import annotations
 
@@ -9,14 +10,20 @@ from collections.abc import Iterator
 import pytest
 
 from core.mounts import BY_NAME, TARGETS, UVICORN, UVICORN_PREFIX
-from tests.servers import Server, run_server
+from tests.servers import PARSERS, Server, run_server
 
 MOUNTS = list(TARGETS)
 
 
+@pytest.fixture(scope="session", params=PARSERS)
+def parser(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with run_server("--no-access-log", tmp_path=tmp_path_factory.mktemp("server")) as s:
+def server(tmp_path_factory: pytest.TempPathFactory, parser: str) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp(f"server-{parser}")
+    with run_server("--no-access-log", "--http", parser, tmp_path=tmp) as s:
         yield s
 
 

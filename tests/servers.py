@@ -13,11 +13,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from core.mounts import BY_NAME, UVICORN, UVICORN_PREFIX
 from tests.client import fetch
 from twisted_host.run.process import READY
 
 TWISTBRIDGE = [sys.executable, "-m", "twisted_host"]
+PARSERS = ["httptools", "twisted"]  # `--http`: the `parser` fixture runs tests on both
+# For modules that test something else against the session server (the load engine):
+# the default parser only, instead of the whole module twice.
+DEFAULT_PARSER_ONLY = pytest.mark.parametrize(
+    "parser", PARSERS[:1], indirect=True, scope="session"
+)
 
 
 @dataclass

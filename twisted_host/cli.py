@@ -45,6 +45,7 @@ _LIMITS: list[tuple[str, str, click.ParamType[Any], str]] = [
     ("--max-connections", "max_connections", click.IntRange(1), "Open connections at most (more: 503)."),
     ("--asgi-timeout", "asgi_timeout", click.FloatRange(0), "Seconds an ASGI request may run before 504 (0: no limit)."),
     ("--shutdown-grace", "shutdown_grace", click.FloatRange(0), "Seconds requests in flight get to finish on SIGTERM."),
+    ("--http", "http", click.Choice(["httptools", "twisted"]), "HTTP/1.1 parser: httptools (llhttp, C) or twisted (Twisted's own)."),
 ]  # fmt: skip
 
 

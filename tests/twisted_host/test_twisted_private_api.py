@@ -35,6 +35,13 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         "twisted_host.http.channel: every malformed request answered with a page",
     ),
     (
+        "twisted.web.http",
+        "HTTPChannel",
+        ("_send100Continue", "_protocolUpgradeForWebsockets", "requestDone"),
+        "twisted_host.http.httptools_impl: Twisted's answering side under llhttp "
+        "(`requestDone` ends in `setLineMode`, where llhttp reads on)",
+    ),
+    (
         "twisted.internet.abstract",
         "FileDescriptor",
         ("dataBuffer", "offset", "doWrite"),
@@ -93,5 +100,10 @@ def test_instance_attributes_of_reactor_and_site() -> None:
     )
     assert hasattr(Site(Resource()), "_logDateTime"), (
         "Site._logDateTime moved: twisted_host.http.site stamps access-log lines"
+    )
+    from twisted.web.http import HTTPChannel
+
+    assert hasattr(HTTPChannel(), "_handlingRequest"), (
+        "HTTPChannel._handlingRequest moved: twisted_host.http.httptools_impl sets it"
     )
     loop.close()

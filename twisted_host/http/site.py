@@ -18,7 +18,14 @@ from twisted.web.server import Site
 from core.settings import Settings
 from twisted_host.http.access_log import combined_line
 from twisted_host.http.channel import TwistbridgeChannel, refusal
+from twisted_host.http.httptools_impl import HttptoolsChannel
 from twisted_host.http.request import RequestObserver, TwistbridgeRequest
+
+# The channel of each `Settings.http` value: the same edge, two parsers.
+CHANNELS: dict[str, type[TwistbridgeChannel]] = {
+    "httptools": HttptoolsChannel,
+    "twisted": TwistbridgeChannel,
+}
 
 
 class TwistbridgeSite(Site):
@@ -40,6 +47,7 @@ class TwistbridgeSite(Site):
         # over the connections enforces both deadlines instead.
         super().__init__(resource, timeout=None)
         self.settings = settings
+        self.protocol = CHANNELS[settings.http]
         self.access_log = access_log
         self.observer = observer
         self.connections: set[TwistbridgeChannel] = set()

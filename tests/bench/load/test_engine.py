@@ -13,7 +13,7 @@ from bench.load.engine import drive
 from bench.load.http import BadTarget, Target
 from bench.load.spec import LoadSpec
 from bench.load.workers import run_sync
-from tests.servers import Server
+from tests.servers import DEFAULT_PARSER_ONLY, Server
 
 
 def _free_port() -> int:
@@ -22,6 +22,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@DEFAULT_PARSER_ONLY
 def test_hello_windows_and_latency(server: Server) -> None:
     spec = LoadSpec(
         url=server.base("native") + "/hello",
@@ -38,6 +39,7 @@ def test_hello_windows_and_latency(server: Server) -> None:
     assert result.cpu_seconds > 0
 
 
+@DEFAULT_PARSER_ONLY
 def test_counted_requests_without_keepalive(server: Server) -> None:
     spec = LoadSpec(
         url=server.base("asgi") + "/hello",
@@ -52,6 +54,7 @@ def test_counted_requests_without_keepalive(server: Server) -> None:
     assert result.windows[0].duration > 0
 
 
+@DEFAULT_PARSER_ONLY
 def test_two_processes_share_a_run(server: Server) -> None:
     spec = LoadSpec(
         url=server.base("native") + "/hello",
@@ -66,6 +69,7 @@ def test_two_processes_share_a_run(server: Server) -> None:
     assert result.total().errors == {}
 
 
+@DEFAULT_PARSER_ONLY
 def test_non_2xx_is_counted_per_status(server: Server) -> None:
     spec = LoadSpec(url=server.base("wsgi") + "/no-such-page", concurrency=2,
                     duration=0.2, warmup=0)  # fmt: skip
@@ -87,6 +91,7 @@ def test_refused_connections_are_counted() -> None:
     assert total.errors["connect_refused"] > 0
 
 
+@DEFAULT_PARSER_ONLY
 def test_timeouts_are_counted(server: Server) -> None:
     spec = LoadSpec(url=server.base("native") + "/busy?seconds=3", concurrency=2,
                     duration=0.6, warmup=0, timeout=0.2)  # fmt: skip
