@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from twisted_host.http.request import TwistbridgeRequest
 
 _VERSIONS = {"1.1": b"HTTP/1.1", "1.0": b"HTTP/1.0"}  # 0.9 and 2.0: 400, as Twisted
-_SLICE = 0x4000  # bytes parsed at a time: bounds how far reading runs ahead
+_SLICE = 4096  # bytes parsed at a time: bounds how many requests one read makes
 _AHEAD = 16  # complete requests waiting for their turn before reading stops
 _MALFORMED = "The request is malformed."
 

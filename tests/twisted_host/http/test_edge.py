@@ -249,6 +249,60 @@ def test_pipelined_requests_answered_in_order(edge: Server) -> None:
     assert order == sorted(order)
 
 
+def test_refusal_behind_pipelined_requests_comes_after_their_answers(
+    edge: Server,
+) -> None:
+    # The C parser reads ahead of the answers: the 431 it finds must wait its turn.
+    headers = "".join(f"X-H{i}: v\r\n" for i in range(25))
+    raw = (
+        "GET /wsgi/busy?seconds=0.3 HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /native/hello HTTP/1.1\r\nHost: x\r\n\r\n"
+        f"GET /native/hello HTTP/1.1\r\nHost: x\r\n{headers}\r\n"
+        "GET /native/about HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    answer = exchange(edge.url, raw.encode())
+    assert re.findall(rb"HTTP/1\.1 (\d{3}) ", answer) == [b"200", b"200", b"431"]
+    assert answer.index(b"Finally done") < answer.index(b"Hello, world!")
+    assert answer.endswith(error_page(431, "There are over 20 headers.").encode())
+
+
+def test_many_pipelined_requests_all_answered_in_order(edge: Server) -> None:
+    # Over a few kilobytes: the C parser stops reading ahead and picks up again.
+    paths = [f"/native/calendar/{1700 + i}" for i in range(300)]
+    raw = "".join(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n" for path in paths)
+    raw += "GET /asgi/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    answer = exchange(edge.url, raw.encode())
+    assert re.findall(rb"HTTP/1\.1 (\d{3}) ", answer) == [b"200"] * 301
+    years = [int(year) for year in re.findall(rb"<pre>\s*(\d{4})", answer)]
+    assert years == list(range(1700, 2000))
+
+
+def test_nothing_is_read_after_connection_close(edge: Server) -> None:
+    raw = (
+        "GET /native/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        "GET /native/about HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    answer = exchange(edge.url, raw.encode())
+    assert re.findall(rb"HTTP/1\.1 (\d{3}) ", answer) == [b"200"]
+    assert parse(answer).header("connection") == "close"
+
+
+def test_expect_100_continue(edge: Server, prefix: str) -> None:
+    port = urlsplit(edge.url).port
+    head = (
+        f"POST {prefix}/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        "Expect: 100-continue\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head.encode())
+        assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(b"hello")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert parse(answer).status == 200
+
+
 # --- static ------------------------------------------------------------------------------
 
 
