@@ -61,6 +61,7 @@ class HttptoolsChannel(TwistbridgeChannel):
         self._chunked = False
         self._expect = False
         self._version = b""
+        self._secure: bool | None = None
 
     # --- bytes in ----------------------------------------------------------------------
 
@@ -81,6 +82,13 @@ class HttptoolsChannel(TwistbridgeChannel):
     def requestDone(self, request: Any) -> None:
         self._answering = False
         super().requestDone(request)
+
+    def isSecure(self) -> bool:
+        # Twisted adapts the transport to ISSLTransport (a zope lookup) on every call,
+        # and the ASGI scope asks per request: a connection's answer never changes.
+        if self._secure is None:
+            self._secure = bool(super().isSecure())
+        return self._secure
 
     def _run(self) -> None:
         """Answer what is ready, then parse what is held, until something waits."""
