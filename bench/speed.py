@@ -6,6 +6,10 @@ machine hits them all alike; each figure is the median of the rounds, with min-m
 
     python -m bench.speed [--rounds 3] [--duration 5] [--quick]
 
+The anchors: a bare twisted.web leaf, the stock WSGIResource, Daphne, uvicorn
+(httptools and h11) and granian (ASGI on uvloop, and WSGI; one worker each); then the
+many-waiting measures and the 10,000-connection burst of `bench.burst`.
+
 Results go to bench/results/speed-<time>.json, with versions and machine.
 """
 
@@ -26,6 +30,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from bench import burst
 from bench.compare.probe import get_status
 from bench.load.external import run_wrk
 from bench.load.limits import raise_nofile
@@ -55,6 +60,14 @@ def _servers(log: Path) -> list[Server]:
     serve += ["--access-log-file", str(log)]  # the default: access log on
     uvicorn = [PY, "-m", "uvicorn", "bench.anchors:starlette_app", "--loop", "uvloop"]
     uvicorn += ["--no-access-log", "--log-level", "warning"]
+    granian = [
+        str(Path(PY).parent / "granian"),
+        "--host",
+        "127.0.0.1",
+        "--workers",
+        "1",
+    ]
+    granian += ["--no-access-log", "--log-level", "warning"]
     return [
         Server("twistbridge /native", [*serve, "--port", "8201"], 8201, "/native/hello"),
         Server("bare twisted.web leaf", [PY, "-m", "bench.anchors", "bare-twisted", "8202"], 8202, "/"),
@@ -64,14 +77,18 @@ def _servers(log: Path) -> list[Server]:
         Server("Daphne", [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", "8206", "bench.anchors:starlette_app"], 8206, "/asgi/hello"),
         Server("uvicorn httptools", [*uvicorn, "--http", "httptools", "--port", "8207"], 8207, "/asgi/hello"),
         Server("uvicorn h11", [*uvicorn, "--http", "h11", "--port", "8208"], 8208, "/asgi/hello"),
+        Server("granian ASGI", [*granian, "--interface", "asgi", "--loop", "uvloop", "--port", "8209", "bench.anchors:starlette_app"], 8209, "/asgi/hello"),
+        Server("granian WSGI", [*granian, "--interface", "wsgi", "--port", "8210", "bench.anchors:flask_app"], 8210, "/wsgi/hello"),
     ]  # fmt: skip
 
 
 RATIOS = [
-    ("/native/hello vs bare twisted.web leaf (goal >= 0.9)", "twistbridge /native", "bare twisted.web leaf", 0.9),
+    ("/native/hello vs bare twisted.web leaf (goal >= 1.5)", "twistbridge /native", "bare twisted.web leaf", 1.5),
     ("/wsgi/hello vs stock WSGIResource (goal >= 1.2)", "twistbridge /wsgi", "stock WSGIResource", 1.2),
+    ("/wsgi/hello vs granian WSGI, 1 worker (goal >= 1.0)", "twistbridge /wsgi", "granian WSGI", 1.0),
     ("/asgi/hello vs Daphne (goal >= 2)", "twistbridge /asgi", "Daphne", 2.0),
-    ("/asgi/hello vs uvicorn httptools", "twistbridge /asgi", "uvicorn httptools", 0.0),
+    ("/asgi/hello vs uvicorn httptools (goal >= 1.0)", "twistbridge /asgi", "uvicorn httptools", 1.0),
+    ("/asgi/hello vs granian ASGI, 1 worker", "twistbridge /asgi", "granian ASGI", 0.0),
 ]  # fmt: skip
 
 
@@ -164,6 +181,16 @@ def many_waiting(
         stop(process)
 
 
+def burst_run(server: Server, path: str, connections: int) -> dict[str, float]:
+    """`bench.burst` against one server, with its peak RSS."""
+    process, _ = start(server)
+    try:
+        spec = burst.spec(f"http://127.0.0.1:{server.port}", path, connections)
+        return burst.figures(run_wrk(spec), connections, memory_mb(process.pid))
+    finally:
+        stop(process)
+
+
 def startup(server: Server, times: int = 3) -> list[float]:
     seconds = []
     for _ in range(times):
@@ -183,7 +210,7 @@ WAITING_TARGETS = [
     ("twistbridge /asgi", "/asgi/busy"),
     ("uvicorn httptools", "/asgi/busy"),  # the reference, same app
 ]
-VERSIONS = ("twisted", "flask", "starlette", "uvicorn", "daphne", "uvloop")
+VERSIONS = ("twisted", "flask", "starlette", "uvicorn", "daphne", "granian", "uvloop")
 
 
 @dataclass(frozen=True)
@@ -191,6 +218,7 @@ class Settings:
     rounds: int
     duration: float
     waiting: int
+    burst: int  # connections of the burst
 
 
 @dataclass(frozen=True)
@@ -202,6 +230,7 @@ class Figures:
     waiting: dict[str, dict[str, float]]  # by server name, see many_waiting
     asgi_busy_500: dict[str, float]
     startup_s: list[float]
+    burst: dict[str, dict[str, float]]  # by server name, see bench.burst
 
 
 def _pin_load() -> None:
@@ -233,7 +262,14 @@ def _measure(settings: Settings, log: Path) -> Figures:
     }
     bridge_busy = many_waiting(by_name["twistbridge /asgi"], "/asgi/busy", 500, 1.0)
     start_seconds = startup(by_name["twistbridge /native"])
-    return Figures(hello, _hello_ratios(hello), waiting, bridge_busy, start_seconds)
+    console.print(f"burst: wrk, {settings.burst} connections x busy?seconds=2 for 10 s")
+    bursts = {
+        name: burst_run(by_name[name], path, settings.burst)
+        for name, path in burst.TARGETS
+    }
+    return Figures(
+        hello, _hello_ratios(hello), waiting, bridge_busy, start_seconds, bursts
+    )
 
 
 def _verdict(met: bool) -> str:
@@ -272,6 +308,11 @@ def _report(figures: Figures, waiting: int) -> Table:
         f"p99 {busy['p99_s']:.2f} s",
         _verdict(busy["p99_s"] < 1.2),
     )
+    for name, fig in figures.burst.items():
+        mine = name.startswith("twistbridge")
+        verdict = f"{_verdict(burst.met(fig))} ({burst.GOAL})" if mine else "reference"
+        label = f"{name}: burst of {fig['connections']:.0f}"
+        table.add_row(label, burst.describe(fig), verdict)
     start_spread = _spread(figures.startup_s)
     table.add_row(
         "start-up to first answer",
@@ -287,9 +328,9 @@ def _write(figures: Figures, settings: Settings) -> Path:
     out.write_text(json.dumps({
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
         "versions": {name: metadata.version(name) for name in VERSIONS},
-        "settings": {"rounds": settings.rounds, "duration": settings.duration, "concurrency": 64, "waiting": settings.waiting},
+        "settings": {"rounds": settings.rounds, "duration": settings.duration, "concurrency": 64, "waiting": settings.waiting, "burst": settings.burst},
         "hello_req_per_s": figures.hello, "ratios": figures.ratios, "waiting": figures.waiting,
-        "asgi_busy_500": figures.asgi_busy_500, "startup_s": figures.startup_s,
+        "asgi_busy_500": figures.asgi_busy_500, "startup_s": figures.startup_s, "burst": figures.burst,
     }, indent=2))  # fmt: skip
     return out
 
@@ -311,11 +352,17 @@ def _write(figures: Figures, settings: Settings) -> Path:
     help="Concurrent busy?seconds=2 connections.",
 )
 @click.option(
-    "--quick", is_flag=True, help="One round of 2 s, 2000 waiting connections."
+    "--quick",
+    is_flag=True,
+    help="One round of 2 s, 2000 waiting connections, a burst of 2000.",
 )
 def main(rounds: int, duration: float, waiting: int, quick: bool) -> None:
     """Measure twistbridge against its anchors and print the ratios to their goals."""
-    settings = Settings(1, 2.0, 2000) if quick else Settings(rounds, duration, waiting)
+    settings = (
+        Settings(1, 2.0, 2000, 2000)
+        if quick
+        else Settings(rounds, duration, waiting, burst.CONNECTIONS)
+    )
     _pin_load()
     raise_nofile()
     RESULTS.mkdir(exist_ok=True)
