@@ -42,6 +42,18 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         "(`requestDone` ends in `setLineMode`, where llhttp reads on)",
     ),
     (
+        "twisted.web.http_headers",
+        "_nameEncoder",
+        ("", "encode"),
+        "twisted_host.http.headers: headers llhttp checked, stored without a recheck",
+    ),
+    (
+        "twisted.web.http_headers",
+        "Headers",
+        ("_rawHeaders",),
+        "twisted_host.http.headers: headers llhttp checked, stored without a recheck",
+    ),
+    (
         "twisted.internet.abstract",
         "FileDescriptor",
         ("dataBuffer", "offset", "doWrite"),

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import httptools
 
 from twisted_host.http.channel import TwistbridgeChannel
+from twisted_host.http.headers import ReceivedHeaders
 
 if TYPE_CHECKING:
     from twisted_host.http.request import TwistbridgeRequest
@@ -60,6 +61,8 @@ class HttptoolsChannel(TwistbridgeChannel):
         self._length: int | None = None
         self._chunked = False
         self._expect = False
+        self._connection = False  # a Connection header came
+        self._cookie = False  # a Cookie header came
         self._version = b""
         self._secure: bool | None = None
 
@@ -197,7 +200,7 @@ class HttptoolsChannel(TwistbridgeChannel):
         self._header_bytes = 0
         self._header_count = 0
         self._length = None
-        self._chunked = self._expect = False
+        self._chunked = self._expect = self._connection = self._cookie = False
         if self.header_started is None and not (self._answering or self._ready):
             self.header_started = self.last_activity
 
@@ -239,6 +242,10 @@ class HttptoolsChannel(TwistbridgeChannel):
             self._chunked = True
         elif lower == b"expect":
             self._expect = value.lower() == b"100-continue"
+        elif lower == b"connection":
+            self._connection = True
+        elif lower == b"cookie":
+            self._cookie = True
         self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
@@ -253,10 +260,14 @@ class HttptoolsChannel(TwistbridgeChannel):
         request: TwistbridgeRequest = self.requestFactory(self)  # type: ignore[assignment]
         self.requests.append(request)
         self._request = request
-        add = request.requestHeaders.addRawHeader
-        for name, value in self._headers:
-            add(name, value)
-        request.parseCookies()
+        headers = request.requestHeaders
+        if isinstance(headers, ReceivedHeaders):
+            headers.add_parsed(self._headers)
+        else:
+            for name, value in self._headers:
+                headers.addRawHeader(name, value)
+        if self._cookie:  # Twisted's parseCookies looks for the header: it came or not
+            request.parseCookies()
         request.gotLength(self._length)
         if (
             self._expect
@@ -275,7 +286,13 @@ class HttptoolsChannel(TwistbridgeChannel):
     def on_message_complete(self) -> None:
         request, self._request = self._request, None
         assert request is not None
-        persistent = self.checkPersistence(request, self._version)
+        # Twisted's rule asks the headers again; an HTTP/1.1 request without a
+        # Connection header persists under it, and under any other.
+        persistent = (
+            self.checkPersistence(request, self._version)
+            if self._connection or self._version != b"HTTP/1.1"
+            else True
+        )
         method = self._parser.get_method()
         self._ready.append((request, method, self._url, self._version, persistent))
         if not persistent:
