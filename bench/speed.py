@@ -79,6 +79,9 @@ def _servers(log: Path) -> list[Server]:
         Server("uvicorn h11", [*uvicorn, "--http", "h11", "--port", "8208"], 8208, "/asgi/hello"),
         Server("granian ASGI", [*granian, "--interface", "asgi", "--loop", "uvloop", "--port", "8209", "bench.anchors:starlette_app"], 8209, "/asgi/hello"),
         Server("granian WSGI", [*granian, "--interface", "wsgi", "--port", "8210", "bench.anchors:flask_app"], 8210, "/wsgi/hello"),
+        # What the C parser buys: the same Site on Twisted's own parser.
+        Server("twistbridge /native, Twisted's parser", [*serve, "--http", "twisted", "--port", "8211"], 8211, "/native/hello"),
+        Server("twistbridge /asgi, Twisted's parser", [*serve, "--http", "twisted", "--port", "8212"], 8212, "/asgi/hello"),
     ]  # fmt: skip
 
 
@@ -89,6 +92,8 @@ RATIOS = [
     ("/asgi/hello vs Daphne (goal >= 2)", "twistbridge /asgi", "Daphne", 2.0),
     ("/asgi/hello vs uvicorn httptools (goal >= 1.0)", "twistbridge /asgi", "uvicorn httptools", 1.0),
     ("/asgi/hello vs granian ASGI, 1 worker", "twistbridge /asgi", "granian ASGI", 0.0),
+    ("/native/hello: httptools vs Twisted's parser", "twistbridge /native", "twistbridge /native, Twisted's parser", 0.0),
+    ("/asgi/hello: httptools vs Twisted's parser", "twistbridge /asgi", "twistbridge /asgi, Twisted's parser", 0.0),
 ]  # fmt: skip
 
 
