@@ -100,7 +100,7 @@ def test_instance_attributes_of_reactor_and_site() -> None:
     from twisted.web.resource import Resource
     from twisted.web.server import Site
 
-    for attribute in ("_asyncioEventloop", "_writers"):
+    for attribute in ("_asyncioEventloop", "_writers", "_readers"):
         assert hasattr(reactor, attribute), (
             f"AsyncioSelectorReactor.{attribute} moved: twisted_host.http.transport "
             "and twisted_host.bridges.asgi use it"

@@ -54,13 +54,19 @@ def main(parser: str) -> int:
 
     from core.settings import Settings
     from twisted_host.http.site import TwistbridgeSite
+    from twisted_host.http.transport import SoonTCPEndpoint
 
     root = Resource()
     root.putChild(b"ws", WebSocketResource(EchoFactory()))
     root.putChild(b"plain", Data(b"plain page", "text/plain"))
     site = TwistbridgeSite(root, Settings(http=parser))
-    port = reactor.listenTCP(0, site, interface="127.0.0.1")
-    print(f"ws ready: http://127.0.0.1:{port.getHost().port}/", flush=True)
+    # The Site's own transport, as `twistbridge serve` listens.
+    listening = SoonTCPEndpoint(reactor, 0, "127.0.0.1").listen(site)
+    listening.addCallback(
+        lambda port: print(
+            f"ws ready: http://127.0.0.1:{port.getHost().port}/", flush=True
+        )
+    )
     reactor.run()
     return 0
 
