@@ -195,9 +195,16 @@ class HttptoolsChannel(TwistbridgeChannel):
             self._dispatching = False
 
     def refuse(self, status: int, detail: str) -> None:
-        if self.refused or self._later is not None:
+        if self.refused:
             return
-        if not self._dispatching and (self._answering or self._ready):
+        if self._dispatching:
+            # The request at the head of the queue: its answer is due now, and any
+            # refusal owed to a later one goes with the connection it closes.
+            super().refuse(status, detail)
+            return
+        if self._later is not None:
+            return
+        if self._answering or self._ready:
             # Answers to requests read earlier are owed first, in order.
             self._later = (status, detail)
             self._done_reading = True

@@ -266,6 +266,14 @@ def test_refusal_behind_pipelined_requests_comes_after_their_answers(
     assert answer.endswith(error_page(431, "There are over 20 headers.").encode())
 
 
+def test_bad_request_ahead_of_a_malformed_one_gets_its_own_400(edge: Server) -> None:
+    # The malformed bytes are read ahead: the 400 still belongs to the first request.
+    raw = b"GET /native/hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\nzz\r\n\r\n"
+    answer = exchange(edge.url, raw)
+    assert re.findall(rb"HTTP/1\.1 (\d{3}) ", answer) == [b"400"]
+    assert b"The Host header is not one valid host." in answer
+
+
 def test_many_pipelined_requests_all_answered_in_order(edge: Server) -> None:
     # Over a few kilobytes: the C parser stops reading ahead and picks up again.
     paths = [f"/native/calendar/{1700 + i}" for i in range(300)]
