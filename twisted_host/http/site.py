@@ -20,7 +20,14 @@ from twisted_host.http.access_log import combined_line
 from twisted_host.http.channel import TwistbridgeChannel, refusal
 from twisted_host.http.paths import EmptySegment, has_empty_segment
 from twisted_host.http.proxy import ProxyHeaders
+from twisted_host.http.httptools_impl import HttptoolsChannel
 from twisted_host.http.request import RequestObserver, TwistbridgeRequest
+
+# The channel of each `Settings.http` value: the same edge, two parsers.
+CHANNELS: dict[str, type[TwistbridgeChannel]] = {
+    "httptools": HttptoolsChannel,
+    "twisted": TwistbridgeChannel,
+}
 
 
 class TwistbridgeSite(Site):
@@ -45,6 +52,7 @@ class TwistbridgeSite(Site):
         # seconds); the native form parses its own body (twisted_host.native.form).
         super().__init__(resource, timeout=None, parsePOSTFormSubmission=False)
         self.settings = settings
+        self.protocol = CHANNELS[settings.http]
         self.access_log = access_log
         self.observer = observer
         self.proxy = (

@@ -1,0 +1,325 @@
+"""The connection, parsed in C: the edge's channel with `httptools` (llhttp, the parser
+under uvicorn and Node.js) in place of Twisted's line-by-line Python parser.
+
+Only the reading side changes. Requests are still `twisted.web` Requests, answered
+through `HTTPChannel`'s own write, producer and `requestDone` machinery, with every
+limit of `TwistbridgeChannel` answered with the same status and page. llhttp reads
+pipelined requests ahead of their answers (it cannot pause mid-buffer), so complete
+requests wait in a queue and are answered one at a time, in order, as Twisted does;
+a refusal owed to a request read ahead waits for the answers before it. What Twisted
+decides and llhttp does not (the Transfer-Encoding values refused, which versions
+are served, when a connection persists) follows `channel.py` and Twisted.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from time import monotonic
+from typing import TYPE_CHECKING, Any
+
+import httptools
+from twisted.web.http_headers import Headers
+
+from twisted_host.http.channel import TwistbridgeChannel
+from twisted_host.http.headers import ReceivedHeaders
+
+if TYPE_CHECKING:
+    from twisted_host.http.request import TwistbridgeRequest
+
+_VERSIONS = {"1.1": b"HTTP/1.1", "1.0": b"HTTP/1.0"}  # 0.9 and 2.0: 400, as Twisted
+_SLICE = 4096  # bytes parsed at a time: bounds how many requests one read makes
+_AHEAD = 16  # complete requests waiting for their turn before reading stops
+_MALFORMED = "The request is malformed."
+
+
+class _Stop(Exception):
+    """Raised in a parser callback to stop parsing (the request was refused)."""
+
+
+class HttptoolsChannel(TwistbridgeChannel):
+    """A `TwistbridgeChannel` whose requests are parsed by llhttp."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parser = httptools.HttpRequestParser(self)
+        self._held = b""  # bytes read but not yet parsed
+        # Complete requests waiting for their turn: request, method, target, version,
+        # and whether the connection persists after its answer.
+        self._ready: deque[tuple[TwistbridgeRequest, bytes, bytes, bytes, bool]] = (
+            deque()
+        )
+        self._request: TwistbridgeRequest | None = None  # its body is arriving
+        self._answering = False  # the head of the queue is being answered
+        self._dispatching = False  # inside its requestReceived
+        self._running = False
+        self._upgrading = False  # llhttp stopped at an Upgrade: wait for its answer
+        self._done_reading = False  # a request closes the connection: read no more
+        self._later: tuple[int, str] | None = None  # a refusal owed after the answers
+        self._in_head = False
+        self._head_seen = 0
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._length: int | None = None
+        self._chunked = False
+        self._expect = False
+        self._connection = False  # a Connection header came
+        self._cookie = False  # a Cookie header came
+        self._version = b""
+        self._secure: bool | None = None
+
+    # --- bytes in ----------------------------------------------------------------------
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.refused:
+            return
+        self.last_activity = monotonic()
+        self._held = self._held + data if self._held else data
+        self._run()
+
+    def rawDataReceived(self, data: bytes) -> None:
+        raise AssertionError("llhttp reads every byte; there is no raw mode")
+
+    def setLineMode(self, extra: bytes = b"") -> None:
+        # `HTTPChannel.requestDone` calls this once an answer is done: read on.
+        self._run()
+
+    def requestDone(self, request: Any) -> None:
+        self._answering = False
+        super().requestDone(request)
+
+    def isSecure(self) -> bool:
+        # Twisted adapts the transport to ISSLTransport (a zope lookup) on every call,
+        # and the ASGI scope asks per request: a connection's answer never changes.
+        if self._secure is None:
+            self._secure = bool(super().isSecure())
+        return self._secure
+
+    def writeHeaders(
+        self, version: bytes, code: bytes, reason: bytes, headers: Any
+    ) -> None:
+        # Twisted hands the transport a sequence of some twenty pieces, which it type
+        # checks and counts one by one: one joined piece costs a fraction of that.
+        if not isinstance(headers, Headers):
+            super().writeHeaders(version, code, reason, headers)
+            return
+        lines = [b"%s %s %s\r\n" % (version, code, reason)]
+        for name, values in headers.getAllRawHeaders():
+            for value in values:
+                lines.append(b"%s: %s\r\n" % (name, value))
+        lines.append(b"\r\n")
+        assert self.transport is not None
+        self.transport.write(b"".join(lines))
+
+    def _run(self) -> None:
+        """Answer what is ready, then parse what is held, until something waits."""
+        if self._running:
+            return  # a request answered at once: the loop below goes on
+        self._running = True
+        try:
+            while not self.refused:
+                if self._ready:
+                    if self._answering:
+                        break
+                    self._dispatch()
+                    if "dataReceived" in vars(self):
+                        self._hand_over()  # Twisted's WebSocket took the transport
+                        return
+                elif self._later is not None:
+                    if not self._answering:
+                        TwistbridgeChannel.refuse(self, *self._later)
+                    break
+                elif self._held and not self._done_reading:
+                    if self._upgrading:
+                        if self._answering:
+                            break
+                        # The upgrade was answered as plain HTTP: a fresh parser.
+                        self._upgrading = False
+                        self._parser = httptools.HttpRequestParser(self)
+                    data, self._held = self._held, b""
+                    self._held = self._feed(data)
+                else:
+                    break
+            if self._held and (len(self._held) > _SLICE or len(self._ready) >= _AHEAD):
+                self._networkProducer.pauseProducing()  # resumed by requestDone
+            if self._in_head and self.header_started is None and not self._answering:
+                self.header_started = monotonic()  # its turn: its deadline runs
+        finally:
+            self._running = False
+
+    def _feed(self, data: bytes) -> bytes:
+        """Parse `data` until reading must wait; return the bytes not parsed."""
+        parser = self._parser
+        start, end = 0, len(data)
+        limit = self.limits.max_request_line + self.limits.max_header_bytes + _SLICE
+        while start < end and len(self._ready) < _AHEAD:
+            piece = data if end <= _SLICE else data[start : start + _SLICE]
+            try:
+                parser.feed_data(piece)
+            except httptools.HttpParserUpgrade as upgrade:
+                self._upgrading = True
+                return data[start + int(upgrade.args[0]) :]
+            except httptools.HttpParserError as error:
+                cause = error.__context__
+                if cause is not None and not isinstance(cause, _Stop):
+                    raise cause from error  # a fault of ours, not the request's: logged
+                if not (self.refused or self._later or self._done_reading):
+                    self.refuse(400, _MALFORMED)
+                return b""
+            start += len(piece)
+            if self._in_head:
+                # One header line never ending: the exact checks need it complete.
+                self._head_seen += len(piece)
+                if self._head_seen > limit:
+                    self._refuse_headers(
+                        f"The headers are over {self.limits.max_header_bytes} bytes."
+                    )
+                    return b""
+        return data[start:]
+
+    def _hand_over(self) -> None:
+        data, self._held = self._held, b""
+        self._networkProducer.resumeProducing()
+        if data:
+            self.dataReceived(data)
+
+    def _dispatch(self) -> None:
+        request, method, target, version, persistent = self._ready.popleft()
+        if not persistent:
+            self.persistent = False  # never back to True: shutdown sets it False too
+        self._answering = True
+        self._handlingRequest = True
+        self._dispatching = True
+        try:
+            request.requestReceived(method, target, version)
+        finally:
+            self._dispatching = False
+
+    def refuse(self, status: int, detail: str) -> None:
+        if self.refused:
+            return
+        if self._dispatching:
+            # The request at the head of the queue: its answer is due now, and any
+            # refusal owed to a later one goes with the connection it closes.
+            super().refuse(status, detail)
+            return
+        if self._later is not None:
+            return
+        if self._answering or self._ready:
+            # Answers to requests read earlier are owed first, in order.
+            self._later = (status, detail)
+            self._done_reading = True
+            return
+        super().refuse(status, detail)
+
+    def _refuse_headers(self, detail: str) -> None:
+        self.refuse(431, detail)
+
+    # --- llhttp's callbacks ------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._in_head = True
+        self._head_seen = 0
+        self._url = b""
+        self._headers = []
+        self._header_bytes = 0
+        self._header_count = 0
+        self._length = None
+        self._chunked = self._expect = self._connection = self._cookie = False
+        if self.header_started is None and not (self._answering or self._ready):
+            self.header_started = self.last_activity
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        line = len(self._url) + len(self._parser.get_method()) + 10
+        if line > self.limits.max_request_line:
+            self.refuse(
+                414, f"The request line is over {self.limits.max_request_line} bytes."
+            )
+            raise _Stop
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        limits = self.limits
+        self._header_bytes += len(name) + len(value) + 4
+        self._header_count += 1
+        if self._header_bytes > limits.max_header_bytes:
+            self._refuse_headers(
+                f"The headers are over {limits.max_header_bytes} bytes."
+            )
+            raise _Stop
+        if self._header_count > limits.max_headers:
+            self._refuse_headers(f"There are over {limits.max_headers} headers.")
+            raise _Stop
+        if value[-1:] in (b" ", b"\t"):
+            value = value.rstrip(b" \t")  # llhttp strips the leading blanks only
+        lower = name.lower()
+        if lower == b"content-length":
+            self._length = int(value)  # llhttp checked: digits, one value
+            if self._length > limits.max_body_size:
+                # 413 before a byte of the body is read.
+                self.refuse(413, f"The body is over {limits.max_body_size} bytes.")
+                raise _Stop
+        elif lower == b"transfer-encoding":
+            # As Twisted's parser: "chunked", once, or nothing (llhttp takes a list).
+            if self._chunked or value.lower() != b"chunked":
+                self.refuse(400, _MALFORMED)
+                raise _Stop
+            self._chunked = True
+        elif lower == b"expect":
+            self._expect = value.lower() == b"100-continue"
+        elif lower == b"connection":
+            self._connection = True
+        elif lower == b"cookie":
+            self._cookie = True
+        self._headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        version = _VERSIONS.get(self._parser.get_http_version())
+        if version is None:
+            self.refuse(400, _MALFORMED)
+            raise _Stop
+        self._version = version
+        if not (self._answering or self._ready):
+            self.header_started = None
+        request: TwistbridgeRequest = self.requestFactory(self)  # type: ignore[assignment]
+        self.requests.append(request)
+        self._request = request
+        headers = request.requestHeaders
+        if isinstance(headers, ReceivedHeaders):
+            headers.add_parsed(self._headers)
+        else:
+            for name, value in self._headers:
+                headers.addRawHeader(name, value)
+        if self._cookie:  # Twisted's parseCookies looks for the header: it came or not
+            request.parseCookies()
+        request.gotLength(self._length)
+        if (
+            self._expect
+            and version == b"HTTP/1.1"
+            and not (self._answering or self._ready)
+        ):
+            self._send100Continue()
+
+    def on_body(self, body: bytes) -> None:
+        request = self._request
+        assert request is not None
+        request.handleContentChunk(body)
+        if self.refused or self._later is not None:
+            raise _Stop
+
+    def on_message_complete(self) -> None:
+        request, self._request = self._request, None
+        assert request is not None
+        # Twisted's rule asks the headers again; an HTTP/1.1 request without a
+        # Connection header persists under it, and under any other.
+        persistent = (
+            self.checkPersistence(request, self._version)
+            if self._connection or self._version != b"HTTP/1.1"
+            else True
+        )
+        method = self._parser.get_method()
+        self._ready.append((request, method, self._url, self._version, persistent))
+        if not persistent:
+            # Twisted's rule: this answer closes the connection; read nothing after.
+            self._done_reading = True
+            raise _Stop
