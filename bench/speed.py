@@ -233,7 +233,16 @@ WAITING_TARGETS = [
     ("twistbridge /asgi", "/asgi/busy"),
     ("uvicorn httptools", "/asgi/busy"),  # the reference, same app
 ]
-VERSIONS = ("twisted", "flask", "starlette", "uvicorn", "daphne", "granian", "uvloop", "gunicorn")
+VERSIONS = (
+    "twisted",
+    "flask",
+    "starlette",
+    "uvicorn",
+    "daphne",
+    "granian",
+    "uvloop",
+    "gunicorn",
+)
 
 
 @dataclass(frozen=True)

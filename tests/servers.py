@@ -15,12 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import trustme
 from cryptography.hazmat.primitives import serialization
-import pytest
 
-from core.settings import Settings
 from core.mounts import BY_NAME, UVICORN, UVICORN_PREFIX
+from core.settings import Settings
 from tests.client import fetch
 from twisted_host.run.process import READY
 

@@ -18,6 +18,7 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 import httptools
+from twisted.web.http import HTTPChannel
 from twisted.web.http_headers import Headers
 
 from twisted_host.http.channel import TwistbridgeChannel
@@ -298,7 +299,9 @@ class HttptoolsChannel(TwistbridgeChannel):
             and version == b"HTTP/1.1"
             and not (self._answering or self._ready)
         ):
-            self._send100Continue()
+            # Twisted's own: StreamingChannel's defers it to the end of the headers,
+            # which that channel's parser reaches through allHeadersReceived.
+            HTTPChannel._send100Continue(self)
 
     def on_body(self, body: bytes) -> None:
         request = self._request

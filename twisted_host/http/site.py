@@ -18,9 +18,9 @@ from twisted.web.server import Request, Site
 from core.settings import Settings
 from twisted_host.http.access_log import combined_line
 from twisted_host.http.channel import TwistbridgeChannel, refusal
+from twisted_host.http.httptools_impl import HttptoolsChannel
 from twisted_host.http.paths import EmptySegment, has_empty_segment
 from twisted_host.http.proxy import ProxyHeaders
-from twisted_host.http.httptools_impl import HttptoolsChannel
 from twisted_host.http.request import RequestObserver, TwistbridgeRequest
 
 # The channel of each `Settings.http` value: the same edge, two parsers.
