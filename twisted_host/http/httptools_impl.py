@@ -6,9 +6,13 @@ through `HTTPChannel`'s own write, producer and `requestDone` machinery, with ev
 limit of `TwistbridgeChannel` answered with the same status and page. llhttp reads
 pipelined requests ahead of their answers (it cannot pause mid-buffer), so complete
 requests wait in a queue and are answered one at a time, in order, as Twisted does;
-a refusal owed to a request read ahead waits for the answers before it. What Twisted
-decides and llhttp does not (the Transfer-Encoding values refused, which versions
-are served, when a connection persists) follows `channel.py` and Twisted.
+a refusal owed to a request read ahead waits for the answers before it. A request
+with a body, at the head of the queue, whose resource streams bodies (the bridges,
+`twisted_host.http.body`) is handed over at the end of its headers, as under
+Twisted's parser; its body is fed to it as llhttp reads it, and reading stops while
+the app holds what it has not read. What Twisted decides and llhttp does not (the
+Transfer-Encoding values refused, which versions are served, when a connection
+persists) follows `channel.py` and Twisted.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 import httptools
+from twisted.internet.protocol import connectionDone
+from twisted.python.failure import Failure
 from twisted.web.http import HTTPChannel
-from twisted.web.http_headers import Headers
 
 from twisted_host.http.channel import TwistbridgeChannel
 from twisted_host.http.headers import ReceivedHeaders
+from twisted_host.http.lean import LeanChannel
 
 if TYPE_CHECKING:
     from twisted_host.http.request import TwistbridgeRequest
@@ -31,13 +37,15 @@ _VERSIONS = {"1.1": b"HTTP/1.1", "1.0": b"HTTP/1.0"}  # 0.9 and 2.0: 400, as Twi
 _SLICE = 4096  # bytes parsed at a time: bounds how many requests one read makes
 _AHEAD = 16  # complete requests waiting for their turn before reading stops
 _MALFORMED = "The request is malformed."
+_CODINGS = "Transfer-Encoding must be chunked, alone."  # the words of channel.py
+_TRAILER = "A trailer field is malformed."
 
 
 class _Stop(Exception):
     """Raised in a parser callback to stop parsing (the request was refused)."""
 
 
-class HttptoolsChannel(TwistbridgeChannel):
+class HttptoolsChannel(LeanChannel):
     """A `TwistbridgeChannel` whose requests are parsed by llhttp."""
 
     def __init__(self) -> None:
@@ -50,6 +58,10 @@ class HttptoolsChannel(TwistbridgeChannel):
             deque()
         )
         self._request: TwistbridgeRequest | None = None  # its body is arriving
+        self._streaming = False  # and it was handed over at its headers
+        self._persistent = True  # the connection persists after its answer
+        self._resume_due = False  # a read of the body is due (a call is scheduled)
+        self._lost = False  # the connection is gone
         self._answering = False  # the head of the queue is being answered
         self._dispatching = False  # inside its requestReceived
         self._running = False
@@ -63,10 +75,10 @@ class HttptoolsChannel(TwistbridgeChannel):
         self._length: int | None = None
         self._chunked = False
         self._expect = False
+        self._trailer = False  # the trailer section may be next (see on_chunk_header)
         self._connection = False  # a Connection header came
         self._cookie = False  # a Cookie header came
         self._version = b""
-        self._secure: bool | None = None
 
     # --- bytes in ----------------------------------------------------------------------
 
@@ -85,31 +97,27 @@ class HttptoolsChannel(TwistbridgeChannel):
         self._run()
 
     def requestDone(self, request: Any) -> None:
-        self._answering = False
+        stream = request.body_stream
+        if stream is None or stream.ended:
+            self._answering = False
+        # else: answered before its body ended; done when it has (StreamingChannel).
         super().requestDone(request)
 
-    def isSecure(self) -> bool:
-        # Twisted adapts the transport to ISSLTransport (a zope lookup) on every call,
-        # and the ASGI scope asks per request: a connection's answer never changes.
-        if self._secure is None:
-            self._secure = bool(super().isSecure())
-        return self._secure
+    def body_resumed(self) -> None:
+        # The app took the body held for it (or its answer is done): parse on, from
+        # the reactor, not from inside the app's read or the channel's requestDone.
+        if self._held and not self._resume_due:
+            self._resume_due = True
+            self.callLater(0, self._resume)
 
-    def writeHeaders(
-        self, version: bytes, code: bytes, reason: bytes, headers: Any
-    ) -> None:
-        # Twisted hands the transport a sequence of some twenty pieces, which it type
-        # checks and counts one by one: one joined piece costs a fraction of that.
-        if not isinstance(headers, Headers):
-            super().writeHeaders(version, code, reason, headers)
-            return
-        lines = [b"%s %s %s\r\n" % (version, code, reason)]
-        for name, values in headers.getAllRawHeaders():
-            for value in values:
-                lines.append(b"%s: %s\r\n" % (name, value))
-        lines.append(b"\r\n")
-        assert self.transport is not None
-        self.transport.write(b"".join(lines))
+    def _resume(self) -> None:
+        self._resume_due = False
+        if not self._lost:
+            self._run()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self._lost = True
+        super().connectionLost(reason)
 
     def _run(self) -> None:
         """Answer what is ready, then parse what is held, until something waits."""
@@ -129,7 +137,7 @@ class HttptoolsChannel(TwistbridgeChannel):
                     if not self._answering:
                         TwistbridgeChannel.refuse(self, *self._later)
                     break
-                elif self._held and not self._done_reading:
+                elif self._held and not (self._done_reading or self.body_held):
                     if self._upgrading:
                         if self._answering:
                             break
@@ -152,7 +160,7 @@ class HttptoolsChannel(TwistbridgeChannel):
         parser = self._parser
         start, end = 0, len(data)
         limit = self.limits.max_request_line + self.limits.max_header_bytes + _SLICE
-        while start < end and len(self._ready) < _AHEAD:
+        while start < end and len(self._ready) < _AHEAD and not self.body_held:
             piece = data if end <= _SLICE else data[start : start + _SLICE]
             try:
                 parser.feed_data(piece)
@@ -164,7 +172,7 @@ class HttptoolsChannel(TwistbridgeChannel):
                 if cause is not None and not isinstance(cause, _Stop):
                     raise cause from error  # a fault of ours, not the request's: logged
                 if not (self.refused or self._later or self._done_reading):
-                    self.refuse(400, _MALFORMED)
+                    self.refuse(400, self._why(str(error)))
                 return b""
             start += len(piece)
             if self._in_head:
@@ -176,6 +184,14 @@ class HttptoolsChannel(TwistbridgeChannel):
                     )
                     return b""
         return data[start:]
+
+    def _why(self, error: str) -> str:
+        """The detail of a 400 for llhttp's error, in the words of `channel.py`."""
+        if self._trailer:
+            return _TRAILER
+        if error == "Invalid `Transfer-Encoding` header value":
+            return _CODINGS  # a coding after chunked (llhttp stops there, unreported)
+        return _MALFORMED
 
     def _hand_over(self) -> None:
         data, self._held = self._held, b""
@@ -198,9 +214,10 @@ class HttptoolsChannel(TwistbridgeChannel):
     def refuse(self, status: int, detail: str) -> None:
         if self.refused:
             return
-        if self._dispatching:
-            # The request at the head of the queue: its answer is due now, and any
-            # refusal owed to a later one goes with the connection it closes.
+        if self._dispatching or self._streaming:
+            # The request at the head of the queue (or its body, being read): its
+            # answer is due now, and any refusal owed to a later one goes with the
+            # connection it closes.
             super().refuse(status, detail)
             return
         if self._later is not None:
@@ -226,6 +243,7 @@ class HttptoolsChannel(TwistbridgeChannel):
         self._header_count = 0
         self._length = None
         self._chunked = self._expect = self._connection = self._cookie = False
+        self._trailer = False
         if self.header_started is None and not (self._answering or self._ready):
             self.header_started = self.last_activity
 
@@ -239,6 +257,9 @@ class HttptoolsChannel(TwistbridgeChannel):
             raise _Stop
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._request is not None:
+            # A trailer field (llhttp checked its syntax): as Twisted, kept unread.
+            return
         limits = self.limits
         self._header_bytes += len(name) + len(value) + 4
         self._header_count += 1
@@ -262,7 +283,7 @@ class HttptoolsChannel(TwistbridgeChannel):
         elif lower == b"transfer-encoding":
             # As Twisted's parser: "chunked", once, or nothing (llhttp takes a list).
             if self._chunked or value.lower() != b"chunked":
-                self.refuse(400, _MALFORMED)
+                self.refuse(400, _CODINGS)
                 raise _Stop
             self._chunked = True
         elif lower == b"expect":
@@ -293,17 +314,51 @@ class HttptoolsChannel(TwistbridgeChannel):
                 headers.addRawHeader(name, value)
         if self._cookie:  # Twisted's parseCookies looks for the header: it came or not
             request.parseCookies()
+        # Twisted's rule asks the headers; an HTTP/1.1 request without a Connection
+        # header persists under it, and under any other.
+        self._persistent = (
+            self.checkPersistence(request, version)
+            if self._connection or version != b"HTTP/1.1"
+            else True
+        )
         request.gotLength(self._length)
-        if (
-            self._expect
-            and version == b"HTTP/1.1"
-            and not (self._answering or self._ready)
-        ):
+        if self._answering or self._ready:
+            return  # read ahead: it waits for its turn, its body read whole
+        expect = self._expect and version == b"HTTP/1.1"
+        if (self._chunked or self._length) and self._dispatch_early(request, expect):
+            return
+        if self.refused:
+            raise _Stop
+        if expect:
             # Twisted's own: StreamingChannel's defers it to the end of the headers,
             # which that channel's parser reaches through allHeadersReceived.
             HTTPChannel._send100Continue(self)
 
+    def _dispatch_early(self, request: TwistbridgeRequest, expect: bool) -> bool:
+        """Hand the head of the queue to its resource now if it streams bodies (the
+        100 Continue then comes with the app's first read)."""
+        if not self._persistent:
+            self.persistent = False
+        # Not `_handlingRequest` while the body arrives: as under Twisted's parser,
+        # a full send buffer pauses reading, and its draining resumes it.
+        self._answering = self._dispatching = True
+        try:
+            method = self._parser.get_method()
+            streams = request.dispatch_early(method, self._url, self._version, expect)
+        finally:
+            self._dispatching = False
+        if not streams:
+            self._answering = False
+        self._streaming = streams
+        return streams
+
+    def on_chunk_header(self) -> None:
+        # Until a byte of it arrives, this may be the last chunk, which the trailer
+        # section follows: a parse error then is the trailer's.
+        self._trailer = True
+
     def on_body(self, body: bytes) -> None:
+        self._trailer = False
         request = self._request
         assert request is not None
         request.handleContentChunk(body)
@@ -313,15 +368,17 @@ class HttptoolsChannel(TwistbridgeChannel):
     def on_message_complete(self) -> None:
         request, self._request = self._request, None
         assert request is not None
-        # Twisted's rule asks the headers again; an HTTP/1.1 request without a
-        # Connection header persists under it, and under any other.
-        persistent = (
-            self.checkPersistence(request, self._version)
-            if self._connection or self._version != b"HTTP/1.1"
-            else True
-        )
+        persistent = self._persistent
         method = self._parser.get_method()
-        self._ready.append((request, method, self._url, self._version, persistent))
+        if self._streaming:
+            self._streaming = False
+            self._handlingRequest = True
+            request.requestReceived(method, self._url, self._version)  # the body ends
+            early, self._answered_early = self._answered_early, None
+            if early is not None:
+                self.requestDone(early)  # answered before its body ended: done now
+        else:
+            self._ready.append((request, method, self._url, self._version, persistent))
         if not persistent:
             # Twisted's rule: this answer closes the connection; read nothing after.
             self._done_reading = True

@@ -23,7 +23,7 @@ import pytest
 
 from bench.speed import memory_mb
 from tests.client import fetch, parse
-from tests.servers import Server, spawn
+from tests.servers import PARSERS, Server, spawn
 
 ASGI_HOST = [sys.executable, "-m", "tests.twisted_host.bridges.asgi_host"]
 WSGI_HOST = [sys.executable, "-m", "tests.twisted_host.bridges.wsgi_host"]
@@ -37,13 +37,21 @@ TARGETS = {
 MiB = 1024 * 1024
 
 
-@pytest.fixture(scope="module", params=list(TARGETS))
+# The edge's bridges under each parser; the references once.
+RUNS = [f"{name}-{parser}" for name in ("asgi", "wsgi") for parser in PARSERS]
+RUNS += ["uvicorn", "gunicorn"]
+
+
+@pytest.fixture(scope="module", params=RUNS)
 def target(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Server]]:
-    argv, _ = TARGETS[request.param]
-    with spawn(argv, tmp_path=tmp_path_factory.mktemp(request.param)) as server:
-        yield request.param, server
+    name, _, parser = str(request.param).partition("-")
+    argv, _ = TARGETS[name]
+    env = {"EDGE_HTTP": parser} if parser else None
+    tmp = tmp_path_factory.mktemp(request.param)
+    with spawn(argv, tmp_path=tmp, env=env) as server:
+        yield name, server
 
 
 def prefix(name: str) -> str:

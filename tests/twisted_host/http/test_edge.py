@@ -295,7 +295,7 @@ def test_nothing_is_read_after_connection_close(edge: Server) -> None:
     assert parse(answer).header("connection") == "close"
 
 
-def test_expect_100_continue(edge: Server, parser: str, prefix: str) -> None:
+def test_expect_100_continue(edge: Server, prefix: str) -> None:
     port = urlsplit(edge.url).port
     head = (
         f"POST {prefix}/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
@@ -304,14 +304,13 @@ def test_expect_100_continue(edge: Server, parser: str, prefix: str) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(head.encode())
         first = sock.recv(65536)
-        if prefix == "/native" or parser == "httptools":
-            # The body is read before the resource is called (Twisted does so for its
-            # own, the C parser's channel for every one): the 100 comes at once.
+        if prefix == "/native":
+            # Twisted reads the body before the resource: the 100 comes at once.
             assert first == b"HTTP/1.1 100 Continue\r\n\r\n"
         else:
-            # The bridges stream bodies: as uvicorn, the 100 comes with the app's first
-            # read, and the echo reads none (tests/twisted_host/bridges/
-            # test_body_streaming.py sends one that does).
+            # The bridges stream bodies, under either parser: as uvicorn, the 100
+            # comes with the app's first read, and the echo reads none
+            # (tests/twisted_host/bridges/test_body_streaming.py has one that does).
             assert first.startswith(b"HTTP/1.1 200 OK\r\n")
         sock.sendall(b"hello")
         answer = first if first.startswith(b"HTTP/1.1 200") else b""
