@@ -60,10 +60,10 @@ class Settings:
     # Seconds /readyz says 503 on SIGTERM while the port still serves, so that a
     # balancer polling it stops sending first (gunicorn and uvicorn: none).
     drain_delay: float = 0.0
-    # The HTTP/1.1 parser: "twisted" (Twisted's own, in Python) or "httptools"
-    # (llhttp, in C, as uvicorn's), to compare what the C parser buys. Twisted's is
-    # the default until the C parser's channel streams request bodies to the bridges.
-    http: str = "twisted"
+    # The HTTP/1.1 parser: "httptools" (llhttp, in C, as uvicorn's) or "twisted"
+    # (Twisted's own, in Python), kept to compare what the C parser buys. Both
+    # stream request bodies to the bridges and enforce the same limits.
+    http: str = "httptools"
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to a child process (uvicorn)."""
