@@ -1,18 +1,15 @@
 """The connection, parsed in C: the edge's channel with `httptools` (llhttp, the parser
 under uvicorn and Node.js) in place of Twisted's line-by-line Python parser.
 
-Only the reading side changes. Requests are still `twisted.web` Requests, answered
-through `HTTPChannel`'s own write, producer and `requestDone` machinery, with every
-limit of `TwistbridgeChannel` answered with the same status and page. llhttp reads
-pipelined requests ahead of their answers (it cannot pause mid-buffer), so complete
-requests wait in a queue and are answered one at a time, in order, as Twisted does;
-a refusal owed to a request read ahead waits for the answers before it. A request
-with a body, at the head of the queue, whose resource streams bodies (the bridges,
-`twisted_host.http.body`) is handed over at the end of its headers, as under
-Twisted's parser; its body is fed to it as llhttp reads it, and reading stops while
-the app holds what it has not read. What Twisted decides and llhttp does not (the
-Transfer-Encoding values refused, which versions are served, when a connection
-persists) follows `channel.py` and Twisted.
+Only the reading side changes: `twisted.web` Requests answered through `HTTPChannel`'s
+machinery, every limit of `TwistbridgeChannel` with the same status and page. llhttp
+reads pipelined requests ahead of their answers, so they wait in a queue and are
+answered in order, as Twisted does; a refusal owed to one read ahead waits for the
+answers before it. A request with a body whose resource streams bodies (the bridges,
+`twisted_host.http.body`) is handed over at its headers once it heads the queue, its
+body fed as llhttp reads it; reading stops while the app holds what it has not read,
+and at the body of a request read ahead until its turn. What llhttp does not decide
+(Transfer-Encoding values, versions served, persistence) follows `channel.py`.
 """
 
 from __future__ import annotations
@@ -41,6 +38,10 @@ _CODINGS = "Transfer-Encoding must be chunked, alone."  # the words of channel.p
 _TRAILER = "A trailer field is malformed."
 
 
+# A request read whole, waiting: method, target, version, the connection persists.
+_Ready = tuple["TwistbridgeRequest", bytes, bytes, bytes, bool]
+
+
 class _Stop(Exception):
     """Raised in a parser callback to stop parsing (the request was refused)."""
 
@@ -52,15 +53,13 @@ class HttptoolsChannel(LeanChannel):
         super().__init__()
         self._parser = httptools.HttpRequestParser(self)
         self._held = b""  # bytes read but not yet parsed
-        # Complete requests waiting for their turn: request, method, target, version,
-        # and whether the connection persists after its answer.
-        self._ready: deque[tuple[TwistbridgeRequest, bytes, bytes, bytes, bool]] = (
-            deque()
-        )
+        self._ready: deque[_Ready] = deque()
         self._request: TwistbridgeRequest | None = None  # its body is arriving
         self._streaming = False  # and it was handed over at its headers
+        # A request read ahead whose body is next: parsing waits for its turn, when
+        # it may be handed over as the head of the queue is.
+        self._parked: TwistbridgeRequest | None = None
         self._persistent = True  # the connection persists after its answer
-        self._resume_due = False  # a read of the body is due (a call is scheduled)
         self._lost = False  # the connection is gone
         self._answering = False  # the head of the queue is being answered
         self._dispatching = False  # inside its requestReceived
@@ -106,12 +105,10 @@ class HttptoolsChannel(LeanChannel):
     def body_resumed(self) -> None:
         # The app took the body held for it (or its answer is done): parse on, from
         # the reactor, not from inside the app's read or the channel's requestDone.
-        if self._held and not self._resume_due:
-            self._resume_due = True
+        if self._held:
             self.callLater(0, self._resume)
 
     def _resume(self) -> None:
-        self._resume_due = False
         if not self._lost:
             self._run()
 
@@ -137,6 +134,10 @@ class HttptoolsChannel(LeanChannel):
                     if not self._answering:
                         TwistbridgeChannel.refuse(self, *self._later)
                     break
+                elif self._parked is not None:
+                    if self._answering:
+                        break
+                    self._unpark(self._parked)
                 elif self._held and not (self._done_reading or self.body_held):
                     if self._upgrading:
                         if self._answering:
@@ -160,7 +161,12 @@ class HttptoolsChannel(LeanChannel):
         parser = self._parser
         start, end = 0, len(data)
         limit = self.limits.max_request_line + self.limits.max_header_bytes + _SLICE
-        while start < end and len(self._ready) < _AHEAD and not self.body_held:
+        while (
+            start < end
+            and len(self._ready) < _AHEAD
+            and not self.body_held
+            and self._parked is None
+        ):
             piece = data if end <= _SLICE else data[start : start + _SLICE]
             try:
                 parser.feed_data(piece)
@@ -179,8 +185,9 @@ class HttptoolsChannel(LeanChannel):
                 # One header line never ending: the exact checks need it complete.
                 self._head_seen += len(piece)
                 if self._head_seen > limit:
-                    self._refuse_headers(
-                        f"The headers are over {self.limits.max_header_bytes} bytes."
+                    self.refuse(
+                        431,
+                        f"The headers are over {self.limits.max_header_bytes} bytes.",
                     )
                     return b""
         return data[start:]
@@ -229,9 +236,6 @@ class HttptoolsChannel(LeanChannel):
             return
         super().refuse(status, detail)
 
-    def _refuse_headers(self, detail: str) -> None:
-        self.refuse(431, detail)
-
     # --- llhttp's callbacks ------------------------------------------------------------
 
     def on_message_begin(self) -> None:
@@ -264,12 +268,10 @@ class HttptoolsChannel(LeanChannel):
         self._header_bytes += len(name) + len(value) + 4
         self._header_count += 1
         if self._header_bytes > limits.max_header_bytes:
-            self._refuse_headers(
-                f"The headers are over {limits.max_header_bytes} bytes."
-            )
+            self.refuse(431, f"The headers are over {limits.max_header_bytes} bytes.")
             raise _Stop
         if self._header_count > limits.max_headers:
-            self._refuse_headers(f"There are over {limits.max_headers} headers.")
+            self.refuse(431, f"There are over {limits.max_headers} headers.")
             raise _Stop
         if value[-1:] in (b" ", b"\t"):
             value = value.rstrip(b" \t")  # llhttp strips the leading blanks only
@@ -323,34 +325,45 @@ class HttptoolsChannel(LeanChannel):
         )
         request.gotLength(self._length)
         if self._answering or self._ready:
-            return  # read ahead: it waits for its turn, its body read whole
-        expect = self._expect and version == b"HTTP/1.1"
-        if (self._chunked or self._length) and self._dispatch_early(request, expect):
+            if self._chunked or self._length:
+                self._parked = request  # read ahead: its body waits for its turn
             return
+        self._at_the_head(request)
         if self.refused:
             raise _Stop
-        if expect:
+
+    def _at_the_head(self, request: TwistbridgeRequest) -> None:
+        """The request whose body is next heads the queue: hand it over now if its
+        resource streams bodies (its 100 Continue then comes with the app's first
+        read), else answer its Expect here (its body is read whole first)."""
+        expect = self._expect and self._version == b"HTTP/1.1"
+        if self._chunked or self._length:
+            if not self._persistent:
+                self.persistent = False
+            # Not `_handlingRequest` while the body arrives: as under Twisted's
+            # parser, a full send buffer pauses reading, and its draining resumes it.
+            self._answering = self._dispatching = True
+            try:
+                method, target = self._parser.get_method(), self._url
+                streams = request.dispatch_early(method, target, self._version, expect)
+            finally:
+                self._dispatching = False
+            self._answering = self._streaming = streams
+            if streams:
+                return
+        if expect and not self.refused:
             # Twisted's own: StreamingChannel's defers it to the end of the headers,
             # which that channel's parser reaches through allHeadersReceived.
             HTTPChannel._send100Continue(self)
 
-    def _dispatch_early(self, request: TwistbridgeRequest, expect: bool) -> bool:
-        """Hand the head of the queue to its resource now if it streams bodies (the
-        100 Continue then comes with the app's first read)."""
-        if not self._persistent:
-            self.persistent = False
-        # Not `_handlingRequest` while the body arrives: as under Twisted's parser,
-        # a full send buffer pauses reading, and its draining resumes it.
-        self._answering = self._dispatching = True
-        try:
-            method = self._parser.get_method()
-            streams = request.dispatch_early(method, self._url, self._version, expect)
-        finally:
-            self._dispatching = False
-        if not streams:
-            self._answering = False
-        self._streaming = streams
-        return streams
+    def _unpark(self, request: TwistbridgeRequest) -> None:
+        """A request read ahead, its body not all in, has its turn."""
+        self._parked = None
+        self._at_the_head(request)
+        # What of its body was parsed with its head: the stream starts with it.
+        read = request.content.getvalue() if request.content is not None else b""
+        if request.body_stream is not None and read:
+            request.body_stream.feed(read)
 
     def on_chunk_header(self) -> None:
         # Until a byte of it arrives, this may be the last chunk, which the trailer
@@ -368,6 +381,8 @@ class HttptoolsChannel(LeanChannel):
     def on_message_complete(self) -> None:
         request, self._request = self._request, None
         assert request is not None
+        if self._parked is request:
+            self._parked = None  # all in: it waits in the queue, whole
         persistent = self._persistent
         method = self._parser.get_method()
         if self._streaming:

@@ -211,6 +211,30 @@ def test_no_100_continue_for_an_app_that_does_not_read(
         assert first.startswith(b"HTTP/1.1 200 OK")
 
 
+def test_a_pipelined_upload_streams_in_its_turn(target: tuple[str, Server]) -> None:
+    # A second upload sent right behind the first, its body held back until the 100:
+    # once the first is answered, its app is called and asks for the body (the C
+    # parser reads requests ahead: it must not keep that body from the app).
+    name, server = target
+    first, second, body = tag(), tag(), b"p" * 1000
+    expect = "Expect: 100-continue\r\n"
+    with connect(server) as sock:
+        sock.sendall(
+            upload_head(name, f"tag={first}&delay=0.5", len(body))
+            + body
+            + upload_head(name, f"tag={second}", len(body), expect)
+        )
+        seen = b""
+        while b"HTTP/1.1 100 Continue\r\n\r\n" not in seen:
+            data = sock.recv(65536)
+            assert data, seen
+            seen += data
+        assert seen.startswith(b"HTTP/1.1 200 OK")  # the first's answer came first
+        assert f"called {second}" in events(name, server)
+        sock.sendall(body)
+        assert answer_of(sock)["length"] == len(body)
+
+
 @pytest.mark.parametrize(
     ("size", "delay"),
     [(4 * MiB, 0), (200 * 1024, 0.5)],
