@@ -96,7 +96,7 @@ class HttptoolsChannel(LeanChannel):
         self._run()
 
     def requestDone(self, request: Any) -> None:
-        stream = request.body_stream
+        stream = getattr(request, "body_stream", None)  # Twisted's Request has none
         if stream is None or stream.ended:
             self._answering = False
         # else: answered before its body ended; done when it has (StreamingChannel).
