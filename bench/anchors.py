@@ -3,8 +3,9 @@
     python -m bench.anchors bare-twisted PORT   a twisted.web leaf, default reactor, no log
     python -m bench.anchors stock-wsgi PORT     the Flask app in the stock WSGIResource
                                                 on the reactor's pool, default reactor
-and, for Daphne and uvicorn, `bench.anchors:starlette_app`: the Starlette app under
-/asgi, as uvicorn is served by `twistbridge serve`.
+and, for Daphne, uvicorn and granian's ASGI server, `bench.anchors:starlette_app`: the
+Starlette app under /asgi, as uvicorn is served by `twistbridge serve`; for granian's
+WSGI server, `bench.anchors:flask_app`: the Flask app under /wsgi, as the Site mounts it.
 
 Twisted is imported inside the functions: Daphne imports this module for
 `starlette_app` and installs its own reactor, which importing
@@ -19,9 +20,12 @@ from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from starlette.applications import Starlette
 from starlette.routing import Mount
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from asgi_app import create_app as create_asgi_app
 from core.content import HELLO
+from wsgi_app import create_app as create_wsgi_app
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IListeningPort
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from twisted.web.server import Site
 
 starlette_app = Starlette(routes=[Mount("/asgi", app=create_asgi_app())])
+flask_app = DispatcherMiddleware(NotFound(), {"/wsgi": create_wsgi_app()})
 
 T = TypeVar("T")
 
@@ -96,8 +101,6 @@ def stock_wsgi(port: int) -> None:
     reactor = _reactor()
     from twisted.web.resource import IResource, Resource
     from twisted.web.wsgi import WSGIResource
-
-    from wsgi_app import create_app as create_wsgi_app
 
     root = _new(Resource)
     wsgi = _new(WSGIResource, reactor, reactor.getThreadPool(), create_wsgi_app())

@@ -7,6 +7,10 @@ machine hits them all alike; each figure is the median of the rounds, with min-m
 
     python -m bench.speed [--rounds 3] [--duration 5] [--quick]
 
+The anchors: a bare twisted.web leaf, the stock WSGIResource, Daphne, uvicorn
+(httptools and h11) and granian (ASGI on uvloop, and WSGI; one worker each); then the
+many-waiting measures and the 10,000-connection burst of `bench.burst`.
+
 Results go to bench/results/speed-<time>.json, with versions and machine.
 """
 
@@ -28,6 +32,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from bench import burst
 from bench.compare.probe import get_status
 from bench.load.external import run_wrk
 from bench.load.limits import raise_nofile
@@ -58,6 +63,14 @@ def _servers(log: Path) -> list[Server]:
     serve += ["--access-log-file", str(log)]  # the default: access log on
     uvicorn = [PY, "-m", "uvicorn", "bench.anchors:starlette_app", "--loop", "uvloop"]
     uvicorn += ["--no-access-log", "--log-level", "warning"]
+    granian = [
+        str(Path(PY).parent / "granian"),
+        "--host",
+        "127.0.0.1",
+        "--workers",
+        "1",
+    ]
+    granian += ["--no-access-log", "--log-level", "warning"]
     return [
         Server("twistbridge /native", [*serve, "--port", "8201"], 8201, "/native/hello"),
         Server("bare twisted.web leaf", [PY, "-m", "bench.anchors", "bare-twisted", "8202"], 8202, "/"),
@@ -67,6 +80,11 @@ def _servers(log: Path) -> list[Server]:
         Server("Daphne", [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", "8206", "bench.anchors:starlette_app"], 8206, "/asgi/hello"),
         Server("uvicorn httptools", [*uvicorn, "--http", "httptools", "--port", "8207"], 8207, "/asgi/hello"),
         Server("uvicorn h11", [*uvicorn, "--http", "h11", "--port", "8208"], 8208, "/asgi/hello"),
+        Server("granian ASGI", [*granian, "--interface", "asgi", "--loop", "uvloop", "--port", "8209", "bench.anchors:starlette_app"], 8209, "/asgi/hello"),
+        Server("granian WSGI", [*granian, "--interface", "wsgi", "--port", "8210", "bench.anchors:flask_app"], 8210, "/wsgi/hello"),
+        # What the C parser buys: the same Site on Twisted's own parser.
+        Server("twistbridge /native, Twisted's parser", [*serve, "--http", "twisted", "--port", "8211"], 8211, "/native/hello"),
+        Server("twistbridge /asgi, Twisted's parser", [*serve, "--http", "twisted", "--port", "8212"], 8212, "/asgi/hello"),
     ]  # fmt: skip
 
 
@@ -86,10 +104,14 @@ WORKERS = {1: "twistbridge /native, 1 worker", 2: "twistbridge /native, 2 worker
 WORKERS_RATIO = "/native/hello, --workers 2 vs 1 (2 cores shared with wrk)"
 
 RATIOS = [
-    ("/native/hello vs bare twisted.web leaf (goal >= 0.9)", "twistbridge /native", "bare twisted.web leaf", 0.9),
+    ("/native/hello vs bare twisted.web leaf (goal >= 1.5)", "twistbridge /native", "bare twisted.web leaf", 1.5),
     ("/wsgi/hello vs stock WSGIResource (goal >= 1.2)", "twistbridge /wsgi", "stock WSGIResource", 1.2),
+    ("/wsgi/hello vs granian WSGI, 1 worker (goal >= 1.0)", "twistbridge /wsgi", "granian WSGI", 1.0),
     ("/asgi/hello vs Daphne (goal >= 2)", "twistbridge /asgi", "Daphne", 2.0),
-    ("/asgi/hello vs uvicorn httptools", "twistbridge /asgi", "uvicorn httptools", 0.0),
+    ("/asgi/hello vs uvicorn httptools (goal >= 1.0)", "twistbridge /asgi", "uvicorn httptools", 1.0),
+    ("/asgi/hello vs granian ASGI, 1 worker", "twistbridge /asgi", "granian ASGI", 0.0),
+    ("/native/hello: httptools vs Twisted's parser", "twistbridge /native", "twistbridge /native, Twisted's parser", 0.0),
+    ("/asgi/hello: httptools vs Twisted's parser", "twistbridge /asgi", "twistbridge /asgi, Twisted's parser", 0.0),
 ]  # fmt: skip
 
 
@@ -182,6 +204,16 @@ def many_waiting(
         stop(process)
 
 
+def burst_run(server: Server, path: str, connections: int) -> dict[str, float]:
+    """`bench.burst` against one server, with its peak RSS."""
+    process, _ = start(server)
+    try:
+        spec = burst.spec(f"http://127.0.0.1:{server.port}", path, connections)
+        return burst.figures(run_wrk(spec), connections, memory_mb(process.pid))
+    finally:
+        stop(process)
+
+
 def startup(server: Server, times: int = 3) -> list[float]:
     seconds = []
     for _ in range(times):
@@ -201,7 +233,16 @@ WAITING_TARGETS = [
     ("twistbridge /asgi", "/asgi/busy"),
     ("uvicorn httptools", "/asgi/busy"),  # the reference, same app
 ]
-VERSIONS = ("twisted", "flask", "starlette", "uvicorn", "daphne", "uvloop", "gunicorn")
+VERSIONS = (
+    "twisted",
+    "flask",
+    "starlette",
+    "uvicorn",
+    "daphne",
+    "granian",
+    "uvloop",
+    "gunicorn",
+)
 
 
 @dataclass(frozen=True)
@@ -209,6 +250,7 @@ class Settings:
     rounds: int
     duration: float
     waiting: int
+    burst: int  # connections of the burst
 
 
 @dataclass(frozen=True)
@@ -223,6 +265,7 @@ class Figures:
     uploads: dict[str, dict[str, Any]]  # by server name, see bench.uploads.measure
     upload_ratios: dict[str, Spread]  # by bench.uploads.PAIRS label
     workers: dict[str, list[float]]  # req/s of --workers 1 and 2, one per round
+    burst: dict[str, dict[str, float]]  # by server name, see bench.burst
 
 
 def _pin_load() -> None:
@@ -267,6 +310,11 @@ def _measure(settings: Settings, log: Path) -> Figures:
     }
     bridge_busy = many_waiting(by_name["twistbridge /asgi"], "/asgi/busy", 500, 1.0)
     start_seconds = startup(by_name["twistbridge /native"])
+    console.print(f"burst: wrk, {settings.burst} connections x busy?seconds=2 for 10 s")
+    bursts = {
+        name: burst_run(by_name[name], path, settings.burst)
+        for name, path in burst.TARGETS
+    }
     workers = throughput(_worker_servers(log), settings.rounds, settings.duration)
     # Imported here: bench.uploads builds on this module's servers and spreads.
     from bench import uploads
@@ -282,6 +330,7 @@ def _measure(settings: Settings, log: Path) -> Figures:
         upload_figures,
         _upload_ratios(upload_figures, uploads.PAIRS),
         workers,
+        bursts,
     )
 
 
@@ -341,6 +390,11 @@ def _report(figures: Figures, waiting: int) -> Table:
             f"{ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})",
             "",
         )
+    for name, fig in figures.burst.items():
+        mine = name.startswith("twistbridge")
+        verdict = f"{_verdict(burst.met(fig))} ({burst.GOAL})" if mine else "reference"
+        label = f"{name}: burst of {fig['connections']:.0f}"
+        table.add_row(label, burst.describe(fig), verdict)
     start_spread = _spread(figures.startup_s)
     table.add_row(
         "start-up to first answer",
@@ -361,11 +415,12 @@ def _write(figures: Figures, settings: Settings) -> Path:
     out.write_text(json.dumps({
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
         "versions": {name: metadata.version(name) for name in VERSIONS},
-        "settings": {"rounds": settings.rounds, "duration": settings.duration, "concurrency": 64, "waiting": settings.waiting},
+        "settings": {"rounds": settings.rounds, "duration": settings.duration, "concurrency": 64, "waiting": settings.waiting, "burst": settings.burst},
         "hello_req_per_s": figures.hello, "ratios": figures.ratios, "waiting": figures.waiting,
         "asgi_busy_500": figures.asgi_busy_500, "startup_s": figures.startup_s,
         "uploads": figures.uploads, "upload_ratios": figures.upload_ratios,
         "workers_req_per_s": figures.workers, "workers_ratio": _workers_ratio(figures.workers),
+        "burst": figures.burst,
     }, indent=2))  # fmt: skip
     return out
 
@@ -387,11 +442,17 @@ def _write(figures: Figures, settings: Settings) -> Path:
     help="Concurrent busy?seconds=2 connections.",
 )
 @click.option(
-    "--quick", is_flag=True, help="One round of 2 s, 2000 waiting connections."
+    "--quick",
+    is_flag=True,
+    help="One round of 2 s, 2000 waiting connections, a burst of 2000.",
 )
 def main(rounds: int, duration: float, waiting: int, quick: bool) -> None:
     """Measure twistbridge against its anchors and print the ratios to their goals."""
-    settings = Settings(1, 2.0, 2000) if quick else Settings(rounds, duration, waiting)
+    settings = (
+        Settings(1, 2.0, 2000, 2000)
+        if quick
+        else Settings(rounds, duration, waiting, burst.CONNECTIONS)
+    )
     _pin_load()
     raise_nofile()
     RESULTS.mkdir(exist_ok=True)

@@ -60,6 +60,10 @@ class Settings:
     # Seconds /readyz says 503 on SIGTERM while the port still serves, so that a
     # balancer polling it stops sending first (gunicorn and uvicorn: none).
     drain_delay: float = 0.0
+    # The HTTP/1.1 parser: "httptools" (llhttp, in C, as uvicorn's) or "twisted"
+    # (Twisted's own, in Python), kept to compare what the C parser buys. Both
+    # stream request bodies to the bridges and enforce the same limits.
+    http: str = "httptools"
 
     # Apps of one's own (`serve --wsgi/--asgi PREFIX=MODULE:ATTR`), as import strings,
     # so that every worker of `--workers N` imports them itself; `demo`: the chapter's

@@ -1,6 +1,7 @@
-"""Fixtures: a real `twistbridge serve` on ephemeral ports, and the `mount` parameter
-every contract test runs over (like uvicorn's `http_protocol_cls`): each mount of the
-registry (`core.mounts`), and uvicorn."""
+"""Fixtures: a real `twistbridge serve` on ephemeral ports, the `parser` it runs
+(httptools and Twisted's own, like uvicorn's `http_protocol_cls`), and the `mount`
+parameter every contract test runs over: each mount of the registry (`core.mounts`),
+and uvicorn."""
 
 from __future__ import annotations
 
@@ -9,16 +10,22 @@ from collections.abc import Iterator
 import pytest
 
 from core.mounts import BY_NAME, TARGETS, UVICORN, UVICORN_PREFIX
-from tests.servers import Server, run_server
+from tests.servers import PARSERS, Server, run_server
 
 MOUNTS = list(TARGETS)
 
 
+@pytest.fixture(scope="session", params=PARSERS)
+def parser(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory, parser: str) -> Iterator[Server]:
     # Every request to /wsgi passes the stdlib's PEP 3333 checker (test_contract).
-    tmp = tmp_path_factory.mktemp("server")
-    with run_server("--no-access-log", "--wsgi-validate", tmp_path=tmp) as s:
+    tmp = tmp_path_factory.mktemp(f"server-{parser}")
+    argv = ["--no-access-log", "--wsgi-validate", "--http", parser]
+    with run_server(*argv, tmp_path=tmp) as s:
         yield s
 
 

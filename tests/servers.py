@@ -15,14 +15,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import trustme
 from cryptography.hazmat.primitives import serialization
 
 from core.mounts import BY_NAME, UVICORN, UVICORN_PREFIX
+from core.settings import Settings
 from tests.client import fetch
 from twisted_host.run.process import READY
 
 TWISTBRIDGE = [sys.executable, "-m", "twisted_host"]
+PARSERS = ["httptools", "twisted"]  # `--http`: the `parser` fixture runs tests on both
+# For modules that test something else against the session server (the load engine):
+# the default parser only, instead of the whole module twice.
+DEFAULT_PARSER_ONLY = pytest.mark.parametrize(
+    "parser", [Settings().http], indirect=True, scope="session"
+)
 
 
 @dataclass

@@ -51,6 +51,7 @@ _LIMITS: list[tuple[str, str, click.ParamType[Any], str]] = [
     ("--ws-max-size", "ws_max_size", click.IntRange(1), "Largest WebSocket message in bytes (larger: close 1009)."),
     ("--ws-ping-interval", "ws_ping_interval", click.FloatRange(0), "Seconds between WebSocket keep-alive pings (0: none)."),
     ("--ws-ping-timeout", "ws_ping_timeout", click.FloatRange(0), "Seconds a WebSocket pong may take (then: close 1011; 0: any)."),
+    ("--http", "http", click.Choice(["httptools", "twisted"]), "HTTP/1.1 parser: httptools (llhttp, C) or twisted (Twisted's own)."),
 ]  # fmt: skip
 
 

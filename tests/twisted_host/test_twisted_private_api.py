@@ -54,6 +54,25 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         "_trailerHeaders; tests/twisted_host/http/test_framing.py sees them go)",
     ),
     (
+        "twisted.web.http",
+        "HTTPChannel",
+        ("_send100Continue", "_protocolUpgradeForWebsockets", "requestDone"),
+        "twisted_host.http.httptools_impl: Twisted's answering side under llhttp "
+        "(`requestDone` ends in `setLineMode`, where llhttp reads on)",
+    ),
+    (
+        "twisted.web.http_headers",
+        "_nameEncoder",
+        ("", "encode"),
+        "twisted_host.http.headers: headers llhttp checked, stored without a recheck",
+    ),
+    (
+        "twisted.web.http_headers",
+        "Headers",
+        ("_rawHeaders",),
+        "twisted_host.http.headers: headers llhttp checked, stored without a recheck",
+    ),
+    (
         "twisted.internet.abstract",
         "FileDescriptor",
         ("dataBuffer", "offset", "doWrite"),
@@ -157,7 +176,7 @@ def test_instance_attributes_of_reactor_and_site() -> None:
     from twisted.web.resource import Resource
     from twisted.web.server import Site
 
-    for attribute in ("_asyncioEventloop", "_writers"):
+    for attribute in ("_asyncioEventloop", "_writers", "_readers"):
         assert hasattr(reactor, attribute), (
             f"AsyncioSelectorReactor.{attribute} moved: twisted_host.http.transport "
             "and twisted_host.bridges.asgi use it"
@@ -174,6 +193,11 @@ def test_instance_attributes_of_reactor_and_site() -> None:
     )
     assert hasattr(Site(Resource(), reactor=reactor), "_logDateTime"), (
         "Site._logDateTime moved: twisted_host.http.site stamps access-log lines"
+    )
+    from twisted.web.http import HTTPChannel
+
+    assert hasattr(HTTPChannel(), "_handlingRequest"), (
+        "HTTPChannel._handlingRequest moved: twisted_host.http.httptools_impl sets it"
     )
     loop.close()
 

@@ -167,6 +167,7 @@ class BodyStream:
             # Not if the channel itself paused reading, its answers being unread.
             if not channel._waitingForTransport:
                 channel._networkProducer.resumeProducing()
+            channel.body_resumed()
 
 
 class StreamingChannel(HTTPChannel):
@@ -191,6 +192,10 @@ class StreamingChannel(HTTPChannel):
 
     def _send100Continue(self) -> None:
         self._continue_asked = True  # decided in allHeadersReceived
+
+    def body_resumed(self) -> None:
+        """A body's pause ended: a parser holding bytes read ahead parses on (Twisted's
+        holds none: it handed over every byte it was given)."""
 
     def resumeProducing(self) -> None:
         super().resumeProducing()

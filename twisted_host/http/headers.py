@@ -8,9 +8,10 @@ bridge (`requestFactory = OrderedHeadersRequest`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from twisted.web.http_headers import Headers
+from twisted.web.http_headers import Headers, _nameEncoder
 from twisted.web.server import Request
 
 
@@ -26,6 +27,17 @@ class ReceivedHeaders(Headers):
         raw_value = value.encode("latin-1") if isinstance(value, str) else value
         self.received.append((raw_name.lower(), raw_value))
         super().addRawHeader(name, value)
+
+    def add_parsed(self, headers: Iterable[tuple[bytes, bytes]]) -> None:
+        """Add headers a C parser has checked already (names are tokens, values hold
+        no CR, LF or NUL): `addRawHeader` checks and cleans each again, a third of
+        the cost of a small request's headers."""
+        raw = self._rawHeaders
+        received = self.received
+        encode = _nameEncoder.encode
+        for name, value in headers:
+            received.append((name.lower(), value))
+            raw.setdefault(encode(name), []).append(value)
 
 
 class OrderedHeadersRequest(Request):

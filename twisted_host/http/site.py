@@ -19,6 +19,7 @@ from twisted.web.server import Request, Site
 from core.settings import Settings
 from twisted_host.http.access_log import combined_line
 from twisted_host.http.channel import TwistbridgeChannel, refusal
+from twisted_host.http.httptools_impl import HttptoolsChannel
 from twisted_host.http.paths import EmptySegment, has_empty_segment
 from twisted_host.http.proxy import ProxyHeaders
 from twisted_host.http.request import RequestObserver, TwistbridgeRequest
@@ -55,6 +56,13 @@ class Connection(Interface):
     def loseConnection(self) -> None: ...
 
 
+# The channel of each `Settings.http` value: the same edge, two parsers.
+CHANNELS: dict[str, type[TwistbridgeChannel]] = {
+    "httptools": HttptoolsChannel,
+    "twisted": TwistbridgeChannel,
+}
+
+
 class TwistbridgeSite(Site):
     """A `Site` with the edge's limits; its access log goes to a stream (or is off),
     and its requests report to an observer (the dashboard's figures) when given."""
@@ -77,6 +85,7 @@ class TwistbridgeSite(Site):
         # seconds); the native form parses its own body (twisted_host.native.form).
         super().__init__(resource, timeout=None, parsePOSTFormSubmission=False)
         self.settings = settings
+        self.protocol = CHANNELS[settings.http]
         self.access_log = access_log
         self.observer = observer
         self.proxy = (

@@ -12,9 +12,10 @@ from bench.load.engine import drive
 from bench.load.http import BadTarget, Target
 from bench.load.spec import LoadSpec
 from bench.load.workers import run_sync
-from tests.servers import Server, free_port
+from tests.servers import DEFAULT_PARSER_ONLY, Server, free_port
 
 
+@DEFAULT_PARSER_ONLY
 def test_hello_windows_and_latency(server: Server) -> None:
     spec = LoadSpec(
         url=server.base("native") + "/hello",
@@ -31,6 +32,7 @@ def test_hello_windows_and_latency(server: Server) -> None:
     assert result.cpu_seconds > 0
 
 
+@DEFAULT_PARSER_ONLY
 def test_counted_requests_without_keepalive(server: Server) -> None:
     spec = LoadSpec(
         url=server.base("asgi") + "/hello",
@@ -45,6 +47,7 @@ def test_counted_requests_without_keepalive(server: Server) -> None:
     assert result.windows[0].duration > 0
 
 
+@DEFAULT_PARSER_ONLY
 def test_two_processes_share_a_run(server: Server) -> None:
     spec = LoadSpec(
         url=server.base("native") + "/hello",
@@ -59,6 +62,7 @@ def test_two_processes_share_a_run(server: Server) -> None:
     assert result.total().errors == {}
 
 
+@DEFAULT_PARSER_ONLY
 def test_non_2xx_is_counted_per_status(server: Server) -> None:
     spec = LoadSpec(url=server.base("wsgi") + "/no-such-page", concurrency=2,
                     duration=0.2, warmup=0)  # fmt: skip
@@ -80,6 +84,7 @@ def test_refused_connections_are_counted() -> None:
     assert total.errors["connect_refused"] > 0
 
 
+@DEFAULT_PARSER_ONLY
 def test_timeouts_are_counted(server: Server) -> None:
     spec = LoadSpec(url=server.base("native") + "/busy?seconds=3", concurrency=2,
                     duration=0.6, warmup=0, timeout=0.2)  # fmt: skip

@@ -8,7 +8,7 @@ import pytest
 
 from bench.load.external import run_wrk
 from bench.load.spec import LoadSpec
-from tests.servers import Server
+from tests.servers import DEFAULT_PARSER_ONLY, Server
 
 needs_wrk = pytest.mark.skipif(
     shutil.which("wrk") is None,
@@ -16,6 +16,7 @@ needs_wrk = pytest.mark.skipif(
 )
 
 
+@DEFAULT_PARSER_ONLY
 @needs_wrk
 def test_wrk_result(server: Server) -> None:
     spec = LoadSpec(url=server.base("native") + "/hello", concurrency=2,
@@ -29,6 +30,7 @@ def test_wrk_result(server: Server) -> None:
     assert total.errors == {}
 
 
+@DEFAULT_PARSER_ONLY
 @needs_wrk
 def test_wrk_counts_non_2xx(server: Server) -> None:
     spec = LoadSpec(url=server.base("native") + "/no-such-page", concurrency=2,

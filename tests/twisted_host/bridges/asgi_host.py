@@ -3,7 +3,8 @@
     python -m tests.twisted_host.bridges.asgi_host bridge|edge|uvicorn APP [late]
 
 (`edge`: the bridge under twistbridge's own Site, whose edge streams request bodies
-and enforces its limits, the body limit raised to 64 MiB, the idle timeout 2 s;
+and enforces its limits, the body limit raised to 64 MiB, the idle timeout 2 s,
+with the parser `EDGE_HTTP` names in the environment, else the default;
 `late`: the bridge is made once the reactor runs, as a plugin would) and prints
 `... ready: http://127.0.0.1:PORT/` once it takes requests. With
 `ASGI_HOST_TLS=CERT:KEY:PASSWORD` in the environment it serves HTTPS (`https://...`)
@@ -46,7 +47,12 @@ def serve_bridge(name: str, late: bool = False, edge: bool = False) -> int:
             if bridge.startup_error is None:
                 site = (
                     TwistbridgeSite(
-                        root, Settings(max_body_size=64 * 1024 * 1024, idle_timeout=2)
+                        root,
+                        Settings(
+                            max_body_size=64 * 1024 * 1024,
+                            idle_timeout=2,
+                            http=os.environ.get("EDGE_HTTP", Settings.http),
+                        ),
                     )
                     if edge
                     else Site(root, requestFactory=ASGIRequest)

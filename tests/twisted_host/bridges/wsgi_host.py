@@ -3,6 +3,7 @@
     python -m tests.twisted_host.bridges.wsgi_host [mount|edge|gunicorn]
 
 (`edge`: the mount under twistbridge's own Site, whose edge streams request bodies
+(with the parser `EDGE_HTTP` names in the environment, else the default)
 and enforces its limits, the body limit raised to 64 MiB, the idle timeout 2 s) prints its ready line
 once it takes requests. The apps show what a server does with
 an app's iterator (close(), a client gone, blocks yielded over time, a failure after
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -156,7 +158,8 @@ def serve_mount(edge: bool) -> None:
 
     root = Resource()
     root.putChild(PREFIX[1:].encode(), WSGIMount(reactor, app, threads=4))
-    settings = Settings(max_body_size=64 * 1024 * 1024, idle_timeout=2)
+    parser = os.environ.get("EDGE_HTTP", Settings.http)  # the edge's parser
+    settings = Settings(max_body_size=64 * 1024 * 1024, idle_timeout=2, http=parser)
     site = TwistbridgeSite(root, settings) if edge else Site(root)
     port = reactor.listenTCP(0, site, interface="127.0.0.1")
     print(f"wsgi ready: http://127.0.0.1:{port.getHost().port}/", flush=True)

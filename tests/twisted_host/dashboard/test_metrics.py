@@ -48,7 +48,9 @@ def test_requests_latency_and_gauges(own_server: Server) -> None:
     for _ in range(7):
         assert fetch(own_server.base("native") + "/hello").status == 200
     assert fetch(own_server.base("wsgi") + "/nowhere").status == 404
-    assert fetch(own_server.base("asgi") + "/hello", "BREW").status in {405, 501}
+    # A method outside the labels' set that llhttp knows (it refuses BREW with 400
+    # before any mount, as uvicorn does).
+    assert fetch(own_server.base("asgi") + "/hello", "PROPFIND").status in {405, 501}
     after = scrape(own_server)
 
     def grew(name: str, **labels: str) -> float:

@@ -32,9 +32,10 @@ FORM = b"application/x-www-form-urlencoded"
 
 
 @pytest.fixture(scope="module")
-def judged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("differential")
-    with run_server("--no-access-log", "--uvicorn-port", "0", tmp_path=tmp) as s:
+def judged(tmp_path_factory: pytest.TempPathFactory, parser: str) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp(f"differential-{parser}")
+    args = ("--no-access-log", "--http", parser, "--uvicorn-port", "0")
+    with run_server(*args, tmp_path=tmp) as s:
         yield s
     assert "Traceback" not in s.output() and "Unhandled" not in s.output()
 

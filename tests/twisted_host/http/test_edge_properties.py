@@ -20,9 +20,10 @@ HEADER_TIMEOUT = 1.0
 
 
 @pytest.fixture(scope="module")
-def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("properties")
+def edge(tmp_path_factory: pytest.TempPathFactory, parser: str) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp(f"properties-{parser}")
     args = ("--header-timeout", str(HEADER_TIMEOUT), "--idle-timeout", "2")
+    args += ("--http", parser)
     with run_server(*args, "--no-access-log", "--uvicorn-port", "0", tmp_path=tmp) as s:
         yield s
     assert "Traceback" not in s.output() and "Unhandled" not in s.output()

@@ -72,8 +72,9 @@ ACCEPTED = {
 
 
 @pytest.fixture(scope="module")
-def framing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with run_server("--no-access-log", tmp_path=tmp_path_factory.mktemp("fr")) as s:
+def framing(tmp_path_factory: pytest.TempPathFactory, parser: str) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp(f"fr-{parser}")
+    with run_server("--no-access-log", "--http", parser, tmp_path=tmp) as s:
         yield s
     assert "Traceback" not in s.output()  # the Site's log and uvicorn's
 

@@ -73,9 +73,10 @@ HEADERS: dict[str, tuple[str, str, Callable[[int], bytes]]] = {
 
 
 @pytest.fixture(scope="module")
-def cpu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("cpu")
-    with run_server("--no-access-log", "--uvicorn-port", "0", tmp_path=tmp) as s:
+def cpu(tmp_path_factory: pytest.TempPathFactory, parser: str) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp(f"cpu-{parser}")
+    args = ("--no-access-log", "--http", parser, "--uvicorn-port", "0")
+    with run_server(*args, tmp_path=tmp) as s:
         yield s
     assert "Traceback" not in s.output()
 
@@ -117,7 +118,9 @@ def _fastest(server: Server, raw: bytes) -> float:
 
 @pytest.mark.parametrize("mount", ["native", "wsgi", "asgi"])
 @pytest.mark.parametrize("name", HEADERS)
-def test_header_parses_in_linear_time(cpu: Server, mount: str, name: str) -> None:
+def test_header_parses_in_linear_time(
+    cpu: Server, parser: str, mount: str, name: str
+) -> None:
     method, path, header = HEADERS[name]
     target = f"/{mount}/{path}"
     clean = _fastest(cpu, _request(method, target, b""))
@@ -126,10 +129,13 @@ def test_header_parses_in_linear_time(cpu: Server, mount: str, name: str) -> Non
     # Four times the bytes: linear costs at most about four times as much (twice that
     # for noise); a quadratic parser costs sixteen times as much.
     assert large <= 8 * max(small, clean), (clean, times)
-    if mount == "native":
+    if mount == "native" and parser == "twisted":
         # What the Site itself parses, whichever mount the request is for (the
         # native pages read none of these headers): about what carrying as many
-        # bytes in a header nobody reads costs.
+        # bytes in a header nobody reads costs. Not under llhttp: it carries 32 KB
+        # of padding in C, in about 0.2 ms here, and the Python work on a header the
+        # Site reads (5,000 cookie pairs, Forwarded elements) is then over six times
+        # that; linear all the same, which is what the bound above holds.
         padded = _fastest(cpu, _request(method, target, _padding(SIZES[-1])))
         assert large <= 6 * padded, (padded, times)
 

@@ -90,6 +90,7 @@ def test_same_client_and_scheme_as_uvicorn(
         ("for=1.2.3.4, for=5.6.7.8;proto=https", ("5.6.7.8", "https")),
         ("for=1.2.3.4, for=127.0.0.1", ("1.2.3.4", "http")),
         ('for=1.2.3.4;by="a,b;c", for=5.6.7.8', ("5.6.7.8", "http")),
+        ("for=1.2.3.4;for=6.6.6.6, for=5.6.7.8", ("1.2.3.4", "http")),  # repeated
         ("proto=https", (TRUSTED, "https")),
         ("garbage", (TRUSTED, "http")),
     ],

@@ -27,8 +27,8 @@ def _connect_refused(url: str) -> bool:
 
 
 @pytest.mark.parametrize("mount", MOUNT_NAMES)
-def test_in_flight_requests_finish(tmp_path: Path, mount: str) -> None:
-    with run_server("--no-access-log", tmp_path=tmp_path) as server:
+def test_in_flight_requests_finish(tmp_path: Path, parser: str, mount: str) -> None:
+    with run_server("--no-access-log", "--http", parser, tmp_path=tmp_path) as server:
         with ThreadPoolExecutor(3) as pool:
             url = f"{server.base(mount)}/busy?seconds=1.5"
             pending = [pool.submit(fetch, url) for _ in range(3)]

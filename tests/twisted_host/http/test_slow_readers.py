@@ -23,13 +23,14 @@ LARGE = 16 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("slow")
+def site(tmp_path_factory: pytest.TempPathFactory, parser: str) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp(f"slow-{parser}")
     root = tmp / "www"
     root.mkdir()
     (root / "small.bin").write_bytes(b"s" * SMALL)
     (root / "large.bin").write_bytes(b"l" * LARGE)
     args = ["--static-root", str(root), "--no-access-log", "--uvicorn-port", "0"]
+    args += ["--http", parser]
     with run_server(*args, tmp_path=tmp) as server:
         yield server
 

@@ -1,0 +1,400 @@
+"""The connection, parsed in C: the edge's channel with `httptools` (llhttp, the parser
+under uvicorn and Node.js) in place of Twisted's line-by-line Python parser.
+
+Only the reading side changes: `twisted.web` Requests answered through `HTTPChannel`'s
+machinery, every limit of `TwistbridgeChannel` with the same status and page. llhttp
+reads pipelined requests ahead of their answers, so they wait in a queue and are
+answered in order, as Twisted does; a refusal owed to one read ahead waits for the
+answers before it. A request with a body whose resource streams bodies (the bridges,
+`twisted_host.http.body`) is handed over at its headers once it heads the queue, its
+body fed as llhttp reads it; reading stops while the app holds what it has not read,
+and at the body of a request read ahead until its turn. What llhttp does not decide
+(Transfer-Encoding values, versions served, persistence) follows `channel.py`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from time import monotonic
+from typing import TYPE_CHECKING, Any
+
+import httptools
+from twisted.internet.protocol import connectionDone
+from twisted.python.failure import Failure
+from twisted.web.http import HTTPChannel
+
+from twisted_host.http.channel import TwistbridgeChannel
+from twisted_host.http.headers import ReceivedHeaders
+from twisted_host.http.lean import LeanChannel
+
+if TYPE_CHECKING:
+    from twisted_host.http.request import TwistbridgeRequest
+
+_VERSIONS = {"1.1": b"HTTP/1.1", "1.0": b"HTTP/1.0"}  # 0.9 and 2.0: 400, as Twisted
+_SLICE = 4096  # bytes parsed at a time: bounds how many requests one read makes
+_AHEAD = 16  # complete requests waiting for their turn before reading stops
+_MALFORMED = "The request is malformed."
+_CODINGS = "Transfer-Encoding must be chunked, alone."  # the words of channel.py
+_TRAILER = "A trailer field is malformed."
+
+
+# A request read whole, waiting: method, target, version, the connection persists.
+_Ready = tuple["TwistbridgeRequest", bytes, bytes, bytes, bool]
+
+
+class _Stop(Exception):
+    """Raised in a parser callback to stop parsing (the request was refused)."""
+
+
+class HttptoolsChannel(LeanChannel):
+    """A `TwistbridgeChannel` whose requests are parsed by llhttp."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parser = httptools.HttpRequestParser(self)
+        self._held = b""  # bytes read but not yet parsed
+        self._ready: deque[_Ready] = deque()
+        self._request: TwistbridgeRequest | None = None  # its body is arriving
+        self._streaming = False  # and it was handed over at its headers
+        # A request read ahead whose body is next: parsing waits for its turn, when
+        # it may be handed over as the head of the queue is.
+        self._parked: TwistbridgeRequest | None = None
+        self._persistent = True  # the connection persists after its answer
+        self._lost = False  # the connection is gone
+        self._answering = False  # the head of the queue is being answered
+        self._dispatching = False  # inside its requestReceived
+        self._running = False
+        self._upgrading = False  # llhttp stopped at an Upgrade: wait for its answer
+        self._done_reading = False  # a request closes the connection: read no more
+        self._later: tuple[int, str] | None = None  # a refusal owed after the answers
+        self._in_head = False
+        self._head_seen = 0
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._length: int | None = None
+        self._chunked = False
+        self._expect = False
+        self._trailer = False  # the trailer section may be next (see on_chunk_header)
+        self._connection = False  # a Connection header came
+        self._cookie = False  # a Cookie header came
+        self._version = b""
+
+    # --- bytes in ----------------------------------------------------------------------
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.refused:
+            return
+        self.last_activity = monotonic()
+        self._held = self._held + data if self._held else data
+        self._run()
+
+    def rawDataReceived(self, data: bytes) -> None:
+        raise AssertionError("llhttp reads every byte; there is no raw mode")
+
+    def setLineMode(self, extra: bytes = b"") -> None:
+        # `HTTPChannel.requestDone` calls this once an answer is done: read on.
+        self._run()
+
+    def requestDone(self, request: Any) -> None:
+        stream = getattr(request, "body_stream", None)  # Twisted's Request has none
+        if stream is None or stream.ended:
+            self._answering = False
+        # else: answered before its body ended; done when it has (StreamingChannel).
+        super().requestDone(request)
+
+    def body_resumed(self) -> None:
+        # The app took the body held for it (or its answer is done): parse on, from
+        # the reactor, not from inside the app's read or the channel's requestDone.
+        if self._held:
+            self.callLater(0, self._resume)
+
+    def _resume(self) -> None:
+        if not self._lost:
+            self._run()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self._lost = True
+        super().connectionLost(reason)
+
+    def _run(self) -> None:
+        """Answer what is ready, then parse what is held, until something waits."""
+        if self._running:
+            return  # a request answered at once: the loop below goes on
+        self._running = True
+        try:
+            while not self.refused:
+                if self._ready:
+                    if self._answering:
+                        break
+                    self._dispatch()
+                    if "dataReceived" in vars(self):
+                        self._hand_over()  # Twisted's WebSocket took the transport
+                        return
+                elif self._later is not None:
+                    if not self._answering:
+                        TwistbridgeChannel.refuse(self, *self._later)
+                    break
+                elif self._parked is not None:
+                    if self._answering:
+                        break
+                    self._unpark(self._parked)
+                elif self._held and not (self._done_reading or self.body_held):
+                    if self._upgrading:
+                        if self._answering:
+                            break
+                        # The upgrade was answered as plain HTTP: a fresh parser.
+                        self._upgrading = False
+                        self._parser = httptools.HttpRequestParser(self)
+                    data, self._held = self._held, b""
+                    self._held = self._feed(data)
+                else:
+                    break
+            if self._held and (len(self._held) > _SLICE or len(self._ready) >= _AHEAD):
+                self._networkProducer.pauseProducing()  # resumed by requestDone
+            if self._in_head and self.header_started is None and not self._answering:
+                self.header_started = monotonic()  # its turn: its deadline runs
+        finally:
+            self._running = False
+
+    def _feed(self, data: bytes) -> bytes:
+        """Parse `data` until reading must wait; return the bytes not parsed."""
+        parser = self._parser
+        start, end = 0, len(data)
+        limit = self.limits.max_request_line + self.limits.max_header_bytes + _SLICE
+        while (
+            start < end
+            and len(self._ready) < _AHEAD
+            and not self.body_held
+            and self._parked is None
+        ):
+            piece = data if end <= _SLICE else data[start : start + _SLICE]
+            try:
+                parser.feed_data(piece)
+            except httptools.HttpParserUpgrade as upgrade:
+                self._upgrading = True
+                return data[start + int(upgrade.args[0]) :]
+            except httptools.HttpParserError as error:
+                cause = error.__context__
+                if cause is not None and not isinstance(cause, _Stop):
+                    raise cause from error  # a fault of ours, not the request's: logged
+                if not (self.refused or self._later or self._done_reading):
+                    self.refuse(400, self._why(str(error)))
+                return b""
+            start += len(piece)
+            if self._in_head:
+                # One header line never ending: the exact checks need it complete.
+                self._head_seen += len(piece)
+                if self._head_seen > limit:
+                    self.refuse(
+                        431,
+                        f"The headers are over {self.limits.max_header_bytes} bytes.",
+                    )
+                    return b""
+        return data[start:]
+
+    def _why(self, error: str) -> str:
+        """The detail of a 400 for llhttp's error, in the words of `channel.py`."""
+        if self._trailer:
+            return _TRAILER
+        if error == "Invalid `Transfer-Encoding` header value":
+            return _CODINGS  # a coding after chunked (llhttp stops there, unreported)
+        return _MALFORMED
+
+    def _hand_over(self) -> None:
+        data, self._held = self._held, b""
+        self._networkProducer.resumeProducing()
+        if data:
+            self.dataReceived(data)
+
+    def _dispatch(self) -> None:
+        request, method, target, version, persistent = self._ready.popleft()
+        if not persistent:
+            self.persistent = False  # never back to True: shutdown sets it False too
+        self._answering = True
+        self._handlingRequest = True
+        self._dispatching = True
+        try:
+            request.requestReceived(method, target, version)
+        finally:
+            self._dispatching = False
+
+    def refuse(self, status: int, detail: str) -> None:
+        if self.refused:
+            return
+        if self._dispatching or self._streaming:
+            # The request at the head of the queue (or its body, being read): its
+            # answer is due now, and any refusal owed to a later one goes with the
+            # connection it closes.
+            super().refuse(status, detail)
+            return
+        if self._later is not None:
+            return
+        if self._answering or self._ready:
+            # Answers to requests read earlier are owed first, in order.
+            self._later = (status, detail)
+            self._done_reading = True
+            return
+        super().refuse(status, detail)
+
+    # --- llhttp's callbacks ------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._in_head = True
+        self._head_seen = 0
+        self._url = b""
+        self._headers = []
+        self._header_bytes = 0
+        self._header_count = 0
+        self._length = None
+        self._chunked = self._expect = self._connection = self._cookie = False
+        self._trailer = False
+        if self.header_started is None and not (self._answering or self._ready):
+            self.header_started = self.last_activity
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        line = len(self._url) + len(self._parser.get_method()) + 10
+        if line > self.limits.max_request_line:
+            self.refuse(
+                414, f"The request line is over {self.limits.max_request_line} bytes."
+            )
+            raise _Stop
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._request is not None:
+            # A trailer field (llhttp checked its syntax): as Twisted, kept unread.
+            return
+        limits = self.limits
+        self._header_bytes += len(name) + len(value) + 4
+        self._header_count += 1
+        if self._header_bytes > limits.max_header_bytes:
+            self.refuse(431, f"The headers are over {limits.max_header_bytes} bytes.")
+            raise _Stop
+        if self._header_count > limits.max_headers:
+            self.refuse(431, f"There are over {limits.max_headers} headers.")
+            raise _Stop
+        if value[-1:] in (b" ", b"\t"):
+            value = value.rstrip(b" \t")  # llhttp strips the leading blanks only
+        lower = name.lower()
+        if lower == b"content-length":
+            self._length = int(value)  # llhttp checked: digits, one value
+            if self._length > limits.max_body_size:
+                # 413 before a byte of the body is read.
+                self.refuse(413, f"The body is over {limits.max_body_size} bytes.")
+                raise _Stop
+        elif lower == b"transfer-encoding":
+            # As Twisted's parser: "chunked", once, or nothing (llhttp takes a list).
+            if self._chunked or value.lower() != b"chunked":
+                self.refuse(400, _CODINGS)
+                raise _Stop
+            self._chunked = True
+        elif lower == b"expect":
+            self._expect = value.lower() == b"100-continue"
+        elif lower == b"connection":
+            self._connection = True
+        elif lower == b"cookie":
+            self._cookie = True
+        self._headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        version = _VERSIONS.get(self._parser.get_http_version())
+        if version is None:
+            self.refuse(400, _MALFORMED)
+            raise _Stop
+        self._version = version
+        if not (self._answering or self._ready):
+            self.header_started = None
+        request: TwistbridgeRequest = self.requestFactory(self)  # type: ignore[assignment]
+        self.requests.append(request)
+        self._request = request
+        headers = request.requestHeaders
+        if isinstance(headers, ReceivedHeaders):
+            headers.add_parsed(self._headers)
+        else:
+            for name, value in self._headers:
+                headers.addRawHeader(name, value)
+        if self._cookie:  # Twisted's parseCookies looks for the header: it came or not
+            request.parseCookies()
+        # Twisted's rule asks the headers; an HTTP/1.1 request without a Connection
+        # header persists under it, and under any other.
+        self._persistent = (
+            self.checkPersistence(request, version)
+            if self._connection or version != b"HTTP/1.1"
+            else True
+        )
+        request.gotLength(self._length)
+        if self._answering or self._ready:
+            if self._chunked or self._length:
+                self._parked = request  # read ahead: its body waits for its turn
+            return
+        self._at_the_head(request)
+        if self.refused:
+            raise _Stop
+
+    def _at_the_head(self, request: TwistbridgeRequest) -> None:
+        """The request whose body is next heads the queue: hand it over now if its
+        resource streams bodies (its 100 Continue then comes with the app's first
+        read), else answer its Expect here (its body is read whole first)."""
+        expect = self._expect and self._version == b"HTTP/1.1"
+        if self._chunked or self._length:
+            if not self._persistent:
+                self.persistent = False
+            # Not `_handlingRequest` while the body arrives: as under Twisted's
+            # parser, a full send buffer pauses reading, and its draining resumes it.
+            self._answering = self._dispatching = True
+            try:
+                method, target = self._parser.get_method(), self._url
+                streams = request.dispatch_early(method, target, self._version, expect)
+            finally:
+                self._dispatching = False
+            self._answering = self._streaming = streams
+            if streams:
+                return
+        if expect and not self.refused:
+            # Twisted's own: StreamingChannel's defers it to the end of the headers,
+            # which that channel's parser reaches through allHeadersReceived.
+            HTTPChannel._send100Continue(self)
+
+    def _unpark(self, request: TwistbridgeRequest) -> None:
+        """A request read ahead, its body not all in, has its turn."""
+        self._parked = None
+        self._at_the_head(request)
+        # What of its body was parsed with its head: the stream starts with it.
+        read = request.content.getvalue() if request.content is not None else b""
+        if request.body_stream is not None and read:
+            request.body_stream.feed(read)
+
+    def on_chunk_header(self) -> None:
+        # Until a byte of it arrives, this may be the last chunk, which the trailer
+        # section follows: a parse error then is the trailer's.
+        self._trailer = True
+
+    def on_body(self, body: bytes) -> None:
+        self._trailer = False
+        request = self._request
+        assert request is not None
+        request.handleContentChunk(body)
+        if self.refused or self._later is not None:
+            raise _Stop
+
+    def on_message_complete(self) -> None:
+        request, self._request = self._request, None
+        assert request is not None
+        if self._parked is request:
+            self._parked = None  # all in: it waits in the queue, whole
+        persistent = self._persistent
+        method = self._parser.get_method()
+        if self._streaming:
+            self._streaming = False
+            self._handlingRequest = True
+            request.requestReceived(method, self._url, self._version)  # the body ends
+            early, self._answered_early = self._answered_early, None
+            if early is not None:
+                self.requestDone(early)  # answered before its body ended: done now
+        else:
+            self._ready.append((request, method, self._url, self._version, persistent))
+        if not persistent:
+            # Twisted's rule: this answer closes the connection; read nothing after.
+            self._done_reading = True
+            raise _Stop
