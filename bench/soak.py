@@ -23,7 +23,7 @@ from bench.compare.probe import get_status
 from bench.load.external import run_wrk
 from bench.load.limits import raise_nofile
 from bench.load.spec import LoadSpec
-from bench.speed import Server, memory_mb, start, stop
+from bench.measure import Server, memory_mb, start, stop
 
 console = Console()
 

@@ -19,9 +19,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import statistics
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -29,33 +26,23 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from bench import burst
-from bench.compare.probe import get_status
-from bench.load.external import run_wrk
 from bench.load.limits import raise_nofile
-from bench.load.spec import LoadSpec
-from bench.load.workers import run_sync
+from bench.measure import (
+    PY,
+    Server,
+    Spread,
+    burst_run,
+    console,
+    many_waiting,
+    spread,
+    startup,
+    throughput,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
-Spread = dict[str, float]  # "median", "min", "max": see _spread
-PY = sys.executable
-console = Console()
-
-
-@dataclass(frozen=True)
-class Server:
-    name: str
-    argv: list[str]
-    port: int
-    path: str  # what /hello is called on it
-    pinned: bool = True  # to core 0; else any core
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{self.path}"
 
 
 def _servers(log: Path) -> list[Server]:
@@ -115,119 +102,6 @@ RATIOS = [
 ]  # fmt: skip
 
 
-def _on_core_zero() -> None:
-    os.sched_setaffinity(0, {0})
-
-
-def start(server: Server, timeout: float = 30) -> tuple[subprocess.Popen[bytes], float]:
-    """Start a server on core 0; return it and the seconds to its first answer."""
-    started = time.monotonic()
-    process = subprocess.Popen(
-        server.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        preexec_fn=_on_core_zero if server.pinned else None,
-    )  # fmt: skip
-    while time.monotonic() - started < timeout:
-        if get_status(server.url, timeout=2) == 200:  # None until it listens
-            return process, time.monotonic() - started
-        time.sleep(0.01)
-    stop(process)
-    raise RuntimeError(f"{server.name} did not answer {server.url}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def memory_mb(pid: int, field: str = "VmHWM") -> float:
-    """A process's memory from /proc: VmHWM (its peak RSS) or VmRSS (now)."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    line = next(line for line in status.splitlines() if line.startswith(f"{field}:"))
-    return int(line.split()[1]) / 1024
-
-
-def throughput(
-    servers: list[Server], rounds: int, duration: float
-) -> dict[str, list[float]]:
-    figures: dict[str, list[float]] = {server.name: [] for server in servers}
-    processes = {server.name: start(server)[0] for server in servers}
-    try:
-        for round_ in range(rounds):
-            for server in servers:  # interleaved: one point of each per round
-                spec = LoadSpec(
-                    server.url, concurrency=64, duration=duration, warmup=1.0
-                )
-                result = run_wrk(spec).total()
-                figures[server.name].append(result.throughput)
-                console.print(
-                    f"round {round_ + 1} {server.name:24} {result.throughput:9.0f} req/s"
-                )
-    finally:
-        for process in processes.values():
-            stop(process)
-    return figures
-
-
-def many_waiting(
-    server: Server, path: str, connections: int, seconds: float
-) -> dict[str, float]:
-    """`connections` connections each sending one `busy?seconds=S` request, opened
-    over one second (the built-in engine: wrk opens all at once and keeps sending):
-    whether all are answered, their p99, and the server's peak RSS."""
-    process, _ = start(server)
-    try:
-        url = f"http://127.0.0.1:{server.port}{path}?seconds={seconds:g}"
-        spec = LoadSpec(
-            url,
-            concurrency=connections,
-            requests=connections,
-            duration=None,
-            warmup=0,
-            ramp=1.0,
-            timeout=seconds * 8,
-        )
-        total = run_sync(spec).total()
-        return {
-            "connections": connections,
-            "answered": total.ok,
-            "errors": total.error_count,
-            "p50_s": total.latency.percentile(50),
-            "p99_s": total.latency.percentile(99),
-            "max_s": total.latency.max,
-            "rss_mb": memory_mb(process.pid),
-        }
-    finally:
-        stop(process)
-
-
-def burst_run(server: Server, path: str, connections: int) -> dict[str, float]:
-    """`bench.burst` against one server, with its peak RSS."""
-    process, _ = start(server)
-    try:
-        spec = burst.spec(f"http://127.0.0.1:{server.port}", path, connections)
-        return burst.figures(run_wrk(spec), connections, memory_mb(process.pid))
-    finally:
-        stop(process)
-
-
-def startup(server: Server, times: int = 3) -> list[float]:
-    seconds = []
-    for _ in range(times):
-        process, took = start(server)
-        stop(process)
-        seconds.append(took)
-    return seconds
-
-
-def _spread(values: list[float]) -> Spread:
-    """A list of figures as its median, min and max."""
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-
 WAITING_TARGETS = [
     ("twistbridge /native", "/native/busy"),
     ("twistbridge /asgi", "/asgi/busy"),
@@ -279,7 +153,7 @@ def _hello_ratios(hello: dict[str, list[float]]) -> dict[str, Spread]:
     ratios = {}
     for label, mine, theirs, _goal in RATIOS:
         pairs = [a / b for a, b in zip(hello[mine], hello[theirs], strict=True) if b]
-        ratios[label] = _spread(pairs)
+        ratios[label] = spread(pairs)
     return ratios
 
 
@@ -292,7 +166,7 @@ def _upload_ratios(
         speeds = zip(
             figures[mine]["mib_per_s"], figures[theirs]["mib_per_s"], strict=True
         )
-        ratios[label] = _spread([a / b for a, b in speeds if b])
+        ratios[label] = spread([a / b for a, b in speeds if b])
     return ratios
 
 
@@ -336,7 +210,7 @@ def _measure(settings: Settings, log: Path) -> Figures:
 
 def _workers_ratio(workers: dict[str, list[float]]) -> Spread:
     one, two = workers[WORKERS[1]], workers[WORKERS[2]]
-    return _spread([b / a for a, b in zip(one, two, strict=True) if a])
+    return spread([b / a for a, b in zip(one, two, strict=True) if a])
 
 
 def _verdict(met: bool) -> str:
@@ -349,10 +223,10 @@ def _report(figures: Figures, waiting: int) -> Table:
     for column in ("measure", "figure", "goal"):
         table.add_column(column)
     for name, values in figures.hello.items():
-        spread = _spread(values)
+        rate = spread(values)
         table.add_row(
             f"{name} req/s",
-            f"{spread['median']:.0f} ({spread['min']:.0f}-{spread['max']:.0f})",
+            f"{rate['median']:.0f} ({rate['min']:.0f}-{rate['max']:.0f})",
             "",
         )
     for label, _mine, _theirs, goal in RATIOS:
@@ -376,7 +250,7 @@ def _report(figures: Figures, waiting: int) -> Table:
         _verdict(busy["p99_s"] < 1.2),
     )
     for name, upload in figures.uploads.items():
-        speed = _spread(upload["mib_per_s"])
+        speed = spread(upload["mib_per_s"])
         peak, before = upload["peak_rss_mb"], upload["rss_before_mb"]
         table.add_row(
             f"{name}: 50 MiB upload to disk",
@@ -395,15 +269,15 @@ def _report(figures: Figures, waiting: int) -> Table:
         verdict = f"{_verdict(burst.met(fig))} ({burst.GOAL})" if mine else "reference"
         label = f"{name}: burst of {fig['connections']:.0f}"
         table.add_row(label, burst.describe(fig), verdict)
-    start_spread = _spread(figures.startup_s)
+    start_spread = spread(figures.startup_s)
     table.add_row(
         "start-up to first answer",
         f"{start_spread['median']:.2f} s ({start_spread['min']:.2f}-{start_spread['max']:.2f})",
         _verdict(start_spread["median"] < 1.5),
     )
     for name, values in figures.workers.items():
-        spread = _spread(values)
-        table.add_row(f"{name} req/s", f"{spread['median']:.0f} ({spread['min']:.0f}-{spread['max']:.0f})", "")  # fmt: skip
+        rate = spread(values)
+        table.add_row(f"{name} req/s", f"{rate['median']:.0f} ({rate['min']:.0f}-{rate['max']:.0f})", "")  # fmt: skip
     ratio = _workers_ratio(figures.workers)
     table.add_row(WORKERS_RATIO, f"{ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})", "")  # fmt: skip
     return table

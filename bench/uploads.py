@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from bench.speed import PY, Server, memory_mb, start, stop
+from bench.measure import PY, Server, memory_mb, start, stop
 from twisted_host.types import Receive, Scope, Send, StartResponse
 
 if TYPE_CHECKING:

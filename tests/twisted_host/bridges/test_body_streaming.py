@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.speed import memory_mb
+from bench.measure import memory_mb
 from tests.client import fetch, parse
 from tests.servers import PARSERS, Server, spawn
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.speed import memory_mb
+from bench.measure import memory_mb
 from tests.client import fetch
 from tests.servers import Server, run_server
 
