@@ -106,15 +106,21 @@ def spawn(
             _wait_for(server.base("uvicorn") + "/hello", context)
         yield server
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        terminate(process)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def terminate(process: subprocess.Popen[str]) -> None:
+    """SIGTERM a process this test started (by its PID), and SIGKILL it if it has not
+    ended 15 s later."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _wait_for(url: str, context: ssl.SSLContext | None, timeout: float = 20) -> None:
@@ -173,13 +179,7 @@ def reference(
                 time.sleep(0.05)
         yield Server(process, url, None, log)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        terminate(process)
 
 
 PASSWORD = "correct horse"  # of the test certificate's key

@@ -38,6 +38,15 @@ BODY_CHUNK = 64 * 1024  # bytes per `http.request` message
 _PLAIN = b"text/plain; charset=utf-8"
 
 
+def write_plain(request: Request, status: int, text: bytes) -> None:
+    """The bridge's own short answer (500, 503, 504...), as uvicorn words it: plain
+    text with its length; the caller finishes the request."""
+    request.setResponseCode(status)
+    request.responseHeaders.setRawHeaders(b"content-type", [_PLAIN])
+    request.responseHeaders.setRawHeaders(b"content-length", [b"%d" % len(text)])
+    request.write(text)
+
+
 class ClientDisconnected(OSError):
     """`send` was called after the client went away (ASGI spec: an OSError)."""
 
@@ -311,11 +320,7 @@ class _Exchange(SendProducer):
     def _fail(self, status: int, text: bytes) -> None:
         if self.gone:
             return
-        request = self.request
-        request.setResponseCode(status)
-        request.responseHeaders.setRawHeaders(b"content-type", [_PLAIN])
-        request.responseHeaders.setRawHeaders(b"content-length", [b"%d" % len(text)])
-        request.write(text)
+        write_plain(self.request, status, text)
         self._finish()
 
     def _abort(self) -> None:

@@ -24,7 +24,7 @@ from twisted.web.server import NOT_DONE_YET, Request
 from wsproto.handshake import H11Handshake
 from wsproto.utilities import split_comma_header
 
-from twisted_host.bridges.asgi import ClientDisconnected
+from twisted_host.bridges.asgi import ClientDisconnected, write_plain
 from twisted_host.bridges.flow import SendProducer
 from twisted_host.bridges.lifespan import LifespanFailed
 from twisted_host.http.websocket import (
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from twisted_host.bridges.asgi import ASGIResource
 
 _log = Logger()
-_PLAIN = b"text/plain; charset=utf-8"
 
 
 def is_websocket(request: Request) -> bool:
@@ -221,11 +220,7 @@ class _WebSocketExchange(SendProducer):
         if self.state is not _State.CONNECTING or self.gone:
             return
         self.state = _State.CLOSED
-        request = self.request
-        request.setResponseCode(status)
-        request.responseHeaders.setRawHeaders(b"content-type", [_PLAIN])
-        request.responseHeaders.setRawHeaders(b"content-length", [b"%d" % len(text)])
-        request.write(text)
+        write_plain(self.request, status, text)
         self._finish()
 
     def _finish(self) -> None:
