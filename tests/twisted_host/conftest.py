@@ -1,5 +1,6 @@
 """Fixtures for the wire: test certificates, and one `twistbridge serve` over HTTPS
-(and HTTP/2) shared by the TLS and HTTP/2 tests."""
+(and HTTP/2) shared by the TLS and HTTP/2 tests (the flood tests start their own, so
+that what a flood leaves behind never meets another test)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
     return make_certificates(tmp_path_factory.mktemp("tls"))
 
 
-@pytest.fixture(scope="session")
-def https_server(
+def serve_https(
     certificates: Certificates, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
+    """`twistbridge serve` over HTTPS with the test certificates, until the test ends."""
     with run_server(
         "--no-access-log",
         *certificates.serve_args(),
@@ -26,3 +27,6 @@ def https_server(
         context=certificates.client_context(),
     ) as server:
         yield server
+
+
+https_server = pytest.fixture(scope="session")(serve_https)

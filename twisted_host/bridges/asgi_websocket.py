@@ -233,7 +233,7 @@ class _WebSocketExchange(SendProducer):
         if self.gone:
             return
         if self.wire is not None:
-            self.wire.transport.loseConnection()
+            self.wire.drop()
         elif self.state is _State.DENYING:
             self.request.loseConnection()  # a denial response left unfinished
 

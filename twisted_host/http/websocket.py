@@ -8,8 +8,11 @@ Site's count of connections nor the dashboard's of requests hears of the end. He
 
 - `WireProtocol`: Twisted's, with a maximum message size (closed with 1009, as
   uvicorn does), keep-alive pings (1011 when no pong comes, as uvicorn), the peer's
-  close code kept for whoever asks (the ASGI bridge), late bytes dropped, and the
-  channel's own end of connection run after the socket's;
+  close code kept for whoever asks (the ASGI bridge), late bytes dropped, the
+  channel's own end of connection run after the socket's, and the socket closed
+  without waiting on the HTTP channel, which is still the transport's producer (TLS
+  sends its close_notify only once no producer is registered: the client would wait
+  out its close timeout, 10 s for `websockets`);
 - `handshake` and `accept`: the two halves of `WebSocketResource.render_GET`, so that
   an ASGI app can decide between them (subprotocol, headers, or a refusal);
 - `WebSocketResource`: Twisted's resource on that wire protocol.
@@ -22,7 +25,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import cast
 
-from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITransport
+from twisted.internet.interfaces import (
+    IConsumer,
+    IDelayedCall,
+    IReactorTime,
+    ITransport,
+)
 from twisted.python.failure import Failure
 from twisted.web import websocket
 from twisted.web._websocket_impl import (
@@ -132,6 +140,7 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
                     return
             elif isinstance(event, CloseConnection):
                 self.peer_close = (event.code, event.reason or "")
+                self._release()  # Twisted's handler closes the transport next
             elif isinstance(event, Pong):
                 self._pong(event.payload)
             _handleEvent(event, self)
@@ -161,7 +170,17 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
         if state in (ConnectionState.OPEN, ConnectionState.REMOTE_CLOSING):
             self.sent_close = (code, reason)
             self.transport.write(self._wsconn.send(CloseConnection(code, reason)))
+        self.drop()
+
+    def drop(self) -> None:
+        """Close the socket without a close frame (the peer sees 1006)."""
+        self._release()
         self.transport.loseConnection()
+
+    def _release(self) -> None:
+        # The upgraded HTTP channel stays registered as the transport's producer; over
+        # TLS no close_notify (and so no close) happens while one is.
+        IConsumer(self.transport).unregisterProducer()
 
     def connectionLost(self, reason: Failure) -> None:
         if self._timer is not None and self._timer.active():

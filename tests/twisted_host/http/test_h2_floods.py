@@ -21,6 +21,7 @@ import h2.config
 import h2.connection
 import h2.events
 import httpx
+import pytest
 from h2.errors import ErrorCodes
 from hyperframe.frame import (
     ContinuationFrame,
@@ -32,8 +33,11 @@ from hyperframe.frame import (
 
 from core.content import HELLO
 from tests.servers import Certificates, Server
+from tests.twisted_host.conftest import serve_https
 
 SENT_AT_MOST = 1_000_000  # frames a flood may send before the test gives up
+
+https_server = pytest.fixture(scope="module")(serve_https)  # the floods' own server
 
 
 @contextmanager

@@ -9,6 +9,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 import warnings
 
 import httpx
@@ -39,15 +40,27 @@ def test_https_hello(
     )
 
 
+CLOSE = 8.0  # seconds the client waits for the server to close after the handshake
+
+
 @pytest.mark.parametrize("mount", ["native", "asgi", "uvicorn"])
 def test_wss_echo(https_server: Server, certificates: Certificates, mount: str) -> None:
     url = ws_url(https_server.base(mount)) + "/ws"
     assert url.startswith("wss://")
-    with connect(url, ssl=certificates.client_context()) as socket:
+    with connect(
+        url, ssl=certificates.client_context(), open_timeout=30, close_timeout=CLOSE
+    ) as socket:
         socket.send("over TLS")
         assert socket.recv(timeout=10) == "over TLS"
         socket.send(b"\x00bytes")
         assert socket.recv(timeout=10) == b"\x00bytes"
+        closing = time.monotonic()
+    # RFC 6455 section 7.1.1: after the close handshake the server closes the TCP
+    # connection first. Over TLS that took a close_notify Twisted held back while the
+    # upgraded HTTP channel was still the transport's producer: the client waited out
+    # its whole close timeout and then cut the connection itself.
+    assert socket.close_code == 1000
+    assert time.monotonic() - closing < CLOSE
 
 
 def test_https_events(https_server: Server, certificates: Certificates) -> None:
