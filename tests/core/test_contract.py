@@ -11,6 +11,9 @@ from core.contract import FEATURES, FEATURES_BY_NAME, allow_header
 from core.mounts import MOUNT_NAMES as MOUNTS
 
 DESIGN = Path(__file__).resolve().parents[3] / "shared" / "DESIGN.md"
+# Rows the contract has and DESIGN.md (which this project may not edit) has not yet:
+# the chapter's closing list, asked for since. Each must be named here, with why.
+BEYOND_DESIGN: dict[str, str] = {}
 
 
 def test_names_are_unique_and_indexed() -> None:
@@ -43,4 +46,5 @@ def test_agrees_with_design() -> None:
     rows = re.findall(r"^\| ([a-z-]+) \| ([0-9-]+|—) \|", DESIGN.read_text(), re.M)
     design = {name: ("" if chapter == "—" else chapter) for name, chapter in rows}
     ours = {feature.name: feature.chapter for feature in FEATURES}
-    assert ours == design
+    assert {name: ours.get(name) for name in design} == design
+    assert set(ours) - set(design) == set(BEYOND_DESIGN)
