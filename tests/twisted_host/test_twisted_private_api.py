@@ -35,6 +35,19 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         "twisted_host.http.body: dispatch at the headers, 100 at the first read",
     ),
     (
+        "twisted.web.resource",
+        "_IEncodingResource",
+        ("",),
+        "twisted_host.http.request: Request.process, rewritten for speed, keeps "
+        "its encoders",
+    ),
+    (
+        "twisted.web.server",
+        "Request",
+        ("_handleStar", "_encoder"),
+        "twisted_host.http.request: Request.process, rewritten for speed",
+    ),
+    (
         "twisted.web.http",
         "_escape",
         ("",),

@@ -168,7 +168,9 @@ class ASGIResource(Resource):
             "http_version": request.clientproto.decode("ascii")[5:] or "1.0",
             "method": request.method.decode("ascii"),
             "scheme": "https" if request.isSecure() else "http",
-            "path": unquote(raw_path.decode("latin-1")),
+            "path": unquote(path)
+            if "%" in (path := raw_path.decode("latin-1"))
+            else path,
             "raw_path": raw_path,
             "query_string": query,
             "root_path": root_path,
@@ -208,7 +210,9 @@ class _Exchange(SendProducer):
         self._over = self.loop.create_future()  # complete or gone
         self._grace: asyncio.TimerHandle | None = None
         request.notifyFinish().addErrback(self._lost)
-        request.registerProducer(self, True)
+        # The channel pauses a producer when the client reads slowly: registered at
+        # the first body with more to come, as an answer sent in one piece needs none.
+        self._producing = False
 
     async def run(self) -> None:
         resource = self.resource
@@ -294,6 +298,9 @@ class _Exchange(SendProducer):
                 raise RuntimeError("http.response.body after the response ended")
             body = bytes(message.get("body", b""))
             more = message.get("more_body", False)
+            if more and not self._producing:
+                self._producing = True
+                request.registerProducer(self, True)
             if body or not more:
                 request.write(body)
             if not more:
@@ -314,7 +321,7 @@ class _Exchange(SendProducer):
     def _finish(self) -> None:
         self.complete = True
         self._settle_over()
-        self.request.unregisterProducer()
+        self._unregister()
         self.request.finish()
 
     def _fail(self, status: int, text: bytes) -> None:
@@ -335,8 +342,13 @@ class _Exchange(SendProducer):
             # error middleware re-raises): the request has let go of its channel.
             self._channel.loseConnection()
             return
-        self.request.unregisterProducer()
+        self._unregister()
         self.request.loseConnection()
+
+    def _unregister(self) -> None:
+        if self._producing:
+            self._producing = False
+            self.request.unregisterProducer()
 
     def _lost(self, reason: object) -> None:
         self.gone = True

@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from time import time
 from typing import TYPE_CHECKING, Protocol, cast
 from urllib.parse import unquote_to_bytes
 
 from twisted.python.failure import Failure
 from twisted.web.http import datetimeToString, parse_qs
+from twisted.web.resource import _IEncodingResource
 from twisted.web.server import version as server_version
 
 from twisted_host.http.body import BodyStream
@@ -88,7 +90,7 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         self.path, _, query = path.partition(b"?")
         self.args = parse_qs(query, 1)
         self.prepath = []
-        self.postpath = [unquote_to_bytes(s) for s in self.path[1:].split(b"/")]
+        self.postpath = _segments(self.path)
         try:
             resource = channel.site.getResourceFor(self)
         except Exception:
@@ -98,14 +100,39 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         self.body_stream = BodyStream(channel, self, expect_continue)
         channel.handling = True
         self._observe()
-        # What Twisted's Request.process does once it has the resource.
-        self.setHeader(b"Server", server_version)
-        self.setHeader(b"Date", datetimeToString())
+        self._default_headers()
         try:
             self.render(resource)
         except BaseException:
             self.processingFailed(Failure())
         return True
+
+    def process(self) -> None:
+        """Twisted's `Request.process`, with the Date header made once a second and
+        path segments unquoted only when they hold a "%" (the two were a tenth of the
+        edge's time per request in a profile of `/asgi/hello`)."""
+        self._observe()
+        self.site = cast("TwistbridgeChannel", self.channel).site
+        self._default_headers()
+        self.prepath = []
+        self.postpath = _segments(self.path)
+        if self.path == b"*":
+            self._handleStar()
+            return
+        try:
+            resource = self.site.getResourceFor(self)
+            if _IEncodingResource.providedBy(resource):
+                encoder = resource.getEncoder(self)
+                if encoder is not None:
+                    self._encoder = encoder
+            self.render(resource)
+        except BaseException:
+            self.processingFailed(Failure())
+
+    def _default_headers(self) -> None:
+        # Set in one step, as `setHeader` twice would: no header of the app's yet.
+        self.responseHeaders.setRawHeaders(b"server", [server_version])
+        self.responseHeaders.setRawHeaders(b"date", [_date()])
 
     def parseCookies(self) -> None:
         # Twisted's raises and catches a ValueError for every ";" without a "=" (32 KiB
@@ -143,10 +170,6 @@ class TwistbridgeRequest(OrderedHeadersRequest):
             return None
         return channel
 
-    def process(self) -> None:
-        self._observe()
-        super().process()
-
     def _observe(self) -> None:
         channel = self.edge
         proxy = channel.site.proxy if channel is not None else None
@@ -179,6 +202,23 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         if observer is not None:
             # A request whose client left before the answer: nginx's 499.
             observer.end(self._token, self.method, self.code if self.finished else 499)
+
+
+def _segments(path: bytes) -> list[bytes]:
+    """The path's segments after the first "/", each unquoted (`postpath`)."""
+    return [unquote_to_bytes(s) if b"%" in s else s for s in path[1:].split(b"/")]
+
+
+_now: list[object] = [None, b""]  # the second, and its Date value
+
+
+def _date() -> bytes:
+    """The Date header's value, formatted once per second (RFC 9110 section 6.6.1:
+    a second's resolution)."""
+    second = int(time())
+    if _now[0] != second:
+        _now[0], _now[1] = second, datetimeToString(second)
+    return cast(bytes, _now[1])
 
 
 @lru_cache(maxsize=256)
