@@ -48,6 +48,18 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         "twisted_host.http.request: Request.process, rewritten for speed",
     ),
     (
+        "twisted.web.wsgi",
+        "_ErrorStream",
+        ("",),
+        "twisted_host.bridges.wsgi_environ: the environ's wsgi.errors",
+    ),
+    (
+        "twisted.web.wsgi",
+        "_InputStream",
+        ("",),
+        "twisted_host.bridges.wsgi_environ: the environ's wsgi.input, read whole",
+    ),
+    (
         "twisted.web.http",
         "_escape",
         ("",),
@@ -191,8 +203,8 @@ def test_instance_attributes_of_reactor_and_site() -> None:
 
     for attribute in ("_asyncioEventloop", "_writers", "_readers"):
         assert hasattr(reactor, attribute), (
-            f"AsyncioSelectorReactor.{attribute} moved: twisted_host.http.transport "
-            "and twisted_host.bridges.asgi use it"
+            f"AsyncioSelectorReactor.{attribute} moved: twisted_host.http.transport, "
+            "twisted_host.bridges.asgi and twisted_host.bridges.handback use it"
         )
     from twisted.internet.abstract import FileDescriptor
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -29,6 +30,7 @@ from zope.interface import implementer
 
 from core.content import error_page
 from core.contract import HTML
+from twisted_host.bridges.wsgi_environ import build_environ
 from twisted_host.bridges.wsgi_input import StreamInput
 from twisted_host.http.body import BodyStream
 
@@ -38,31 +40,23 @@ HIGH_WATER = 64 * 1024  # bytes in the outbox past which the worker waits
 _FINISH = object()  # the outbox's end: the app is done
 
 
-def conform(environ: dict[str, Any]) -> None:
-    """The environ as gunicorn builds it, where Twisted's `WSGIResource` differs.
-
-    CGI (RFC 3875 section 4.1.18), which PEP 3333 adopts, has the body's headers only
-    as CONTENT_TYPE and CONTENT_LENGTH, each absent when the request has none (a
-    chunked body has no length); `wsgiref.validate` rejects the HTTP_ copies. And the
-    input ends where the body does, which `wsgi.input_terminated` says, so that a
-    framework reads a body of unknown length instead of dropping it."""
-    environ.pop("HTTP_CONTENT_TYPE", None)
-    environ.pop("HTTP_CONTENT_LENGTH", None)
-    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if not environ[key]:
-            del environ[key]
-    environ["wsgi.input_terminated"] = True
-
-
 @implementer(IPushProducer)
 class StreamingResponse(_WSGIResponse):
     """Twisted's per-request WSGI driver, with `run` and `write` reworked (see the
     module): the worker thread fills an outbox, the reactor drains it."""
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        environ: dict[str, Any] = self.environ
-        conform(environ)
+    def __init__(
+        self, reactor: Any, threadpool: Any, application: Any, request: Request
+    ) -> None:
+        # What `_WSGIResponse.__init__` sets, with the environ built in one pass.
+        self.started = False
+        self.reactor = reactor
+        self.threadpool = threadpool
+        self.application = application
+        self.request = request
+        request.notifyFinish().addBoth(self._finished)
+        request.defaultContentType = None  # the app's headers, and only those
+        environ = self.environ = build_environ(request)
         stream: BodyStream | None = getattr(self.request, "body_stream", None)
         if stream is not None:  # on the Site's edge: the body as it arrives
             environ["wsgi.input"] = StreamInput(self.reactor, stream)
@@ -74,6 +68,10 @@ class StreamingResponse(_WSGIResponse):
         self._paused = False  # the transport's buffer is full
         self._gate: Future[None] | None = None  # what a waiting worker waits on
         self._headers_sent = False  # reactor side
+        # How the worker reaches the reactor: the mount's batches (`handback`).
+        self.hand_back: Callable[[Callable[[], object]], None] = (
+            self.reactor.callFromThread
+        )
 
     # --- the reactor thread ------------------------------------------------------
 
@@ -207,7 +205,7 @@ class StreamingResponse(_WSGIResponse):
             if end is None and (self._paused or self._queued > HIGH_WATER):
                 gate = self._gate = self._gate or Future()
         if schedule:
-            self.reactor.callFromThread(self._drain)
+            self.hand_back(self._drain)
         return gate
 
     def _close(self, iterator: Any) -> None:
