@@ -95,7 +95,8 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         "twisted.web.http_headers",
         "Headers",
         ("_rawHeaders",),
-        "twisted_host.http.headers: headers llhttp checked, stored without a recheck",
+        "twisted_host.http.headers and .request: headers llhttp checked, and the "
+        "Server and Date of every answer, stored without a recheck",
     ),
     (
         "twisted.internet.abstract",
