@@ -41,6 +41,7 @@ _LIMITS: list[tuple[str, str, click.ParamType[Any], str]] = [
     ("--max-headers", "max_headers", click.IntRange(1), "Most headers in a request (more: 431)."),
     ("--max-form-fields", "max_form_fields", click.IntRange(1), "Most fields in a posted form (more: 413)."),
     ("--max-form-memory", "max_form_memory", click.IntRange(1), "Largest form field value kept in memory, in bytes (larger: 413)."),
+    ("--xmlrpc-max-body", "xmlrpc_max_body", click.IntRange(1), "Largest XML-RPC call in bytes (larger: 413)."),
     ("--header-timeout", "header_timeout", click.FloatRange(0.1), "Seconds a client has to send a request's headers (then: 408)."),
     ("--idle-timeout", "idle_timeout", click.FloatRange(0.1), "Seconds an idle keep-alive connection stays open."),
     ("--max-connections", "max_connections", click.IntRange(1), "Open connections at most (more: 503)."),
