@@ -10,13 +10,14 @@ so that a fault is the same bytes on every mount.
 Fault codes are those of the "specification for fault code interoperability" the
 stdlib names (`xmlrpc.client.METHOD_NOT_FOUND` and its neighbours).
 
-The stdlib's parser is expat, which expands internal entities (a "billion laughs"
-document grows until expat's own amplification limit stops it, 8 MiB later) and has
-no limit on nesting, while answering a deep value recursively overflows Python's
-stack. `parse_call` refuses a document type declaration of any kind (no DTD, no
-entities, internal or external), nesting deeper than `MAX_DEPTH` and integers beyond
-XML-RPC's 32 bits, before a method sees the call; the mounts call it first and let
-their framework parse the vetted body as it always does.
+The stdlib's parser is expat, as `xmlrpc.client.loads` wires it: it expands internal
+entities (a "billion laughs" call is stopped only by the amplification limit of
+expat 2.4 and later), drops external ones silently, and has no limit on nesting,
+while answering a deep value (`xmlrpc.client.dumps`) recurses until RecursionError.
+`parse_call` refuses a document type declaration of any kind (no DTD, hence no
+entities), nesting deeper than `MAX_DEPTH` and integers beyond XML-RPC's 32 bits,
+before a method sees the call; the mounts call it first and let their framework
+parse the vetted body as it always does.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def parse_call(body: bytes) -> tuple[str, tuple[Value, ...]]:
     that is not a call, or is one the mounts refuse (see the module's docstring)."""
     # Wired as xmlrpc.client.getparser() wires them, with the guards between.
     target = Unmarshaller()
-    target.xml(None, None)
+    target.xml(None, None)  # type: ignore[arg-type]  # as getparser() does
     parser = expat.ParserCreate(None, None)
     depth = 0
 
