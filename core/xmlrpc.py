@@ -129,8 +129,8 @@ def parse_call(body: bytes) -> tuple[str, tuple[Value, ...]]:
         depth -= 1
         target.end(tag)
 
+    # Entities are declared only inside a DTD: refusing its start refuses them all.
     parser.StartDoctypeDeclHandler = _refuse_doctype
-    parser.EntityDeclHandler = _refuse_doctype  # unreachable without a DOCTYPE; kept
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = target.data

@@ -152,7 +152,7 @@ IMPLEMENTED_BY: dict[str, tuple[tuple[Part, ...], ...]] = {
     ),
     "xmlrpc": (
         (_n.xmlrpc.XMLRPCPage,),
-        (_w.xmlrpc.busy, InModule(_w.xmlrpc, "dispatcher"), _w.xmlrpc.xmlrpc),
+        (_w.xmlrpc.busy, _w.xmlrpc.create_dispatcher, _w.xmlrpc.xmlrpc),
         (_a.xmlrpc._body, _a.xmlrpc.create_routes),
     ),
 }
