@@ -34,6 +34,9 @@ class Settings:
     max_headers: int = 100  # gunicorn's limit_request_fields
     max_form_fields: int = 1000  # Werkzeug's MAX_FORM_PARTS
     max_form_memory: int = 500_000  # Werkzeug's MAX_FORM_MEMORY_SIZE
+    # An XML-RPC call is parsed whole into Python values, several times its size:
+    # bounded well below the body limit (the stdlib's server has no limit).
+    xmlrpc_max_body: int = 256 * 1024
     header_timeout: float = 10.0  # seconds to send a request's headers (slowloris)
     idle_timeout: float = 15.0  # seconds a keep-alive connection may sit idle
     max_connections: int = 16384  # open connections before new ones get 503

@@ -76,8 +76,10 @@ def spawn(
     timeout: float = 30,
     env: dict[str, str] | None = None,
     context: ssl.SSLContext | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[Server]:
-    """Run a server process until it prints its READY line; SIGTERM it afterwards."""
+    """Run a server process (in `cwd`) until it prints its READY line; SIGTERM it
+    afterwards."""
     log = tmp_path / f"server-{time.monotonic_ns()}.log"
     with log.open("w") as sink:
         process = subprocess.Popen(
@@ -86,6 +88,7 @@ def spawn(
             stderr=sink,
             text=True,
             env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})),
+            cwd=cwd,
         )
     try:
         assert process.stdout is not None

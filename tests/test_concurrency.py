@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from xmlrpc.client import ServerProxy
 
 import pytest
 
@@ -84,3 +85,24 @@ def test_busy_thread_does_not_stall(two_threads: Server, mount: str) -> None:
     base = two_threads.base(mount)
     latency = _latency_during(base + "/busy/thread?seconds=2", base + "/clock")
     assert latency < 1.0
+
+
+@pytest.mark.parametrize("mount", ["native", "wsgi", "asgi", "uvicorn"])
+def test_xmlrpc_busy_holds_a_thread_only_on_wsgi(
+    two_threads: Server, mount: str
+) -> None:
+    url = two_threads.base(mount) + "/xmlrpc"
+
+    def busy(_: int) -> str:
+        with ServerProxy(url) as server:
+            return str(server.busy(1))
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(busy, range(4)))
+    took = time.monotonic() - started
+    assert len(set(answers)) == 1
+    if mount == "wsgi":
+        assert 1.9 <= took < 4.5  # 4 calls, 2 threads: two rounds of one second
+    else:
+        assert 0.95 <= took < 1.8  # the four waits overlap

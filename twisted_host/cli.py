@@ -6,13 +6,14 @@ import sys
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import click
 
 from core.busy import MAX_SECONDS
 from core.settings import Settings
-from twisted_host.cli_apps import app_options, user_apps
+from twisted_host.cli_apps import app_options
+from twisted_host.cli_plan import serve_plan
 from twisted_host.run.uvicorn import AUTO_PORT
 
 _defaults = Settings()
@@ -41,6 +42,7 @@ _LIMITS: list[tuple[str, str, click.ParamType[Any], str]] = [
     ("--max-headers", "max_headers", click.IntRange(1), "Most headers in a request (more: 431)."),
     ("--max-form-fields", "max_form_fields", click.IntRange(1), "Most fields in a posted form (more: 413)."),
     ("--max-form-memory", "max_form_memory", click.IntRange(1), "Largest form field value kept in memory, in bytes (larger: 413)."),
+    ("--xmlrpc-max-body", "xmlrpc_max_body", click.IntRange(1), "Largest XML-RPC call in bytes (larger: 413)."),
     ("--header-timeout", "header_timeout", click.FloatRange(0.1), "Seconds a client has to send a request's headers (then: 408)."),
     ("--idle-timeout", "idle_timeout", click.FloatRange(0.1), "Seconds an idle keep-alive connection stays open."),
     ("--max-connections", "max_connections", click.IntRange(1), "Open connections at most (more: 503)."),
@@ -83,16 +85,6 @@ def _deploy_options(command: Callable[..., None]) -> Callable[..., None]:
         help="Seconds /readyz answers 503 on SIGTERM before the port closes (for a balancer to stop sending).",
     )
     return workers(drain(command))
-
-
-def _child(value: str) -> tuple[str, Path]:
-    name, sep, folder = value.partition("=")
-    if not sep or not name or "/" in name:
-        raise click.BadParameter(f"{value!r} is not NAME=DIR")
-    path = Path(folder)
-    if not path.is_dir():
-        raise click.BadParameter(f"{folder!r} is not a folder")
-    return name, path
 
 
 class _Commands(click.Group):
@@ -217,84 +209,25 @@ def main() -> None:
 @_limit_options
 @app_options
 @_deploy_options
-def serve(
-    host: str,
-    port: int,
-    endpoint: str | None,
-    uvicorn_port: int,
-    wsgi_threads: int,
-    static_root: Path | None,
-    static_children: tuple[str, ...],
-    busy_max: float,
-    max_body_size: int,
-    access_log: bool,
-    access_log_file: TextIO,
-    wsgi_apps: tuple[str, ...],
-    asgi_apps: tuple[str, ...],
-    factory: bool,
-    app_dir: Path,
-    demo: bool,
-    proxy_headers: bool,
-    forwarded_allow_ips: str,
-    ssl_certfile: Path | None,
-    ssl_keyfile: Path | None,
-    ssl_keyfile_password: str | None,
-    wsgi_validate: bool,
-    workers: int,
-    **limits: Any,
-) -> None:
+def serve(**params: Any) -> None:
     """Serve /native, /wsgi and /asgi on one Site, and uvicorn beside it; and your
     own apps (--wsgi, --asgi), beside them or alone (--no-demo)."""
     from twisted_host.run.main import run
-    from twisted_host.run.tls import TLSFiles, TLSFilesError
+    from twisted_host.run.tls import TLSFilesError
 
-    if ssl_certfile is None and (ssl_keyfile or ssl_keyfile_password):
-        raise click.BadParameter("needs --ssl-certfile", param_hint="--ssl-keyfile")
-    tls = (
-        TLSFiles(ssl_certfile, ssl_keyfile, ssl_keyfile_password)
-        if ssl_certfile
-        else None
-    )
-
-    try:
-        children = dict(_child(value) for value in static_children)
-    except click.BadParameter as bad:
-        bad.param_hint = "--static-child"
-        raise
-    if endpoint and workers > 1:
-        raise click.UsageError("--workers serves --host/--port, not an --endpoint")
-    settings = Settings(
-        static_root=static_root or _defaults.static_root,
-        static_children=children or _defaults.static_children,
-        wsgi_threads=wsgi_threads,
-        busy_max=busy_max,
-        busy_default=min(_defaults.busy_default, busy_max),
-        max_body_size=max_body_size,
-        proxy_headers=proxy_headers,
-        forwarded_allow_ips=forwarded_allow_ips,
-        wsgi_validate=wsgi_validate,
-        wsgi_apps=wsgi_apps,
-        asgi_apps=asgi_apps,
-        app_factory=factory,
-        app_dir=str(app_dir),
-        demo=demo,
-        **limits,
-    )
-    # With workers, each imports the apps itself: here they are only checked.
-    apps = user_apps(settings, load=workers == 1)
+    plan = serve_plan(**params)
     try:
         status = run(
-            settings,
-            apps=apps,
-            demo=demo,
-            host=host,
-            port=port,
-            endpoint=endpoint,
-            uvicorn_port=uvicorn_port,
-            # The real file, not click's lazy wrapper (an attribute lookup per write).
-            access_log=access_log_file.open() if access_log else None,  # type: ignore[attr-defined]
-            tls=tls,
-            workers=workers,
+            plan.settings,
+            apps=plan.apps,
+            demo=plan.settings.demo,
+            host=plan.host,
+            port=plan.port,
+            endpoint=plan.endpoint,
+            uvicorn_port=plan.uvicorn_port,
+            access_log=plan.access_log,
+            tls=plan.tls,
+            workers=plan.workers,
         )
     except TLSFilesError as bad:
         raise click.BadParameter(str(bad), param_hint="--ssl-certfile") from bad

@@ -25,6 +25,7 @@ import asgi_app.form
 import asgi_app.live
 import asgi_app.pages
 import asgi_app.static
+import asgi_app.xmlrpc
 import twisted_host.native.app
 import twisted_host.native.busy
 import twisted_host.native.dynamic
@@ -33,6 +34,7 @@ import twisted_host.native.form
 import twisted_host.native.live
 import twisted_host.native.pages
 import twisted_host.native.static
+import twisted_host.native.xmlrpc
 import wsgi_app.app
 import wsgi_app.busy
 import wsgi_app.dynamic
@@ -41,6 +43,7 @@ import wsgi_app.form
 import wsgi_app.live
 import wsgi_app.pages
 import wsgi_app.static
+import wsgi_app.xmlrpc
 from core.contract import FEATURES, FEATURES_BY_NAME, Feature
 from core.mounts import MOUNTS, UVICORN, Mount
 from twisted_host.dashboard import moving
@@ -146,6 +149,11 @@ IMPLEMENTED_BY: dict[str, tuple[tuple[Part, ...], ...]] = {
         (_n.live.Events, _n.live._Stream),
         (_w.live._ticks, _w.live.events),
         (_a.live._ticks, _a.live.events),
+    ),
+    "xmlrpc": (
+        (_n.xmlrpc.XMLRPCPage,),
+        (_w.xmlrpc.busy, _w.xmlrpc.create_dispatcher, _w.xmlrpc.xmlrpc),
+        (_a.xmlrpc._body, _a.xmlrpc.create_routes),
     ),
 }
 

@@ -259,4 +259,22 @@ NOTES: dict[str, tuple[str, ...]] = {
         "stopped; Starlette sees `http.disconnect` and stops iterating; the WSGI "
         "server notices only when its next write finds the socket gone.",
     ),
+    "xmlrpc": (
+        "Twisted: a `twisted.web.xmlrpc.XMLRPC` resource whose `xmlrpc_*` methods are "
+        "the procedures; one may return a `Deferred` (`busy`, from `deferLater`) and "
+        "the answer goes out when it fires, no thread held. Flask and Starlette: the "
+        "stdlib's `SimpleXMLRPCDispatcher`, with `register_function`, in a view.",
+        "The dispatcher marshals what a function returns at once "
+        "(`_marshaled_dispatch`), so it cannot await: the Starlette endpoint parses "
+        "the call, lets the dispatcher find and call the function, awaits the "
+        "coroutine it gets, then marshals the answer. Under Flask, `busy` sleeps on "
+        "its pool thread: with `--wsgi-threads 2`, four `busy(1)` take two seconds.",
+        "All three parse with the stdlib's expat, which expands internal entities and "
+        "has no depth limit: core's `parse_call` refuses any `DOCTYPE`, deep nesting "
+        "and out-of-range integers with a fault first, and calls over "
+        "`--xmlrpc-max-body` get 413. Faults (unknown method, wrong arguments) come "
+        "from core, so they are the same bytes everywhere; stock `XMLRPC` answers a "
+        "wrong argument count with a logged traceback and `Fault(8002, 'error')`, the "
+        "dispatcher with `Fault(1, \"<class 'TypeError'>:...\")`.",
+    ),
 }

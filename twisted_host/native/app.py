@@ -9,6 +9,7 @@ from twisted_host.native.form import Form
 from twisted_host.native.live import Events, create_ws
 from twisted_host.native.pages import About, Echo, Hello, Home
 from twisted_host.native.static import create_static
+from twisted_host.native.xmlrpc import XMLRPCPage
 
 
 def create_resource(settings: Settings) -> Home:
@@ -27,4 +28,5 @@ def create_resource(settings: Settings) -> Home:
     root.putChild(b"busy", create_busy(settings))
     root.putChild(b"ws", create_ws(settings))
     root.putChild(b"events", Events())
+    root.putChild(b"xmlrpc", XMLRPCPage(settings))
     return root

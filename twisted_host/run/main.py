@@ -1,7 +1,8 @@
 """`run(...)`: the main job behind `twistbridge serve`, typed so that tests and other
-programs can call it without the CLI; `serve_site` for one process serving the Site
-(the whole server, or one worker of `--workers N`); `listen_forever` for the raw
-listeners."""
+programs can call it without the CLI; `start` for what it does before the reactor
+runs (the `twistd` plugin's service); `start_site` and `serve` for one process serving
+the Site (the whole server, or one worker of `--workers N`); `listen_forever` for the
+raw listeners."""
 
 from __future__ import annotations
 
@@ -69,6 +70,43 @@ def run(
             tls=tls,
         )
     reactor = install_asyncio_reactor()
+    hosted, listener = start(
+        reactor,
+        settings,
+        host=host,
+        port=port,
+        endpoint=endpoint,
+        uvicorn_port=uvicorn_port,
+        access_log=access_log,
+        apps=apps,
+        demo=demo,
+        tls=tls,
+    )
+    return serve(reactor, hosted, listener)
+
+
+def serve(reactor: AsyncioSelectorReactor, hosted: Hosted, listener: Listener) -> int:
+    """Run the reactor until the Site stops; the process's exit status."""
+    reactor.run()
+    return _exit_status(hosted, listener)
+
+
+def start(
+    reactor: AsyncioSelectorReactor,
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    endpoint: str | None,
+    uvicorn_port: int,
+    access_log: TextIO | None,
+    apps: Sequence[App],
+    demo: bool,
+    tls: TLSFiles | None,
+) -> tuple[Hosted, Listener]:
+    """What `run` does before the reactor runs (one process): uvicorn started, the
+    Site built, its port opened once the reactor runs. `twistd twistbridge` calls it
+    from its service, and twistd runs the reactor."""
     from twisted_host.hosting import demo_apps
     from twisted_host.http.h2 import ALPN
 
@@ -76,19 +114,21 @@ def run(
     uvicorn = _start_uvicorn(reactor, settings, host, uvicorn_port if demo else 0, tls)
     scheme = "https" if options is not None else "http"
     description = endpoint or tcp_description(host, port)
-    return serve_site(
+    listener = Listener(reactor, "twistbridge", description, scheme)
+    hosted = start_site(
         reactor,
         settings,
         _server_endpoint(reactor, host, port, endpoint),
-        Listener(reactor, "twistbridge", description, scheme),
+        listener,
         apps=[*demo_apps(settings), *apps] if demo else list(apps),
         uvicorn=uvicorn,
         access_log=access_log,
         tls_options=options,
     )
+    return hosted, listener
 
 
-def serve_site(
+def start_site(
     reactor: AsyncioSelectorReactor,
     settings: Settings,
     server_endpoint: IStreamServerEndpoint,
@@ -99,11 +139,11 @@ def serve_site(
     uvicorn_port: int | None = None,
     access_log: TextIO | None = None,
     tls_options: CertificateOptions | None = None,
-) -> int:
-    """Build the Site (`apps`, default the demo's), open its port once every ASGI
-    lifespan has started, serve until a graceful stop; `uvicorn` is the child this
-    process stops, `uvicorn_port` one another process runs (the dashboard links to
-    either)."""
+) -> Hosted:
+    """Build the Site (`apps`, default the demo's) and open its port once the reactor
+    runs and every ASGI lifespan has started; `uvicorn` is the child this process
+    stops, `uvicorn_port` one another process runs (the dashboard links to either).
+    `serve` then runs the reactor until a graceful stop."""
     from twisted_host.http.h2 import HTTP2Factory
     from twisted_host.site import build_site
 
@@ -126,8 +166,7 @@ def serve_site(
     suffix = f" ; uvicorn {uvicorn.url}" if uvicorn else ""
     open_port = _opener(hosted, server_endpoint, factory, shutdown, listener, suffix)
     reactor.callWhenRunning(open_port)
-    reactor.run()
-    return _exit_status(hosted, listener)
+    return hosted
 
 
 def _start_uvicorn(

@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
     from twisted_host.http.h2 import ALPN
     from twisted_host.http.transport import SoonInheritedEndpoint
     from twisted_host.run.loader import LoadError
-    from twisted_host.run.main import serve_site
+    from twisted_host.run.main import serve, start_site
     from twisted_host.run.tls import TLSFiles, certificate_options
 
     try:
@@ -64,16 +64,18 @@ def main(argv: list[str]) -> int:
 
     with socket.socket(fileno=os.dup(listen_fd)) as probe:
         family = probe.family  # IPv4 or IPv6, as the supervisor bound it
-    return serve_site(
+    listener = _ReadyPipe(reactor, ready_fd)
+    hosted = start_site(
         reactor,
         settings,
         SoonInheritedEndpoint(reactor, listen_fd, family),
-        _ReadyPipe(reactor, ready_fd),
+        listener,
         apps=apps,
         uvicorn_port=uvicorn_port or None,
         tls_options=options,
         access_log=sys.stdout if access_log else None,
     )
+    return serve(reactor, hosted, listener)
 
 
 if __name__ == "__main__":
