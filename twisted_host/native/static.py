@@ -63,8 +63,13 @@ class StaticFolder(File):
         self.names = names
 
     def getChild(self, path: bytes, request: Request) -> Resource:
-        names = [*self.names, path.decode("utf-8", "replace")]
-        if local_path(self.root, names) is None:
+        try:
+            name = path.decode("utf-8")
+        except UnicodeDecodeError:
+            # No file here has such a name: Twisted's answers 404 too, after logging
+            # the client's bytes as an error with a traceback.
+            return self.childNotFound
+        if local_path(self.root, [*self.names, name]) is None:
             return self.childNotFound
         child: Resource = super().getChild(path, request)
         return child

@@ -124,3 +124,15 @@ def test_a_control_byte_in_a_header_value_is_400(
     assert reply.status == 400
     if mount != UVICORN:
         assert reply.header("connection") == "close"
+
+
+@pytest.mark.parametrize("mount", MOUNTS)
+@pytest.mark.parametrize(
+    "path",
+    [b"/{m}/static/%FF%FE", b"/{m}/static/doc/%C0%AF", b"/{m}/static/images/%80"],
+)
+def test_a_name_that_is_no_utf8_is_404(odd: Server, mount: str, path: bytes) -> None:
+    # No file has such a name. Twisted's `File` answered 404 too, but logged the
+    # client's bytes as an error with a traceback (the fixture reads the log).
+    raw = b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path
+    assert parse(_send(odd, mount, raw)).status == 404
