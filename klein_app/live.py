@@ -12,8 +12,6 @@ the request when the coroutine returns, and cancels it (the `await` raises
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 from twisted.web.server import Request
@@ -25,14 +23,10 @@ from twisted_host.native.live import EchoSocket, create_ws
 
 
 class Live(Routes):
-    @cached_property
-    def socket(self) -> EchoSocket:
-        return create_ws(self.settings)
-
     @app.route("/ws", methods=["GET"])
     def ws(self, request: Request) -> EchoSocket:
         """Echoes every message until the client closes."""
-        return self.socket
+        return create_ws(self.settings)  # a resource: Klein renders it
 
     @app.route("/events", methods=["GET"])
     async def events(self, request: Request) -> None:
