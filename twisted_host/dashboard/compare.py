@@ -19,7 +19,7 @@ from twisted.web.server import Request
 
 from core.contract import FEATURES, FEATURES_BY_NAME, Feature
 from core.mounts import MOUNTS, UVICORN, Mount
-from twisted_host.dashboard import moving
+from twisted_host.dashboard import flask_to_klein, moving
 from twisted_host.dashboard.notes import CHEAT_SHEET, NOTES
 from twisted_host.dashboard.parts import IMPLEMENTED_BY, InModule, Part
 from twisted_host.dashboard.templating import code_block, render, uvicorn_base
@@ -143,6 +143,7 @@ class CompareIndex(Page):
             "compare_index.html",
             features=FEATURES,
             cheat_sheet=CHEAT_SHEET,
+            flask_to_klein=flask_to_klein,
             moving=moving,
             moving_code=[
                 code_block(part.code) if part.code else "" for part in moving.SECTIONS
