@@ -114,7 +114,7 @@ def load(
 
 
 class _TargetOrURL(click.ParamType):  # type: ignore[type-arg]
-    """A target to load (native, wsgi, asgi, uvicorn), or the URL of a deployment
+    """A target to load (native, wsgi, asgi, klein, uvicorn), or the URL of a deployment
     already running (http://front.example/) to load instead of starting servers."""
 
     name = "TARGET|URL"
@@ -152,7 +152,7 @@ def _external(targets: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
               help="Run only these scenarios (repeatable) [default: all].")  # fmt: skip
 @click.option("--target", "targets", multiple=True, type=_TargetOrURL(),
               help="Load only these targets (repeatable) [default: all]; or a URL: "
-              "load a deployment already running there (its /native, /wsgi, /asgi) "
+              "load a deployment already running there (its /native, /wsgi, /asgi, /klein) "
               "with every core of this machine, starting no server.")  # fmt: skip
 @click.option("--wsgi-threads", default=10, show_default=True, type=click.IntRange(1, 1000),
               help="Threads of the WSGI mount's pool in the servers started.")  # fmt: skip
@@ -170,7 +170,7 @@ def compare(
     repeats: int | None,
     pin: bool,
 ) -> None:
-    """Start the servers, load /native, /wsgi, /asgi and uvicorn with the same
+    """Start the servers, load /native, /wsgi, /asgi, /klein and uvicorn with the same
     scenarios, stop the servers, and write a report with charts. With --target URL,
     load a deployment already running there instead (docs/DEPLOY.md).
 

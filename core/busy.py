@@ -49,4 +49,7 @@ WAITED_ON: dict[tuple[str, str], str] = {
     ("asgi", "busy"): "an event-loop timer (asyncio.sleep); no thread held",
     ("asgi", "busy-blocking"): "the event loop, blocked: nothing else was served",
     ("asgi", "busy-thread"): "a threadpool thread (run_in_threadpool)",
+    ("klein", "busy"): "a reactor timer (deferLater); no thread held",
+    ("klein", "busy-blocking"): "the reactor thread, blocked: nothing else was served",
+    ("klein", "busy-thread"): "a reactor pool thread (deferToThread)",
 }

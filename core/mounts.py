@@ -17,6 +17,9 @@ class Interface(Enum):
     NATIVE = "twisted.web"  # a resource tree, on the reactor thread
     WSGI = "WSGI"  # PEP 3333: WSGIResource on a thread pool
     ASGI = "ASGI"  # ASGI 3: the ASGI bridge, on the reactor's event loop
+    # Klein: Werkzeug's routing as a twisted.web resource, mounted as it is, its
+    # handlers on the reactor thread (Deferreds, coroutines run by ensureDeferred).
+    KLEIN = "Klein"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +61,16 @@ ASGI = Mount(
     runs_on="coroutines on the reactor's event loop",
 )
 
+KLEIN = Mount(
+    "klein",
+    Interface.KLEIN,
+    label="Klein on the reactor",
+    framework="Klein",
+    runs_on="route handlers on the reactor thread: Deferreds, coroutines",
+)
+
 # The mounts of the Site, in the order every page and table lists them.
-MOUNTS: tuple[Mount, ...] = (NATIVE, WSGI, ASGI)
+MOUNTS: tuple[Mount, ...] = (NATIVE, WSGI, ASGI, KLEIN)
 MOUNT_NAMES: tuple[str, ...] = tuple(mount.name for mount in MOUNTS)
 BY_NAME: dict[str, Mount] = {mount.name: mount for mount in MOUNTS}
 
@@ -99,6 +110,7 @@ def user_mount(prefix: str, interface: Interface, label: str) -> Mount:
         Interface.WSGI: "a WSGI thread pool of its own",
         Interface.ASGI: "coroutines on the reactor's event loop",
         Interface.NATIVE: "resources on the reactor thread",
+        Interface.KLEIN: "route handlers on the reactor thread",
     }[interface]
     return Mount(
         "/".join(segments[1:]), interface, label, interface.value, runs_on=runs_on

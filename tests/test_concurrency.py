@@ -36,7 +36,7 @@ def concurrently(urls: list[str]) -> tuple[float, list[Reply]]:
     return time.monotonic() - started, replies
 
 
-@pytest.mark.parametrize("mount", ["native", "asgi", "uvicorn"])
+@pytest.mark.parametrize("mount", ["native", "asgi", "klein", "uvicorn"])
 def test_busy_requests_overlap(two_threads: Server, mount: str) -> None:
     took, replies = concurrently([two_threads.base(mount) + "/busy?seconds=1"] * 20)
     assert all(reply.status == 200 for reply in replies)
@@ -59,7 +59,7 @@ def _latency_during(blocker: str, probe: str) -> float:
     return latency
 
 
-@pytest.mark.parametrize("mount", ["native", "asgi"])
+@pytest.mark.parametrize("mount", ["native", "asgi", "klein"])
 def test_blocking_call_stalls_the_reactor(two_threads: Server, mount: str) -> None:
     base = two_threads.base(mount)
     latency = _latency_during(base + "/busy/blocking?seconds=2", base + "/clock")
@@ -80,7 +80,7 @@ def test_blocking_on_wsgi_stalls_nothing(two_threads: Server) -> None:
     assert latency < 1.0  # the other pool thread answered
 
 
-@pytest.mark.parametrize("mount", ["native", "asgi"])
+@pytest.mark.parametrize("mount", ["native", "asgi", "klein"])
 def test_busy_thread_does_not_stall(two_threads: Server, mount: str) -> None:
     base = two_threads.base(mount)
     latency = _latency_during(base + "/busy/thread?seconds=2", base + "/clock")

@@ -16,7 +16,7 @@ from core.contract import HTML
 from core.live import MAX_COUNT
 from tests.client import fetch, read_events, ws_url
 
-WEBSOCKET_MOUNTS = ["native", "asgi", "uvicorn"]
+WEBSOCKET_MOUNTS = ["native", "asgi", "klein", "uvicorn"]
 
 
 @pytest.mark.parametrize("mount", WEBSOCKET_MOUNTS, indirect=True)

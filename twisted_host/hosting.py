@@ -1,5 +1,5 @@
 """What a Site serves: a list of `App`s, each a mount (`core.mounts.Mount`) with the
-object that answers under its prefix. The demo's three come from the registry
+object that answers under its prefix. The demo's mounts come from the registry
 (`demo_apps`); a user's come from `wsgi(...)`, `asgi(...)` and `resource(...)`, or from the command
 line (`twistbridge serve --wsgi /legacy=pkg.wsgi:application`). `build_site` and
 `run` take the list, and the Site, `/stats` and the dashboard iterate it: nothing
@@ -36,7 +36,7 @@ class App:
 
     @property
     def demo(self) -> bool:
-        """One of the chapter's three (the dashboard's feature links go to these)."""
+        """One of the demo's mounts (the dashboard's feature links go to these)."""
         return self.mount in MOUNTS
 
 
@@ -56,8 +56,9 @@ def resource(prefix: str, root: IResource, *, label: str | None = None) -> App:
 
 
 def demo_apps(settings: Settings) -> list[App]:
-    """The chapter's three mounts of the registry, their apps built for `settings`."""
+    """The demo's mounts of the registry, their apps built for `settings`."""
     from asgi_app import create_app as create_asgi_app
+    from klein_app import create_resource as create_klein_resource
     from twisted_host.native import create_resource
     from wsgi_app import create_app as create_wsgi_app
 
@@ -65,6 +66,7 @@ def demo_apps(settings: Settings) -> list[App]:
         Interface.NATIVE: create_resource,
         Interface.WSGI: create_wsgi_app,
         Interface.ASGI: create_asgi_app,
+        Interface.KLEIN: create_klein_resource,
     }
     apps = [App(mount, build[mount.interface](settings)) for mount in MOUNTS]
     if settings.wsgi_validate:

@@ -1,6 +1,7 @@
 """Where the mounts become one Site: a resource for each app of the list it is given
 (`twisted_host.hosting`: the registry's demo mounts, a user's apps, or both), hosted
-as its interface needs (native tree, a WSGI pool of its own, the ASGI bridge), the
+as its interface needs (a native tree or a Klein app's resource as they are, a WSGI
+pool of its own, the ASGI bridge), the
 dashboard beside them, and the edge (`twisted_host.http`) around them all."""
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def build_site(
     uvicorn_port: int | None = None,
     access_log: TextIO | None = None,
 ) -> Hosted:
-    """The Site of `twistbridge serve`: every app (default: the demo's three), `/`,
+    """The Site of `twistbridge serve`: every app (default: the demo's mounts), `/`,
     `/stats`, `/live`, `/compare/`, `/metrics`, `/healthz`, `/readyz`, and `/race`
     while the demo's mounts are served.
     ValueError when two apps' prefixes collide."""

@@ -23,12 +23,14 @@ COLOURS = {
     "native": "#1b9e77",
     "wsgi": "#d95f02",
     "asgi": "#7570b3",
+    "klein": "#66a61e",
     "uvicorn": "#e7298a",
 }
 LABELS = {
     "native": "/native (twisted.web)",
     "wsgi": "/wsgi (Flask on a thread pool)",
     "asgi": "/asgi (Starlette on the bridge)",
+    "klein": "/klein (Klein on the reactor)",
     "uvicorn": "uvicorn (same Starlette app)",
 }
 

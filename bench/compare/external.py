@@ -7,8 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from core.mounts import MOUNT_NAMES
+
 # uvicorn is a child of one `serve`, on a port of its own: not behind a front.
-EXTERNAL_TARGETS = ("native", "wsgi", "asgi")
+EXTERNAL_TARGETS = MOUNT_NAMES
 
 
 def is_url(value: str) -> bool:

@@ -37,7 +37,7 @@ EXPLAIN = {
         "Each dot is one `GET /clock`, sent on a schedule whatever happened to the "
         "previous one, while slow requests were in flight (shaded): red with "
         "`busy/blocking`, blue with `busy`. Where the handler blocks the reactor or "
-        "the event loop (/native, /asgi, uvicorn), every clock waits for all the "
+        "the event loop (/native, /asgi, /klein, uvicorn), every clock waits for all the "
         "sleeps in turn; on /wsgi the sleep takes one pool thread and clock goes on."
     ),
 }

@@ -1,6 +1,6 @@
 """The servers `twistbridge compare` starts, pins to their own cores, and stops.
 
-One `twistbridge serve` child (the Site with /native, /wsgi, /asgi, which itself starts
+One `twistbridge serve` child (the Site with /native, /wsgi, /asgi, /klein, which starts
 uvicorn). Stopped by PID only: SIGTERM, then SIGKILL after a grace period; uvicorn,
 the grandchild, is stopped by the Site, and by us by PID if it outlived it.
 """
@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import IO
 
 from bench.compare.probe import get_status
+from core.mounts import TARGETS as MOUNTS_AND_UVICORN
 from twisted_host.run.process import READY, die_with_parent
 
-TARGETS = ("native", "wsgi", "asgi", "uvicorn")
+# Every mount of the Site, and uvicorn: the registry's list.
+TARGETS = MOUNTS_AND_UVICORN
 
 
 class ServerFailed(RuntimeError):

@@ -20,7 +20,7 @@ BEYOND_DESIGN: dict[str, str] = {
 
 def test_names_are_unique_and_indexed() -> None:
     assert len(FEATURES_BY_NAME) == len(FEATURES)
-    assert MOUNTS == ("native", "wsgi", "asgi")
+    assert MOUNTS == ("native", "wsgi", "asgi", "klein")
 
 
 def test_every_feature_has_a_clickable_example() -> None:

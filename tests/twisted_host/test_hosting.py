@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.content import NOT_FOUND
+from core.mounts import MOUNT_NAMES
 from tests.client import exchange, fetch, parse
 from tests.servers import TWISTBRIDGE, run_server, spawn
 
@@ -45,7 +46,7 @@ def test_apps_beside_the_demo(tmp_path: Path) -> None:
             assert big.status == 413 and "over 1048576 bytes" in big.text
         document = json.loads(fetch(server.url + "/stats").body)
         mounts = document["mounts"]
-        assert list(mounts) == ["native", "wsgi", "asgi", "legacy", "api/v1", "site"]
+        assert list(mounts) == [*MOUNT_NAMES, "legacy", "api/v1", "site"]
         # (A body refused at the edge never became a request of the mount.)
         assert mounts["legacy"]["requests"] == 1
         assert mounts["api/v1"]["requests"] == 2

@@ -1,7 +1,7 @@
-"""`/compare/<feature>`: a feature's three implementations side by side.
+"""`/compare/<feature>`: a feature's implementations, one per mount, side by side.
 
 The source shown is read from the modules the Site runs (`inspect.getsource`), so a
-compare page cannot drift from the code; `IMPLEMENTED_BY` says which classes,
+compare page cannot drift from the code; `parts.IMPLEMENTED_BY` says which classes,
 functions and module-level tables implement each feature of the contract.
 """
 
@@ -17,146 +17,13 @@ from types import ModuleType
 from twisted.web.resource import Resource
 from twisted.web.server import Request
 
-import asgi_app.app
-import asgi_app.busy
-import asgi_app.dynamic
-import asgi_app.errors
-import asgi_app.form
-import asgi_app.live
-import asgi_app.pages
-import asgi_app.static
-import asgi_app.xmlrpc
-import twisted_host.native.app
-import twisted_host.native.busy
-import twisted_host.native.dynamic
-import twisted_host.native.errors
-import twisted_host.native.form
-import twisted_host.native.live
-import twisted_host.native.pages
-import twisted_host.native.static
-import twisted_host.native.xmlrpc
-import wsgi_app.app
-import wsgi_app.busy
-import wsgi_app.dynamic
-import wsgi_app.errors
-import wsgi_app.form
-import wsgi_app.live
-import wsgi_app.pages
-import wsgi_app.static
-import wsgi_app.xmlrpc
 from core.contract import FEATURES, FEATURES_BY_NAME, Feature
 from core.mounts import MOUNTS, UVICORN, Mount
-from twisted_host.dashboard import moving
+from twisted_host.dashboard import flask_to_klein, moving
 from twisted_host.dashboard.notes import CHEAT_SHEET, NOTES
+from twisted_host.dashboard.parts import IMPLEMENTED_BY, InModule, Part
 from twisted_host.dashboard.templating import code_block, render, uvicorn_base
 from twisted_host.native.errors import NotFound, Page, html
-
-
-@dataclass(frozen=True)
-class InModule:
-    """A module-level name whose value `inspect` cannot trace back to its source: an
-    assignment (Starlette's `routes = [...]`), or a function a decorator swallowed
-    (Flask's `record_once` returns None). It is cut out of the module's syntax tree."""
-
-    module: ModuleType
-    name: str
-
-
-Part = type | object  # a class, a function, or an InModule
-
-_n = twisted_host.native
-_w = wsgi_app
-_a = asgi_app
-
-# feature -> (native, wsgi, asgi) parts, each in reading order.
-IMPLEMENTED_BY: dict[str, tuple[tuple[Part, ...], ...]] = {
-    "home": (
-        (_n.pages.Home, _n.app.create_resource),
-        (_w.pages.home, _w.app.create_app),
-        (_a.pages.home, InModule(_a.pages, "routes"), _a.app.create_app),
-    ),
-    "about": (
-        (_n.pages.About,),
-        (_w.pages.about,),
-        (_a.pages.about,),
-    ),
-    "not-found": (
-        (_n.errors.Page, _n.errors.NotFound, _n.errors.render_or_405),
-        (_w.errors.not_found, _w.errors.method_not_allowed, _w.errors.register),
-        (_a.errors.http_error, InModule(_a.errors, "handlers")),
-    ),
-    "echo": (
-        (_n.pages.Echo,),
-        (_w.pages.echo, InModule(_w.pages, "_route_echo")),
-        (_a.pages.echo, _a.pages.ASGIEndpoint, InModule(_a.pages, "routes")),
-    ),
-    "hello": (
-        (_n.pages.Hello,),
-        (_w.pages.hello,),
-        (_a.pages.hello,),
-    ),
-    "static": (
-        (_n.static.StaticFolder, _n.static.Listing),
-        (_w.static._serve, _w.static.create_blueprint),
-        (_a.static.StaticFolder, _a.static.create_routes),
-    ),
-    "static-dispatch": (
-        (_n.static.create_static,),
-        (_w.static.create_blueprint,),
-        (_a.static.create_routes,),
-    ),
-    "clock": (
-        (_n.dynamic.Clock,),
-        (_w.dynamic.clock,),
-        (_a.dynamic.clock, InModule(_a.dynamic, "routes")),
-    ),
-    "calendar": (
-        (_n.dynamic.Calendar, _n.dynamic.Year, _n.dynamic.create_calendar),
-        (_w.dynamic.calendar, _w.dynamic.year),
-        (_a.dynamic.calendar, _a.dynamic.year, InModule(_a.dynamic, "routes")),
-    ),
-    "redirect": (
-        (_n.dynamic.Now,),
-        (_w.dynamic.now,),
-        (_a.dynamic.now,),
-    ),
-    "form": (
-        (_n.form.Form,),
-        (_w.form.form, _w.form.submit),
-        (_a.form.Form,),
-    ),
-    "busy": (
-        (_n.busy._Wait, _n.busy.Busy),
-        (_w.busy._seconds, _w.busy.busy),
-        (_a.busy._seconds, _a.busy.busy),
-    ),
-    "busy-blocking": (
-        (_n.busy.Blocking,),
-        (_w.busy.blocking,),
-        (_a.busy.blocking,),
-    ),
-    "busy-thread": (
-        (_n.busy.Threaded,),
-        (_w.busy.thread,),
-        (_a.busy.thread,),
-    ),
-    "ws": (
-        (_n.live.Echo, _n.live.EchoFactory, _n.live.EchoSocket, _n.live.create_ws),
-        (_w.live.ws, _w.live.upgrade_refused),
-        (_a.live.ws, InModule(_a.live, "routes")),
-    ),
-    "events": (
-        (_n.live.Events, _n.live._Stream),
-        (_w.live._ticks, _w.live.events),
-        (_a.live._ticks, _a.live.events),
-    ),
-    "xmlrpc": (
-        (_n.xmlrpc.XMLRPCPage,),
-        (_w.xmlrpc.busy, _w.xmlrpc.create_dispatcher, _w.xmlrpc.xmlrpc),
-        (_a.xmlrpc._body, _a.xmlrpc.create_routes),
-    ),
-}
-
 
 # A column of a compare page: one mount, in the registry's order.
 Side = Mount
@@ -210,7 +77,7 @@ def block(part: Part) -> Block:
 
 @functools.cache
 def implementations(name: str) -> tuple[tuple[Side, tuple[Block, ...]], ...]:
-    """The feature's blocks per side (native, wsgi, asgi); read once per process."""
+    """The feature's blocks per side, in the registry's order; read once per process."""
     parts = IMPLEMENTED_BY[name]
     return tuple(
         (side, tuple(block(part) for part in side_parts))
@@ -229,7 +96,7 @@ def _try_links(
 
 
 class ComparePage(Page):
-    """One feature, three ways."""
+    """One feature, on every mount."""
 
     def __init__(self, feature: Feature, uvicorn_port: int | None) -> None:
         super().__init__()
@@ -276,6 +143,7 @@ class CompareIndex(Page):
             "compare_index.html",
             features=FEATURES,
             cheat_sheet=CHEAT_SHEET,
+            flask_to_klein=flask_to_klein,
             moving=moving,
             moving_code=[
                 code_block(part.code) if part.code else "" for part in moving.SECTIONS

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from core.mounts import TARGETS
+from core.mounts import MOUNT_NAMES, TARGETS
 from tests.client import in_background
 from tests.servers import Server
 from tests.twisted_host.dashboard.conftest import screenshot
@@ -82,7 +82,7 @@ def test_calendar_redirect_lands_on_this_year(
     screenshot(browser, f"calendar-{mount}")
 
 
-def test_compare_page_shows_three_highlighted_blocks(
+def test_compare_page_shows_highlighted_blocks_per_mount(
     browser: Any, own_server: Server
 ) -> None:
     browser.get(own_server.url + "/compare/form")
@@ -96,7 +96,7 @@ def test_compare_page_shows_three_highlighted_blocks(
             plain: getComputedStyle(s.querySelector('.highlight pre')).color,
         }))""",
     )
-    assert [side["id"] for side in sides] == ["side-native", "side-wsgi", "side-asgi"]
+    assert [side["id"] for side in sides] == [f"side-{m}" for m in MOUNT_NAMES]
     for side in sides:
         assert side["blocks"] >= 1 and side["text"] > 0, side
         assert side["keyword"] != side["plain"], side  # the highlighting is styled

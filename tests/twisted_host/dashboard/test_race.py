@@ -14,7 +14,7 @@ import pytest
 from tests.client import Reply, fetch
 from tests.servers import Server, run_server
 
-TARGETS = ["native", "wsgi", "asgi", "uvicorn"]
+TARGETS = ["native", "wsgi", "asgi", "klein", "uvicorn"]
 
 
 @pytest.fixture(scope="module")
@@ -174,4 +174,6 @@ def test_the_wsgi_queue_full_is_a_5xx_in_the_sentence(racer: Server) -> None:
     legs = {e["mount"]: e for e in stream if e["type"] == "leg-end"}
     assert legs["wsgi"]["server_errors"] == 1 and legs["wsgi"]["answered"] == 4
     assert legs["wsgi"]["sentences"][1].endswith("; 1 got a 5xx.")
-    assert all(legs[m]["server_errors"] == 0 for m in ("native", "asgi", "uvicorn"))
+    assert all(
+        legs[m]["server_errors"] == 0 for m in ("native", "asgi", "klein", "uvicorn")
+    )

@@ -15,7 +15,7 @@ from tests.client import exchange, parse
 from tests.servers import Server, run_server
 from tests.twisted_host.http.judge import h11_verdict
 
-TARGETS = ["native", "wsgi", "asgi", UVICORN]
+TARGETS = ["native", "wsgi", "asgi", "klein", UVICORN]
 FORM = b"Content-Type: application/x-www-form-urlencoded\r\n"
 CHUNKED_BODY = b"e\r\nform-field=abc\r\n0\r\n\r\n"
 # What a front proxy that honours the header would not see: a second request.

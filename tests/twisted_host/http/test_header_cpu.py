@@ -116,7 +116,7 @@ def _fastest(server: Server, raw: bytes) -> float:
     return min(_timed(server, raw) for _ in range(TRIES))
 
 
-@pytest.mark.parametrize("mount", ["native", "wsgi", "asgi"])
+@pytest.mark.parametrize("mount", ["native", "wsgi", "asgi", "klein"])
 @pytest.mark.parametrize("name", HEADERS)
 def test_header_parses_in_linear_time(
     cpu: Server, parser: str, mount: str, name: str

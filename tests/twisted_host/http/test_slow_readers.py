@@ -17,7 +17,7 @@ from bench.measure import memory_mb
 from tests.client import fetch
 from tests.servers import Server, run_server
 
-SITE_MOUNTS = ["native", "wsgi", "asgi"]
+SITE_MOUNTS = ["native", "wsgi", "asgi", "klein"]
 SMALL = 64 * 1024
 LARGE = 16 * 1024 * 1024
 

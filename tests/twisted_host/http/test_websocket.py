@@ -68,7 +68,7 @@ def test_a_closed_websocket_is_no_longer_counted(server: Server) -> None:
     assert _in_flight(server) == 0
 
 
-@pytest.mark.parametrize("mount", ["native", "asgi"])
+@pytest.mark.parametrize("mount", ["native", "asgi", "klein"])
 def test_graceful_stop_closes_with_1001(tmp_path: Path, mount: str) -> None:
     with run_server("--no-access-log", "--uvicorn-port", "0", tmp_path=tmp_path) as s:
         with connect(ws_url(s.base(mount)) + "/ws") as socket:
@@ -95,7 +95,7 @@ def _frames(data: bytes) -> list[tuple[int, bytes]]:
     return frames
 
 
-@pytest.mark.parametrize("mount", ["native", "asgi", "uvicorn"])
+@pytest.mark.parametrize("mount", ["native", "asgi", "klein", "uvicorn"])
 def test_keepalive_closes_a_silent_peer_with_1011(tmp_path: Path, mount: str) -> None:
     args = ("--no-access-log", "--ws-ping-interval", "0.3", "--ws-ping-timeout", "0.5")
     with run_server(*args, tmp_path=tmp_path) as s:

@@ -1,0 +1,15 @@
+"""The chapter's features as a Klein app: Flask's route decorators (Klein is Werkzeug's
+routing on `twisted.web`) with handlers that run on the reactor and may return
+Deferreds or coroutines. One module per group of routes, in the same order and under
+the same names as the native tree. `create_app` assembles it.
+
+What it imports besides core: Klein hosts `twisted.web` resources, so where a route's
+answer is a resource of its own (a static folder, a WebSocket) it returns the native
+tree's, `twisted_host.native.static` and `twisted_host.native.live`: the same Twisted
+objects, served through a Klein route, rather than a copy of them. Nothing else of
+the native tree, and nothing of the other apps, is used.
+"""
+
+from klein_app.app import create_app, create_resource
+
+__all__ = ["create_app", "create_resource"]
