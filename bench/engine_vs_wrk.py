@@ -32,6 +32,7 @@ from bench.load.limits import describe, raise_nofile
 from bench.load.result import LoadResult
 from bench.load.spec import LoadSpec
 from bench.load.workers import run_sync
+from core.mounts import MOUNT_NAMES
 
 _TICK = os.sysconf("SC_CLK_TCK")
 Run = tuple[LoadResult, float, float]  # result, engine CPU s, server CPU s
@@ -112,9 +113,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=2.0, help="per run")
     parser.add_argument("--rounds", type=int, default=5, help="runs per engine")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
-    parser.add_argument(
-        "--target", default="native", choices=["native", "wsgi", "asgi"]
-    )
+    parser.add_argument("--target", default="native", choices=list(MOUNT_NAMES))
     return parser.parse_args(argv)
 
 

@@ -4,7 +4,7 @@
 
 Starts `twistbridge serve`, warms it up, notes its memory, then keeps wrk running on
 a mix of features (pages, echo, static with ranges, calendar, form posts, busy,
-busy/thread) on /native, /wsgi and /asgi for the duration. It passes when no
+busy/thread) on every mount of the registry for the duration. It passes when no
 request failed in a way the feature does not promise (every answer is the expected
 status), the server's RSS grew under 10 % from the warmed-up figure, and
 /native/hello still answers. Load goes to 127.0.0.1 only and stops by itself.
@@ -24,6 +24,7 @@ from bench.load.external import run_wrk
 from bench.load.limits import raise_nofile
 from bench.load.spec import LoadSpec
 from bench.measure import Server, memory_mb, start, stop
+from core.mounts import MOUNT_NAMES as MOUNTS
 
 console = Console()
 
@@ -37,7 +38,6 @@ MIX = [
     ("/busy?seconds=0.2", 16),
     ("/busy/thread?seconds=0.1", 4),
 ]
-MOUNTS = ("native", "wsgi", "asgi")
 
 
 def _load(
