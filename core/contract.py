@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.live import EVENT_STREAM
+from core.proxy import METHODS as PROXY_METHODS
 
 HTML = "text/html; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
@@ -101,6 +102,10 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "events", "", "/events", GET, 200, EVENT_STREAM, "/events?count=5",
         "A response that never ends: the clock pushed once a second.",
+    ),
+    Feature(
+        "proxy", "", "/proxy/*", PROXY_METHODS, 200, "", "/proxy/hello",
+        "Another server's answer relayed: ReverseProxyResource, the strangler fig.",
     ),
 )  # fmt: skip
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Flask
 
 from core.settings import Settings
-from wsgi_app import busy, dynamic, errors, form, live, pages, static
+from wsgi_app import busy, dynamic, errors, form, live, pages, proxy, static
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -40,4 +40,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(form.bp)
     app.register_blueprint(busy.bp)
     app.register_blueprint(live.bp)
+    app.register_blueprint(proxy.bp)
     return app

@@ -63,6 +63,8 @@ class StreamingResponse(_WSGIResponse):
         super().__init__(*args)
         environ: dict[str, Any] = self.environ
         conform(environ)
+        # The request target as sent, as gunicorn gives it: PATH_INFO is decoded.
+        environ["RAW_URI"] = self.request.uri.decode("latin-1")
         stream: BodyStream | None = getattr(self.request, "body_stream", None)
         if stream is not None:  # on the Site's edge: the body as it arrives
             environ["wsgi.input"] = StreamInput(self.reactor, stream)
