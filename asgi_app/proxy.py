@@ -8,7 +8,9 @@ What is forwarded, and where, is `core.proxy`'s.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
+from functools import cache
 
 import httpx
 from starlette.requests import Request
@@ -40,10 +42,10 @@ async def forward(request: Request) -> Response:
     )
     has_body = "content-length" in headers or "transfer-encoding" in request.headers
     # A client per request: nothing to close at shutdown, at the cost of a connection
-    # per request to the upstream. The request is built apart from it, so that it
+    # per request to the upstream (the TLS context, costly to load, is shared). The request is built apart from it, so that it
     # carries the client's headers only, not httpx's defaults (Accept-Encoding:
     # gzip would have the upstream compress what the client never asked to be).
-    client = httpx.AsyncClient(timeout=settings.upstream_timeout)
+    client = httpx.AsyncClient(timeout=settings.upstream_timeout, verify=_tls())
     outgoing = httpx.Request(
         request.method,
         f"{upstream.scheme}://{upstream.authority}{target}",
@@ -65,6 +67,11 @@ async def forward(request: Request) -> Response:
         for name, value in proxy.response_headers(answer.headers.multi_items())
     ]
     return response
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    return ssl.create_default_context()
 
 
 async def _relay(

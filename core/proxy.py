@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
+from core.content import NO_SUCH_RESOURCE
 from core.errors import ClientError
 
 # RFC 9110 section 7.6.1: meaningful for one connection only, never forwarded (and
@@ -90,17 +91,20 @@ def target(upstream: Upstream, raw_path: str, depth: int, query: str) -> str:
     """The request target to send upstream for a request whose path, as sent, is
     `raw_path`; its first `depth` segments are the mount's and `proxy`.
 
-    Every segment below stays below the upstream's base path: `.`, `..`, an empty
-    segment (`//host`), and an encoded `/`, `\\` or NUL are refused (ClientError 400)
-    rather than normalised, as a proxy that normalised differently from its upstream
+    Every segment below stays below the upstream's base path: `.`, `..`, and an
+    encoded `/`, `\\` or NUL are refused (ClientError 400), an empty segment
+    (`//host`) is the Site's 404, rather than normalised, as a proxy that normalised differently from its upstream
     would let `..` through (CVE-2021-41773's kind). Segments are re-quoted, so that
     the upstream reads them as this server did."""
     segments = raw_path.split("/")[1 + depth :]
     for index, segment in enumerate(segments):
         if segment == "" and index == len(segments) - 1:
             continue  # a trailing slash: kept
+        if segment == "":
+            # "//host": no resource, as on the whole Site (twisted_host/http/paths.py).
+            raise ClientError(404, NO_SUCH_RESOURCE)
         decoded = unquote_to_bytes(segment)
-        if decoded in (b"", b".", b"..") or any(c in decoded for c in b"/\\\x00"):
+        if decoded in (b".", b"..") or any(c in decoded for c in b"/\\\x00"):
             raise ClientError(400, ESCAPE)
     rest = "".join("/" + quote(unquote_to_bytes(s), safe=_PCHAR) for s in segments)
     return upstream.path + rest + (f"?{query}" if query else "")

@@ -21,7 +21,8 @@ from wsgi_app.errors import error
 bp = Blueprint("proxy", __name__)
 
 
-@bp.route("/proxy", defaults={"path": ""}, methods=proxy.METHODS)
+# With and without the slash, each as sent (no redirect between them).
+@bp.route("/proxy/", defaults={"path": ""}, methods=proxy.METHODS, strict_slashes=False)
 @bp.route("/proxy/<path:path>", methods=proxy.METHODS)
 def forward(path: str) -> Response:
     """Forwards the request upstream and streams the answer back."""
