@@ -24,6 +24,7 @@ import asgi_app.errors
 import asgi_app.form
 import asgi_app.live
 import asgi_app.pages
+import asgi_app.proxy
 import asgi_app.static
 import twisted_host.native.app
 import twisted_host.native.busy
@@ -32,6 +33,7 @@ import twisted_host.native.errors
 import twisted_host.native.form
 import twisted_host.native.live
 import twisted_host.native.pages
+import twisted_host.native.proxy
 import twisted_host.native.static
 import wsgi_app.app
 import wsgi_app.busy
@@ -40,6 +42,7 @@ import wsgi_app.errors
 import wsgi_app.form
 import wsgi_app.live
 import wsgi_app.pages
+import wsgi_app.proxy
 import wsgi_app.static
 from core.contract import FEATURES, FEATURES_BY_NAME, Feature
 from core.mounts import MOUNTS, UVICORN, Mount
@@ -146,6 +149,11 @@ IMPLEMENTED_BY: dict[str, tuple[tuple[Part, ...], ...]] = {
         (_n.live.Events, _n.live._Stream),
         (_w.live._ticks, _w.live.events),
         (_a.live._ticks, _a.live.events),
+    ),
+    "proxy": (
+        (_n.proxy.Proxy, _n.proxy.UpstreamFactory, _n.proxy.UpstreamClient),
+        (_w.proxy.forward, _w.proxy._relay),
+        (_a.proxy.forward, _a.proxy._relay, InModule(_a.proxy, "routes")),
     ),
 }
 
