@@ -32,7 +32,7 @@ APP_OPTIONS: list[Callable[[Callable[..., None]], Callable[..., None]]] = [
 ]  # fmt: skip
 
 
-class UpstreamURL(click.ParamType):
+class UpstreamURL(click.ParamType):  # type: ignore[type-arg]
     """`--proxy-upstream`: an http(s) URL that `core.proxy.Upstream` accepts."""
 
     name = "URL"

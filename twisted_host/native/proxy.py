@@ -22,7 +22,8 @@ from typing import Any
 
 from twisted.internet import reactor as default_reactor
 from twisted.internet.error import TimeoutError as ConnectTimeout
-from twisted.internet.interfaces import IConnector, ITCPTransport
+from twisted.internet.interfaces import IAddress, IConnector, ITCPTransport
+from twisted.internet.protocol import Protocol
 from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from twisted.web.proxy import ProxyClient, ProxyClientFactory, ReverseProxyResource
@@ -96,10 +97,11 @@ class UpstreamFactory(ProxyClientFactory):
         self.connector: IConnector | None = None
         self.father.notifyFinish().addErrback(self._client_left)
 
-    def buildProtocol(self, addr: object) -> UpstreamClient:
+    def buildProtocol(self, addr: IAddress | None) -> Protocol | None:
         # The stock factory leaves `factory` unset on the protocols it builds.
-        client: UpstreamClient = super().buildProtocol(addr)
-        client.factory = self
+        client: Protocol | None = super().buildProtocol(addr)
+        if client is not None:
+            client.factory = self
         return client
 
     def _client_left(self, _: Failure) -> None:
