@@ -222,3 +222,19 @@ def test_proxy_streams_50_mib(big: tuple[Server, str], target: str) -> None:
     assert (size, sha.hexdigest()) == (BIG, digest)
     if target != UVICORN:
         assert peak[0] - before < 16 * 1024 * 1024, (before, peak[0])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_proxy_client_leaving_mid_answer(big: tuple[Server, str], target: str) -> None:
+    # The upstream's answer is dropped with the client; the log says nothing (the
+    # fixture reads it for tracebacks) and the proxy answers the next request.
+    front, _ = big
+    parts = urlsplit(front.base(target) + "/proxy/static/big.bin")
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection.request("GET", parts.path)
+    answer = connection.getresponse()
+    assert len(answer.read(1024 * 1024)) == 1024 * 1024
+    connection.sock.close()
+    connection.close()
+    time.sleep(0.3)
+    assert fetch(front.base(target) + "/proxy/hello").text == HELLO

@@ -69,7 +69,9 @@ class UpstreamClient(ProxyClient, TimeoutMixin):
             super().handleHeader(name.encode("latin-1"), value.encode("latin-1"))
 
     def handleResponseEnd(self) -> None:
-        if not self._finished and not self.factory.gone:
+        if self.factory.gone:
+            self._finished = True  # a request whose client left cannot be finished
+        elif not self._finished:
             self.father.unregisterProducer()
         self.setTimeout(None)
         super().handleResponseEnd()
