@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import Router
 
-from asgi_app import busy, dynamic, errors, form, live, pages, static, xmlrpc
+from asgi_app import busy, dynamic, errors, form, live, pages, proxy, static, xmlrpc
 from core.settings import Settings
 
 
@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *form.routes,
             *busy.routes,
             *live.routes,
+            *proxy.routes,
             *xmlrpc.create_routes(settings),
         ],
         exception_handlers=errors.handlers,

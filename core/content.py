@@ -15,7 +15,8 @@ from http import HTTPStatus
 
 HOME = "<h1>Home</h1>Home page"
 ABOUT = "<h1>About</h1>All about me"
-NOT_FOUND = "<h1>Not Found</h1>Sorry, no such resource."
+NO_SUCH_RESOURCE = "Sorry, no such resource."
+NOT_FOUND = f"<h1>Not Found</h1>{NO_SUCH_RESOURCE}"
 HELLO = "Hello, world!"
 
 CALENDAR_WELCOME = "<html><body>Welcome to the calendar server!</body></html>"

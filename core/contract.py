@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.live import EVENT_STREAM
+from core.proxy import METHODS as PROXY_METHODS
 from core.xmlrpc import XML
 
 HTML = "text/html; charset=utf-8"
@@ -102,6 +103,10 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "events", "", "/events", GET, 200, EVENT_STREAM, "/events?count=5",
         "A response that never ends: the clock pushed once a second.",
+    ),
+    Feature(
+        "proxy", "", "/proxy/*", PROXY_METHODS, 200, "", "/proxy/hello",
+        "Another server's answer relayed: ReverseProxyResource, the strangler fig.",
     ),
     Feature(
         "xmlrpc", "", "/xmlrpc", ("POST",), 200, XML, "/xmlrpc",

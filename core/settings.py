@@ -67,6 +67,11 @@ class Settings:
     # (Twisted's own, in Python), kept to compare what the C parser buys. Both
     # stream request bodies to the bridges and enforce the same limits.
     http: str = "httptools"
+    # `M/proxy/<path>` forwards to this URL (`--proxy-upstream`); "" is uvicorn's /asgi
+    # beside the Site, filled in once its port is known. Seconds to connect and then
+    # between any two reads of the answer before 504 (nginx's proxy_read_timeout, 60).
+    upstream: str = ""
+    upstream_timeout: float = 30.0
 
     # Apps of one's own (`serve --wsgi/--asgi PREFIX=MODULE:ATTR`), as import strings,
     # so that every worker of `--workers N` imports them itself; `demo`: the chapter's

@@ -12,11 +12,12 @@ from klein_app.errors import AppResource
 from klein_app.form import Form
 from klein_app.live import Live
 from klein_app.pages import Pages
+from klein_app.proxy import Forward
 from klein_app.static import Static
 from klein_app.xmlrpc import XMLRPC
 
 
-class Features(Pages, Static, Dynamic, Form, Busy, Live, XMLRPC):
+class Features(Pages, Static, Dynamic, Form, Busy, Live, Forward, XMLRPC):
     """The routes of every module; `self.settings` for each handler."""
 
 

@@ -12,7 +12,7 @@ import click
 
 from core.busy import MAX_SECONDS
 from core.settings import Settings
-from twisted_host.cli_apps import app_options
+from twisted_host.cli_apps import UpstreamURL, app_options
 from twisted_host.cli_plan import serve_plan
 from twisted_host.run.uvicorn import AUTO_PORT
 
@@ -54,6 +54,8 @@ _LIMITS: list[tuple[str, str, click.ParamType[Any], str]] = [
     ("--ws-ping-interval", "ws_ping_interval", click.FloatRange(0), "Seconds between WebSocket keep-alive pings (0: none)."),
     ("--ws-ping-timeout", "ws_ping_timeout", click.FloatRange(0), "Seconds a WebSocket pong may take (then: close 1011; 0: any)."),
     ("--http", "http", click.Choice(["httptools", "twisted"]), "HTTP/1.1 parser: httptools (llhttp, C) or twisted (Twisted's own)."),
+    ("--proxy-upstream", "upstream", UpstreamURL(), "Where M/proxy/<path> forwards to (default: uvicorn's /asgi beside the Site)."),
+    ("--proxy-timeout", "upstream_timeout", click.FloatRange(0.1), "Seconds /proxy waits for the upstream to connect and between reads (then: 504)."),
 ]  # fmt: skip
 
 

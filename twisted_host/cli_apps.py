@@ -1,6 +1,7 @@
 """The `serve` flags that host one's own apps beside the demo or instead of it
 (`--wsgi`, `--asgi`, `--factory`, `--app-dir`, `--no-demo`), and those for running
-behind a proxy: uvicorn's vocabulary, kept apart from the rest of the command."""
+behind a proxy: uvicorn's vocabulary, kept apart from the rest of the command; and
+the type of `--proxy-upstream`, where `/proxy` forwards to."""
 
 from __future__ import annotations
 
@@ -29,6 +30,23 @@ APP_OPTIONS: list[Callable[[Callable[..., None]], Callable[..., None]]] = [
     click.option("--proxy-headers/--no-proxy-headers", default=_defaults.proxy_headers, show_default=True, help="Take the client's address and scheme from X-Forwarded-For, X-Forwarded-Proto (or Forwarded) sent by a trusted peer."),
     click.option("--forwarded-allow-ips", default=_defaults.forwarded_allow_ips, show_default=True, envvar="FORWARDED_ALLOW_IPS", help="Peers trusted with proxy headers: addresses and networks, comma-separated; '*' trusts all."),
 ]  # fmt: skip
+
+
+class UpstreamURL(click.ParamType):  # type: ignore[type-arg]
+    """`--proxy-upstream`: an http(s) URL that `core.proxy.Upstream` accepts."""
+
+    name = "URL"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        from core.proxy import upstream_of
+
+        try:
+            upstream_of(str(value))  # "": the default, uvicorn beside the Site
+        except ValueError as bad:
+            self.fail(str(bad), param, ctx)
+        return str(value)
 
 
 def app_options(command: Callable[..., None]) -> Callable[..., None]:

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Flask
 
 from core.settings import Settings
-from wsgi_app import busy, dynamic, errors, form, live, pages, static, xmlrpc
+from wsgi_app import busy, dynamic, errors, form, live, pages, proxy, static, xmlrpc
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -40,5 +40,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(form.bp)
     app.register_blueprint(busy.bp)
     app.register_blueprint(live.bp)
+    app.register_blueprint(proxy.bp)
     app.register_blueprint(xmlrpc.bp)
     return app

@@ -56,6 +56,9 @@ def build_environ(request: Request) -> dict[str, Any]:
             "latin-1"
         ),
         "QUERY_STRING": query.decode("latin-1"),
+        # The target as sent, as gunicorn gives it (PATH_INFO is decoded: an encoded
+        # "/" is no longer told from a real one).
+        "RAW_URI": request.uri.decode("latin-1"),
         "SERVER_NAME": request.getRequestHostname().decode("latin-1"),
         "SERVER_PORT": str(getattr(server, "port", "")),
         "SERVER_PROTOCOL": request.clientproto.decode("latin-1"),

@@ -132,6 +132,42 @@ def wsgi_view(request):  # Flask, Django views: on a pool thread
 """,
     ),
     Section(
+        "Or route by route: the strangler fig",
+        paragraphs=(
+            "When the old app cannot move in one step, put the Twisted Site in front "
+            "of the server it runs on and let `/proxy` forward everything to it; "
+            "then take its routes over one at a time, each a resource or a mount of "
+            "the Site, while the rest still reach the old server. Clients see one "
+            "address throughout, and the old server shrinks until it can be turned "
+            "off.",
+            "Forwarded requests carry `X-Forwarded-For`, `-Proto` and `-Host`, so "
+            "the old app still sees who asked (with its own proxy-headers setting "
+            "trusting the Site); hop-by-hop headers stop at the Site; an old server "
+            "that is down answers 502, one slower than `--proxy-timeout` 504. On "
+            "`/wsgi` every proxied request holds a pool thread until the old server "
+            "has answered in full: front it from `/native` or `/asgi`.",
+        ),
+        code="""\
+# The whole old server first: twistbridge serve --proxy-upstream http://127.0.0.1:8080
+#   GET /native/proxy/orders/42  ->  GET http://127.0.0.1:8080/orders/42
+# Then a front of your own, a route taken over:
+from twisted.web.resource import Resource
+
+from core.settings import Settings
+from twisted_host.hosting import resource
+from twisted_host.native.proxy import Proxy
+from twisted_host.run.main import run
+
+from shop.orders import Orders  # the route rewritten for twisted.web
+
+settings = Settings(upstream="http://127.0.0.1:8080", upstream_timeout=30)
+root = Resource()
+root.putChild(b"legacy", Proxy(settings))  # /shop/legacy/<path>: the old /<path>
+root.putChild(b"orders", Orders())  # /shop/orders: served here now
+run(settings, apps=[resource("/shop", root)], demo=False)
+""",
+    ),
+    Section(
         "From Python",
         paragraphs=(
             "The same, for a program that builds its own settings and apps "

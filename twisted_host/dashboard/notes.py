@@ -259,6 +259,28 @@ NOTES: dict[str, tuple[str, ...]] = {
         "stopped; Starlette sees `http.disconnect` and stops iterating; the WSGI "
         "server notices only when its next write finds the socket gone.",
     ),
+    "proxy": (
+        "Twisted: `ReverseProxyResource` connects to the upstream from the reactor "
+        "and writes its answer to the request as it arrives; the upstream's socket "
+        "is the answer's producer, so a client that reads slowly slows the reading "
+        "of the upstream instead of filling memory. Starlette: `httpx.AsyncClient` "
+        "with `stream=True`, the request body from `request.stream()` and the "
+        "answer relayed by a `StreamingResponse` over `aiter_raw()`. Neither holds "
+        "a thread while the upstream thinks.",
+        "Flask: `http.client` on the pool thread, the answer a generator of "
+        "`read1()`s. The thread is held for the upstream's whole answer, from the "
+        "connect to the last byte: ten slow upstream answers take the ten threads "
+        "of `--wsgi-threads 10`, and every other `/wsgi` request waits behind them.",
+        "What all three forward is `core/proxy.py`'s: hop-by-hop headers (and those "
+        "`Connection` names) dropped both ways, `X-Forwarded-For/-Proto/-Host` "
+        "added, `Host` the upstream's, and a path that would leave the upstream's "
+        "base (`..`, an encoded `/`) refused with 400 rather than normalised. An "
+        "upstream that refuses the connection is 502; one slower than "
+        "`--proxy-timeout` (to connect, or between two reads) is 504.",
+        "The strangler fig: put the Twisted Site in front of the old server "
+        "(`--proxy-upstream http://old-server`) and take its routes over one at a "
+        "time (see *Moving an existing app* on the compare index).",
+    ),
     "xmlrpc": (
         "Twisted: a `twisted.web.xmlrpc.XMLRPC` resource whose `xmlrpc_*` methods are "
         "the procedures; one may return a `Deferred` (`busy`, from `deferLater`) and "

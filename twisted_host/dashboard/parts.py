@@ -14,6 +14,7 @@ import asgi_app.errors
 import asgi_app.form
 import asgi_app.live
 import asgi_app.pages
+import asgi_app.proxy
 import asgi_app.static
 import asgi_app.xmlrpc
 import klein_app.app
@@ -23,6 +24,7 @@ import klein_app.errors
 import klein_app.form
 import klein_app.live
 import klein_app.pages
+import klein_app.proxy
 import klein_app.static
 import klein_app.xmlrpc
 import twisted_host.native.app
@@ -32,6 +34,7 @@ import twisted_host.native.errors
 import twisted_host.native.form
 import twisted_host.native.live
 import twisted_host.native.pages
+import twisted_host.native.proxy
 import twisted_host.native.static
 import twisted_host.native.xmlrpc
 import wsgi_app.app
@@ -41,6 +44,7 @@ import wsgi_app.errors
 import wsgi_app.form
 import wsgi_app.live
 import wsgi_app.pages
+import wsgi_app.proxy
 import wsgi_app.static
 import wsgi_app.xmlrpc
 
@@ -159,6 +163,12 @@ IMPLEMENTED_BY: dict[str, tuple[tuple[Part, ...], ...]] = {
         (_w.live._ticks, _w.live.events),
         (_a.live._ticks, _a.live.events),
         (_k.live.Live.events,),
+    ),
+    "proxy": (
+        (_n.proxy.Proxy, _n.proxy.UpstreamFactory, _n.proxy.UpstreamClient),
+        (_w.proxy.forward, _w.proxy._relay),
+        (_a.proxy.forward, _a.proxy._relay, InModule(_a.proxy, "routes")),
+        (_k.proxy.Forward.proxy,),
     ),
     "xmlrpc": (
         (_n.xmlrpc.XMLRPCPage,),

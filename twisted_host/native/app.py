@@ -8,6 +8,7 @@ from twisted_host.native.dynamic import Clock, create_calendar
 from twisted_host.native.form import Form
 from twisted_host.native.live import Events, create_ws
 from twisted_host.native.pages import About, Echo, Hello, Home
+from twisted_host.native.proxy import Proxy
 from twisted_host.native.static import create_static
 from twisted_host.native.xmlrpc import XMLRPCPage
 
@@ -28,5 +29,6 @@ def create_resource(settings: Settings) -> Home:
     root.putChild(b"busy", create_busy(settings))
     root.putChild(b"ws", create_ws(settings))
     root.putChild(b"events", Events())
+    root.putChild(b"proxy", Proxy(settings))
     root.putChild(b"xmlrpc", XMLRPCPage(settings))
     return root

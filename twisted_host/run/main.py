@@ -112,6 +112,8 @@ def start(
 
     options = certificate_options(tls, ALPN) if tls is not None else None
     uvicorn = _start_uvicorn(reactor, settings, host, uvicorn_port if demo else 0, tls)
+    if uvicorn is not None:
+        settings = uvicorn.upstream_for(settings)
     scheme = "https" if options is not None else "http"
     description = endpoint or tcp_description(host, port)
     listener = Listener(reactor, "twistbridge", description, scheme)

@@ -278,6 +278,8 @@ def supervise(
     uvicorn = (
         UvicornChild.start(settings, host, uvicorn_port, tls) if uvicorn_port else None
     )
+    if uvicorn is not None:  # the workers' proxies forward to it by default
+        settings = uvicorn.upstream_for(settings)
     metrics = metrics_dir.make()
     supervisor = Supervisor(
         reactor,

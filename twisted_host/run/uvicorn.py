@@ -8,7 +8,7 @@ import os
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.mounts import UVICORN_PREFIX
 from core.settings import Settings
@@ -57,6 +57,13 @@ class UvicornChild:
     def url(self) -> str:
         return f"{self.scheme}://{self.host}:{self.port}{UVICORN_PREFIX}/"
 
+    def upstream_for(self, settings: Settings) -> Settings:
+        """`settings` with this uvicorn's /asgi as the proxy's upstream, unless
+        `--proxy-upstream` named one: the port is only known once it is bound."""
+        if settings.upstream:
+            return settings
+        return replace(settings, upstream=asgi_url(self.scheme, self.host, self.port))
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -65,3 +72,9 @@ class UvicornChild:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def asgi_url(scheme: str, host: str, port: int) -> str:
+    """The URL of the Starlette app that a server on host:port serves at /asgi."""
+    authority = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{authority}:{port}{UVICORN_PREFIX}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from dataclasses import replace
 
 import uvicorn
 from starlette.applications import Starlette
@@ -19,13 +20,20 @@ from asgi_app import create_app
 from core.mounts import UVICORN_PREFIX
 from core.settings import Settings
 from twisted_host.run.tls import TLSFiles
+from twisted_host.run.uvicorn import asgi_url
 
 
 def main(argv: list[str]) -> None:
     settings = Settings.from_json(os.environ.get("TWISTBRIDGE_SETTINGS", "{}"))
-    app = create_app(settings)
     tls_json = os.environ.get("TWISTBRIDGE_TLS")
     tls = TLSFiles.from_json(tls_json) if tls_json else None
+    sock = socket.socket(fileno=int(argv[0]))
+    if not settings.upstream:
+        # uvicorn's /asgi/proxy forwards to its own /asgi, as the Site's mounts do.
+        host, port = sock.getsockname()[:2]
+        upstream = asgi_url("https" if tls else "http", host, port)
+        settings = replace(settings, upstream=upstream)
+    app = create_app(settings)
     # An outer app with the prefix, so that client paths match the bridge's: /asgi/...
     outer = Starlette(routes=[Mount(UVICORN_PREFIX, app=app)], lifespan=None)
     config = uvicorn.Config(
@@ -48,7 +56,7 @@ def main(argv: list[str]) -> None:
     )
     # As a socket, not `fd=`: uvicorn takes an fd for a Unix socket and would leave
     # TCP_NODELAY off, so every keep-alive answer would wait for a delayed ACK.
-    uvicorn.Server(config).run(sockets=[socket.socket(fileno=int(argv[0]))])
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 if __name__ == "__main__":

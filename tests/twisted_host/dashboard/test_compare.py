@@ -91,7 +91,7 @@ LESSONS = [
         'root.putChild(b"about", About())',
         "app.register_blueprint(pages.bp)",
         'Route("/about", about)',
-        "class Features(Pages, Static, Dynamic, Form, Busy, Live, XMLRPC):",
+        "class Features(Pages, Static, Dynamic, Form, Busy, Live, Forward, XMLRPC):",
     ),
 ]
 
@@ -154,4 +154,5 @@ def test_index_tells_how_to_move_an_app(server: Server) -> None:
         "<code>twistbridge serve --no-demo --wsgi /site=mysite.wsgi:application</code>"
         in section
     )
-    assert section.count('<div class="highlight"><pre>') == 2  # the Python examples
+    assert section.count('<div class="highlight"><pre>') == 3  # the Python examples
+    assert "the strangler fig" in section
