@@ -4,10 +4,11 @@ Deferreds or coroutines. One module per group of routes, in the same order and u
 the same names as the native tree. `create_app` assembles it.
 
 What it imports besides core: Klein hosts `twisted.web` resources, so where a route's
-answer is a resource of its own (a static folder, a WebSocket) it returns the native
-tree's, `twisted_host.native.static` and `twisted_host.native.live`: the same Twisted
-objects, served through a Klein route, rather than a copy of them. Nothing else of
-the native tree, and nothing of the other apps, is used.
+answer is a resource of its own (a static folder, a WebSocket, the reverse proxy) it
+returns the native tree's, `twisted_host.native.static`, `.live` and `.proxy`: the
+same Twisted objects, served through a Klein route, rather than a copy of them; and
+the echo, whose request is the same `twisted.web` request, is `native.pages`'
+`echo_of`. Nothing else of the native tree, and nothing of the other apps, is used.
 """
 
 from klein_app.app import create_app, create_resource

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from twisted.web.server import Request
 
-from core.content import ABOUT, HELLO, HOME, echo_text
+from core.content import ABOUT, HELLO, HOME
 from klein_app.errors import Routes, app, html, text
+from twisted_host.native.pages import echo_of
 
 
 class Pages(Routes):
@@ -23,21 +24,8 @@ class Pages(Routes):
     @app.route("/echo")  # no `methods`: a Werkzeug rule without them takes every one
     def echo(self, request: Request) -> bytes:
         """The request line and headers, for any method."""
-        # The request is twisted.web's: the request line as sent, every header.
-        headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, values in request.requestHeaders.getAllRawHeaders()
-            for value in values
-        ]
-        return text(
-            request,
-            echo_text(
-                request.method.decode("latin-1"),
-                request.uri.decode("latin-1"),
-                request.clientproto.decode("latin-1"),
-                headers,
-            ),
-        )
+        # The request is twisted.web's, as on the native mount: the same function.
+        return text(request, echo_of(request))
 
     @app.route("/hello", methods=["GET"])
     def hello(self, request: Request) -> bytes:

@@ -87,10 +87,10 @@ IMPLEMENTED_BY: dict[str, tuple[tuple[Part, ...], ...]] = {
         (_k.errors.Routes, _k.errors.AppResource),
     ),
     "echo": (
-        (_n.pages.Echo,),
+        (_n.pages.Echo, _n.pages.echo_of),
         (_w.pages.echo, InModule(_w.pages, "_route_echo")),
         (_a.pages.echo, _a.pages.ASGIEndpoint, InModule(_a.pages, "routes")),
-        (_k.pages.Pages.echo,),
+        (_k.pages.Pages.echo, _n.pages.echo_of),
     ),
     "hello": (
         (_n.pages.Hello,),

@@ -26,22 +26,24 @@ class About(Page):
 class Echo(Page):
     # `render` itself, not `render_GET`: echo answers every method.
     def render(self, request: Request) -> bytes:
-        # Twisted keeps the request line as sent and every header, repeated ones too;
-        # only the names' case is normalised.
-        headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, values in request.requestHeaders.getAllRawHeaders()
-            for value in values
-        ]
-        return text(
-            request,
-            echo_text(
-                request.method.decode("latin-1"),
-                request.uri.decode("latin-1"),
-                request.clientproto.decode("latin-1"),
-                headers,
-            ),
-        )
+        return text(request, echo_of(request))
+
+
+def echo_of(request: Request) -> str:
+    """What a `twisted.web` request shows of itself (Klein's echo shows the same)."""
+    # Twisted keeps the request line as sent and every header, repeated ones too;
+    # only the names' case is normalised.
+    headers = [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in request.requestHeaders.getAllRawHeaders()
+        for value in values
+    ]
+    return echo_text(
+        request.method.decode("latin-1"),
+        request.uri.decode("latin-1"),
+        request.clientproto.decode("latin-1"),
+        headers,
+    )
 
 
 class Hello(Page):
