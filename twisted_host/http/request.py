@@ -211,16 +211,18 @@ def _segments(path: bytes) -> list[bytes]:
     return [unquote_to_bytes(s) if b"%" in s else s for s in path[1:].split(b"/")]
 
 
-_now: list[object] = [None, b""]  # the second, and its Date value
+_date_second = -1  # the second the Date value below was made for
+_date_value = b""
 
 
 def _date() -> bytes:
     """The Date header's value, formatted once per second (RFC 9110 section 6.6.1:
     a second's resolution)."""
+    global _date_second, _date_value
     second = int(time())
-    if _now[0] != second:
-        _now[0], _now[1] = second, datetimeToString(second)
-    return cast(bytes, _now[1])
+    if second != _date_second:
+        _date_second, _date_value = second, datetimeToString(second)
+    return _date_value
 
 
 @lru_cache(maxsize=256)
