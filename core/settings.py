@@ -75,7 +75,7 @@ class Settings:
 
     # Apps of one's own (`serve --wsgi/--asgi PREFIX=MODULE:ATTR`), as import strings,
     # so that every worker of `--workers N` imports them itself; `demo`: the chapter's
-    # three mounts (and uvicorn) beside them.
+    # four mounts (and uvicorn) beside them.
     wsgi_apps: tuple[str, ...] = ()
     asgi_apps: tuple[str, ...] = ()
     app_factory: bool = False

@@ -115,7 +115,7 @@ PLUGIN_GROUP = "twistbridge.commands"
 @click.version_option(package_name="twistbridge")
 def main() -> None:
     """twistbridge: the web examples of "Twisted Network Programming Essentials",
-    written three ways and served side by side by one Twisted process.
+    written four ways and served side by side by one Twisted process.
 
     \b
       /native/...  twisted.web resources (Deferreds, on the reactor)
@@ -212,7 +212,7 @@ def main() -> None:
 @app_options
 @_deploy_options
 def serve(**params: Any) -> None:
-    """Serve /native, /wsgi and /asgi on one Site, and uvicorn beside it; and your
+    """Serve /native, /wsgi, /asgi and /klein on one Site, and uvicorn beside it; and your
     own apps (--wsgi, --asgi), beside them or alone (--no-demo)."""
     from twisted_host.run.main import run
     from twisted_host.run.tls import TLSFilesError

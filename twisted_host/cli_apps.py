@@ -26,7 +26,7 @@ APP_OPTIONS: list[Callable[[Callable[..., None]], Callable[..., None]]] = [
     click.option("--asgi", "asgi_apps", multiple=True, metavar="PREFIX=MODULE:ATTR", help="An ASGI 3 app served at PREFIX on the ASGI bridge (repeatable), e.g. /api=main:app."),
     click.option("--factory", is_flag=True, help="MODULE:ATTR names app factories: call each with no arguments to get the app."),
     click.option("--app-dir", default=".", show_default=True, type=click.Path(exists=True, file_okay=False, path_type=Path), help="Look for the apps' modules in this folder first."),
-    click.option("--demo/--no-demo", default=True, show_default=True, help="Serve the chapter's /native, /wsgi and /asgi (and uvicorn beside them)."),
+    click.option("--demo/--no-demo", default=True, show_default=True, help="Serve the chapter's /native, /wsgi, /asgi and /klein (and uvicorn beside them)."),
     click.option("--proxy-headers/--no-proxy-headers", default=_defaults.proxy_headers, show_default=True, help="Take the client's address and scheme from X-Forwarded-For, X-Forwarded-Proto (or Forwarded) sent by a trusted peer."),
     click.option("--forwarded-allow-ips", default=_defaults.forwarded_allow_ips, show_default=True, envvar="FORWARDED_ALLOW_IPS", help="Peers trusted with proxy headers: addresses and networks, comma-separated; '*' trusts all."),
 ]  # fmt: skip

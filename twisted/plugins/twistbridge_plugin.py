@@ -8,6 +8,6 @@ from twisted.application.service import ServiceMaker
 twistbridge = ServiceMaker(
     "twistbridge",
     "twisted_host.twistd",
-    "The chapter's web examples, three ways, on one Site (as `twistbridge serve`).",
+    "The chapter's web examples, four ways, on one Site (as `twistbridge serve`).",
     "twistbridge",
 )

@@ -45,7 +45,7 @@ def run(
     tls: TLSFiles | None = None,
     workers: int = 1,
 ) -> int:
-    """Serve `apps` (`twisted_host.hosting`), beside the demo's three mounts unless
+    """Serve `apps` (`twisted_host.hosting`), beside the demo's four mounts unless
     `demo` is False, until SIGINT or SIGTERM; return the process's exit status.
     uvicorn serves the demo's ASGI app beside it: with no demo, none runs. With
     `tls`, the Site (and uvicorn) serve HTTPS only, the Site HTTP/2 as well. With
