@@ -42,9 +42,10 @@ async def forward(request: Request) -> Response:
     )
     has_body = "content-length" in headers or "transfer-encoding" in request.headers
     # A client per request: nothing to close at shutdown, at the cost of a connection
-    # per request to the upstream (the TLS context, costly to load, is shared). The request is built apart from it, so that it
-    # carries the client's headers only, not httpx's defaults (Accept-Encoding:
-    # gzip would have the upstream compress what the client never asked to be).
+    # per request to the upstream (the TLS context, costly to load, is shared). The
+    # request is built apart from it, so that it carries the client's headers only,
+    # not httpx's defaults (Accept-Encoding: gzip would have the upstream compress
+    # what the client never asked to be).
     client = httpx.AsyncClient(timeout=settings.upstream_timeout, verify=_tls())
     outgoing = httpx.Request(
         request.method,
@@ -79,10 +80,10 @@ async def _relay(
 ) -> AsyncIterator[bytes]:
     """The upstream's body as it arrives, each read an `await`."""
     try:
-        async for chunk in answer.aiter_raw(proxy.CHUNK):
+        async for chunk in answer.aiter_raw():  # as it comes: a size would buffer
             yield chunk
-    except httpx.HTTPError:
-        return  # the status line is sent: all that can be done is to stop short
+    except httpx.HTTPError as broken:
+        raise proxy.UpstreamCut(proxy.BROKEN) from broken
     finally:
         await answer.aclose()
         await client.aclose()

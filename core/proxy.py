@@ -44,6 +44,13 @@ BROKEN = "The upstream server gave no valid answer."
 TOO_SLOW = "The upstream server did not answer in time."
 ESCAPE = "The path would leave the upstream's base path."
 
+
+class UpstreamCut(Exception):
+    """The upstream's answer broke off after its status line went out (a length not
+    reached, no last chunk, a read timed out): raised by a relay, so that its server
+    cuts the client's connection rather than end the answer as if it were whole."""
+
+
 # A path segment, re-quoted: RFC 3986's pchar minus "%" (which `quote` adds itself).
 _PCHAR = "!$&'()*+,;=:@-._~"
 
@@ -167,7 +174,21 @@ def request_headers(
 def response_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """The upstream's answer headers to pass on: all but the hop-by-hop ones, and
     `Server` and `Date`, which the answering server writes itself (as nginx does:
-    uvicorn and Twisted would otherwise send both theirs and the upstream's)."""
+    uvicorn and Twisted would otherwise send both theirs and the upstream's); and no
+    `Content-Length` beside a chunked coding, which it overrides (RFC 9112 6.3)."""
     pairs = list(headers)
     dropped = HOP_BY_HOP | _connection_named(pairs) | {"server", "date"}
+    if is_chunked(pairs):
+        dropped |= {"content-length"}
     return [(name, value) for name, value in pairs if name.lower() not in dropped]
+
+
+def is_chunked(headers: Iterable[tuple[str, str]]) -> bool:
+    """Whether an answer's body is chunked: its last transfer coding is."""
+    codings = [
+        coding.strip().lower()
+        for name, value in headers
+        if name.lower() == "transfer-encoding"
+        for coding in value.split(",")
+    ]
+    return bool(codings) and codings[-1] == "chunked"

@@ -9,19 +9,21 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from core import proxy
 from core.content import HELLO, NOT_FOUND, error_page, form_result_page
 from core.contract import TEXT
 from core.mounts import TARGETS, UVICORN
-from tests.client import fetch
+from tests.client import fetch, read_events
 from tests.servers import Server, free_port, run_server
 
 BIG = 50 * 1024 * 1024
@@ -153,6 +155,74 @@ def test_proxy_upstream_slow_is_504(slow: Server, target: str) -> None:
     assert (reply.status, reply.text) == (504, error_page(504, proxy.TOO_SLOW))
     assert time.monotonic() - started < 4
     assert fetch(slow.base(target) + "/proxy/busy?seconds=0").status == 200
+
+
+# --- a streamed answer relayed as it comes; one that breaks off, cut ------------------
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_proxy_relays_a_stream(server: Server, target: str) -> None:
+    # uvicorn answers the stream chunked (even to the native proxy's HTTP/1.0
+    # request): the events arrive as events, not with the upstream's chunk framing.
+    events = read_events(server.base(target) + "/proxy/events?count=2")
+    assert [text.startswith("data: The local time is ") for _, text in events] == [
+        True,
+        True,
+    ]
+    assert events[0][0] < 0.9 < events[1][0]  # each as it comes
+
+
+def _breaking_upstream() -> int:
+    """A server whose every answer breaks off: a chunk then the end of the connection
+    (`/chunked`), or 5 bytes of a promised 1000 (any other path)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            connection, _ = listener.accept()
+            with connection:
+                head = b""
+                while b"\r\n\r\n" not in head and (more := connection.recv(65536)):
+                    head += more
+                if b"/chunked" in head.split(b"\r\n", 1)[0]:
+                    connection.sendall(CHUNKED_HEAD + b"5\r\nhello\r\n")
+                else:
+                    connection.sendall(LENGTH_HEAD + b"hello")
+                time.sleep(0.1)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return int(listener.getsockname()[1])
+
+
+CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+LENGTH_HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+
+
+@pytest.fixture(scope="module")
+def breaking(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    upstream = f"http://127.0.0.1:{_breaking_upstream()}/u"
+    tmp = tmp_path_factory.mktemp("proxy-breaking")
+    with run_server("--no-access-log", "--proxy-upstream", upstream, tmp_path=tmp) as s:
+        yield s
+    # What a relay raises when the upstream breaks off is logged, as an app's error
+    # (uvicorn logs the same); nothing else is.
+    for trace in s.output().split("Traceback (most recent call last):")[1:]:
+        if "The above exception was the direct cause" not in trace:  # not a cause
+            raised = next(line for line in trace.splitlines()[1:] if line[:1].strip())
+            assert "UpstreamCut" in raised, raised
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("path", ["/proxy/chunked", "/proxy/length"])
+def test_proxy_cuts_an_answer_that_broke_off(
+    breaking: Server, target: str, path: str
+) -> None:
+    # The status line went out before the upstream broke off: the client must not
+    # take what came for the whole answer (uvicorn closes the connection likewise).
+    # Before: the chunked answer ended cleanly, the other waited out the timeout.
+    with pytest.raises(httpx.TransportError):
+        httpx.get(breaking.base(target) + path, timeout=5)
+    assert fetch(breaking.base(target) + "/hello").status in (200, 404)
 
 
 # --- a 50 MiB answer, relayed in bounded memory --------------------------------------

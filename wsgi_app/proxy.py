@@ -95,6 +95,7 @@ def _relay(answer: http.client.HTTPResponse) -> Iterator[bytes]:
     try:
         while chunk := answer.read1(proxy.CHUNK):
             yield chunk
-    except (OSError, http.client.HTTPException):
-        # The status line is sent: all that can be done is to stop short.
-        return
+    except (OSError, http.client.HTTPException) as broken:
+        raise proxy.UpstreamCut(proxy.BROKEN) from broken
+    if answer.length:  # the upstream closed short of its Content-Length
+        raise proxy.UpstreamCut(proxy.BROKEN)

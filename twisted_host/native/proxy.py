@@ -23,9 +23,10 @@ from typing import Any
 from twisted.internet import reactor as default_reactor
 from twisted.internet.error import TimeoutError as ConnectTimeout
 from twisted.internet.interfaces import IAddress, IConnector, ITCPTransport
-from twisted.internet.protocol import Protocol
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
+from twisted.web.http import _ChunkedTransferDecoder, _MalformedChunkedDataError
 from twisted.web.proxy import ProxyClient, ProxyClientFactory, ReverseProxyResource
 from twisted.web.server import NOT_DONE_YET, Request
 
@@ -47,6 +48,12 @@ class UpstreamClient(ProxyClient, TimeoutMixin):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.received: list[tuple[str, str]] = []
+        self._headers_done = False
+        # A chunked answer (uvicorn sends one even to this HTTP/1.0 request, for a
+        # body of unknown length), decoded here: `HTTPClient` would relay its framing
+        # as if it were the body.
+        self._chunks: _ChunkedTransferDecoder | None = None
+        self._chunks_done = False
 
     def connectionMade(self) -> None:
         if self.factory.gone:
@@ -64,9 +71,55 @@ class UpstreamClient(ProxyClient, TimeoutMixin):
         self.received.append((key.decode("latin-1"), value.decode("latin-1")))
 
     def handleEndHeaders(self) -> None:
+        self._headers_done = True
+        if proxy.is_chunked(self.received) and self.father.method != b"HEAD":
+            self.length = None  # RFC 9112 section 6.3: chunked wins over a length
+            self._chunks = _ChunkedTransferDecoder(self.handleResponsePart, self._ended)
         # Known only once they are all in: a header `Connection` names is hop-by-hop.
         for name, value in proxy.response_headers(self.received):
             super().handleHeader(name.encode("latin-1"), value.encode("latin-1"))
+
+    def rawDataReceived(self, data: bytes) -> None:
+        if self._chunks is None:
+            super().rawDataReceived(data)
+        elif not self._chunks_done:
+            try:
+                self._chunks.dataReceived(data)
+            except _MalformedChunkedDataError:
+                self._cut()
+
+    def _ended(self, extra: bytes) -> None:
+        self._chunks_done = True
+        self.handleResponseEnd()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        # The upstream closed: the end of the answer, unless its framing says more
+        # was to come (a length not reached, no last chunk, no end of headers).
+        bodiless = self.father.method == b"HEAD" or self.father.code in (204, 304)
+        short = not self._headers_done or (
+            not bodiless
+            and (
+                (self._chunks is not None and not self._chunks_done)
+                or (self._chunks is None and self.length not in (None, 0))
+            )
+        )
+        if short and not self._finished and not self.factory.gone:
+            self._cut()
+            return
+        super().connectionLost(reason)
+
+    def _cut(self) -> None:
+        """The answer broke off: 502 while nothing is sent, else the client's
+        connection cut, so that it cannot take what it got for the whole."""
+        self._finished = True
+        self.father.unregisterProducer()
+        self.setTimeout(None)
+        if self.father.startedWriting:
+            self.father.channel.transport.abortConnection()
+        else:
+            self.father.responseHeaders.removeHeader(b"content-length")
+            self.factory.fail(502, proxy.BROKEN)
+        self.transport.abortConnection()
 
     def handleResponseEnd(self) -> None:
         if self.factory.gone:
@@ -149,6 +202,7 @@ class Proxy(ReverseProxyResource):
             rest = proxy.target(self.upstream, path, depth, query)
         except ClientError as refused:
             return error(request, refused.status, refused.detail)
+        request.defaultContentType = None  # the upstream's headers, and only those
         assert request.content is not None  # native resources get the whole body
         request.content.seek(0, 0)
         body: bytes = request.content.read()
