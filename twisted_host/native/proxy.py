@@ -86,7 +86,7 @@ class UpstreamClient(ProxyClient, TimeoutMixin):
             try:
                 self._chunks.dataReceived(data)
             except _MalformedChunkedDataError:
-                self._cut()
+                self._cut(502, proxy.BROKEN)
 
     def _ended(self, extra: bytes) -> None:
         self._chunks_done = True
@@ -104,21 +104,23 @@ class UpstreamClient(ProxyClient, TimeoutMixin):
             )
         )
         if short and not self._finished and not self.factory.gone:
-            self._cut()
+            self._cut(502, proxy.BROKEN)
             return
         super().connectionLost(reason)
 
-    def _cut(self) -> None:
-        """The answer broke off: 502 while nothing is sent, else the client's
-        connection cut, so that it cannot take what it got for the whole."""
-        self._finished = True
-        self.father.unregisterProducer()
-        self.setTimeout(None)
-        if self.father.startedWriting:
-            self.father.channel.transport.abortConnection()
-        else:
-            self.father.responseHeaders.removeHeader(b"content-length")
-            self.factory.fail(502, proxy.BROKEN)
+    def _cut(self, status: int, detail: str) -> None:
+        """The answer broke off (or never came in time): `status` while nothing is
+        sent, else the client's connection cut, so that it cannot take what it got
+        for the whole; the upstream's connection goes either way."""
+        if not self._finished and not self.factory.gone:
+            self._finished = True
+            self.father.unregisterProducer()
+            self.setTimeout(None)
+            if self.father.startedWriting:
+                self.father.channel.transport.abortConnection()
+            else:
+                self.father.responseHeaders.removeHeader(b"content-length")
+                self.factory.fail(status, detail)
         self.transport.abortConnection()
 
     def handleResponseEnd(self) -> None:
@@ -130,16 +132,7 @@ class UpstreamClient(ProxyClient, TimeoutMixin):
         super().handleResponseEnd()
 
     def timeoutConnection(self) -> None:
-        if not self._finished and not self.factory.gone:
-            self._finished = True
-            self.father.unregisterProducer()
-            if self.father.startedWriting:
-                # The status line is out: all that can say "incomplete" is a cut.
-                self.father.channel.transport.abortConnection()
-            else:
-                self.father.responseHeaders.removeHeader(b"content-length")
-                self.factory.fail(504, proxy.TOO_SLOW)
-        self.transport.abortConnection()
+        self._cut(504, proxy.TOO_SLOW)
 
 
 class UpstreamFactory(ProxyClientFactory):
