@@ -131,11 +131,14 @@ class WSGIMount(WSGIResource):
             )
             return error_page(503, detail).encode()
         self.inflight += 1
-        request.notifyFinish().addBoth(self._finished)
         response = StreamingResponse(
-            self._reactor, self._threadpool, self._application, request
+            self._reactor,
+            self._threadpool,
+            self._application,
+            request,
+            hand_back=self.hand_back,
+            done=self._finished,
         )
-        response.hand_back = self.hand_back
         response.start()
         return NOT_DONE_YET
 

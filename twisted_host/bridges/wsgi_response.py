@@ -46,15 +46,25 @@ class StreamingResponse(_WSGIResponse):
     module): the worker thread fills an outbox, the reactor drains it."""
 
     def __init__(
-        self, reactor: Any, threadpool: Any, application: Any, request: Request
+        self,
+        reactor: Any,
+        threadpool: Any,
+        application: Any,
+        request: Request,
+        *,
+        hand_back: Callable[[Callable[[], object]], None],
+        done: Callable[[object], object],
     ) -> None:
+        """`hand_back`: how the worker reaches the reactor (the mount's batches,
+        `handback`); `done`: called once the request has ended, whichever way."""
         # What `_WSGIResponse.__init__` sets, with the environ built in one pass.
         self.started = False
         self.reactor = reactor
         self.threadpool = threadpool
         self.application = application
         self.request = request
-        request.notifyFinish().addBoth(self._finished)
+        self.hand_back = hand_back
+        request.notifyFinish().addBoth(self._finished).addBoth(done)
         request.defaultContentType = None  # the app's headers, and only those
         environ = self.environ = build_environ(request)
         stream: BodyStream | None = getattr(self.request, "body_stream", None)
@@ -68,10 +78,6 @@ class StreamingResponse(_WSGIResponse):
         self._paused = False  # the transport's buffer is full
         self._gate: Future[None] | None = None  # what a waiting worker waits on
         self._headers_sent = False  # reactor side
-        # How the worker reaches the reactor: the mount's batches (`handback`).
-        self.hand_back: Callable[[Callable[[], object]], None] = (
-            self.reactor.callFromThread
-        )
 
     # --- the reactor thread ------------------------------------------------------
 
