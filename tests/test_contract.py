@@ -27,6 +27,7 @@ from core.content import (
     year_page,
 )
 from core.contract import FEATURES, HTML, TEXT
+from core.mounts import BY_NAME, UVICORN, Interface
 from tests.client import exchange, fetch, parse
 from tests.servers import Server
 
@@ -99,6 +100,21 @@ def test_echo_http10(base: str, prefix: str) -> None:
     reply = parse(exchange(base, raw))
     assert reply.status == 200
     assert reply.text == echo_text("GET", f"{prefix}/echo", "HTTP/1.0", [("host", "h")])
+
+
+def test_echo_underscore_names(base: str, prefix: str, mount: str) -> None:
+    """A WSGI app cannot tell `X_Foo` from `X-Foo` (both are HTTP_X_FOO), so the WSGI
+    mount drops the name with "_" as gunicorn does; the others see both as sent."""
+    raw = (
+        f"GET {prefix}/echo HTTP/1.1\r\nHost: h\r\nX_Foo: evil\r\nX-Foo: good\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    reply = parse(exchange(base, raw))
+    sent = [("host", "h"), ("x_foo", "evil"), ("x-foo", "good"), ("connection", "close")]
+    if mount != UVICORN and BY_NAME[mount].interface is Interface.WSGI:
+        sent.remove(("x_foo", "evil"))
+    assert reply.status == 200
+    assert reply.text == echo_text("GET", f"{prefix}/echo", "HTTP/1.1", sent)
 
 
 # --- clock, calendar, redirect ----------------------------------------------------------

@@ -8,6 +8,11 @@ has none (a chunked body has no length), where Twisted also sets HTTP_ copies (w
 which `wsgi.input_terminated` says, so that a framework reads a body of unknown
 length instead of dropping it.
 
+A header name with "_" is dropped, as gunicorn drops it (`header_map = "drop"`, since
+22.0) and nginx ignores it (`underscores_in_headers off`): CGI maps "-" to "_", so
+`X_Auth_User` would reach the app as the HTTP_X_AUTH_USER of an `X-Auth-User` that a
+proxy in front strips and sets itself, and impersonate it.
+
 Twisted's builds the environ from a dozen `getHeader` lookups and a decode per value,
 and the differences were then taken back out: a sixth of the WSGI mount's reactor
 time per request in a profile of `/wsgi/hello`. The contract and the differential
@@ -64,6 +69,8 @@ def build_environ(request: Request) -> dict[str, Any]:
         "SERVER_PROTOCOL": request.clientproto.decode("latin-1"),
     }
     for name, value in received_headers(request):
+        if b"_" in name:
+            continue  # see the module: it could impersonate a name with "-"
         body_key = _BODY_HEADERS.get(name)
         text = value.decode("latin-1")
         if body_key is not None:

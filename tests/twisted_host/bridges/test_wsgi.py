@@ -171,3 +171,17 @@ def test_a_chunked_body_reaches_the_app(host: Server) -> None:
     result = json.loads(parse(exchange(host.url, raw)).body)
     whole = b"".join(parts)
     assert result == {"length": len(whole), "sha256": hashlib.sha256(whole).hexdigest()}
+
+
+def test_a_name_with_underscore_cannot_impersonate_one_with_a_dash(host: Server) -> None:
+    # CGI maps "-" to "_": `X_Foo: evil` would be the HTTP_X_FOO of the `X-Foo` a proxy
+    # in front strips and sets. gunicorn drops the name (header_map "drop", 22.0).
+    raw = (
+        b"GET /w/headers HTTP/1.1\r\nHost: x\r\nX_Foo: evil\r\nX-Foo: good\r\n"
+        b"X_Only: alone\r\nConnection: close\r\n\r\n"
+    )
+    reply = parse(exchange(host.url, raw))
+    seen = json.loads(reply.body)
+    assert reply.status == 200
+    assert seen["HTTP_X_FOO"] == "good"
+    assert "HTTP_X_ONLY" not in seen

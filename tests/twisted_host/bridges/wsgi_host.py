@@ -121,6 +121,9 @@ def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         return upload(environ, start_response)
     if path == "/environ":
         return as_json(start_response, describe(environ))
+    if path == "/headers":  # the HTTP_ keys, as the app sees them
+        headers = {k: v for k, v in environ.items() if k.startswith("HTTP_")}
+        return as_json(start_response, headers)
     if path == "/lines":
         start_response("200 OK", [("Content-Type", "text/plain")])
         return lines(int(query.get("n", "20")), float(query.get("pause", "0.05")))
