@@ -110,7 +110,12 @@ def test_echo_underscore_names(base: str, prefix: str, mount: str) -> None:
         "Connection: close\r\n\r\n"
     ).encode()
     reply = parse(exchange(base, raw))
-    sent = [("host", "h"), ("x_foo", "evil"), ("x-foo", "good"), ("connection", "close")]
+    sent = [
+        ("host", "h"),
+        ("x_foo", "evil"),
+        ("x-foo", "good"),
+        ("connection", "close"),
+    ]
     if mount != UVICORN and BY_NAME[mount].interface is Interface.WSGI:
         sent.remove(("x_foo", "evil"))
     assert reply.status == 200

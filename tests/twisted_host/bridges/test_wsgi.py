@@ -173,7 +173,9 @@ def test_a_chunked_body_reaches_the_app(host: Server) -> None:
     assert result == {"length": len(whole), "sha256": hashlib.sha256(whole).hexdigest()}
 
 
-def test_a_name_with_underscore_cannot_impersonate_one_with_a_dash(host: Server) -> None:
+def test_a_name_with_underscore_cannot_impersonate_one_with_a_dash(
+    host: Server,
+) -> None:
     # CGI maps "-" to "_": `X_Foo: evil` would be the HTTP_X_FOO of the `X-Foo` a proxy
     # in front strips and sets. gunicorn drops the name (header_map "drop", 22.0).
     raw = (
