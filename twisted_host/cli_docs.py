@@ -26,7 +26,8 @@ import click
 )
 def docs(folder: Path, check: bool) -> None:
     """Generate the pages of docs/ that come from the code: MIGRATION.md (the migration
-    guide), CLI.md (this reference) and BENCHMARKS.md (from bench/results/)."""
+    guide), CLI.md (the command-line reference) and BENCHMARKS.md (from
+    bench/results/)."""
     if check and not folder.is_dir():
         # Said before the pages are rendered (which imports every mount): outside a
         # checkout this is the usual answer, and it should come at once.
