@@ -31,8 +31,9 @@ def docs(folder: Path, check: bool) -> None:
     if check and not folder.is_dir():
         # Said before the pages are rendered (which imports every mount): outside a
         # checkout this is the usual answer, and it should come at once.
+        where = "" if folder.is_absolute() else f" (looked in {Path.cwd()})"
         click.echo(
-            f"{folder}/ is missing (looked in {Path.cwd()}): run `twistbridge docs "
+            f"{folder}/ is missing{where}: run `twistbridge docs "
             "--check` from the top folder of a twistbridge checkout, or give --dir; "
             "`twistbridge docs` writes the pages",
             err=True,

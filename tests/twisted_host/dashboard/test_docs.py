@@ -88,6 +88,8 @@ def test_check_outside_a_checkout_says_the_folder_is_missing(tmp_path: Path) -> 
         "writes the pages\n"
     )
     assert not (tmp_path / "docs").exists()
+    done = twistbridge_docs("--check", "--dir", str(tmp_path / "none"), cwd=tmp_path)
+    assert done.stderr.startswith(f"{tmp_path}/none/ is missing: run")
 
 
 def test_guide_has_every_feature_three_ways() -> None:
