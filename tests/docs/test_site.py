@@ -91,6 +91,9 @@ def test_every_page_of_the_nav_is_built(site: Path) -> None:
     assert len(listed) >= 20
     for page in listed:
         assert (site / page.replace(".md", ".html")).is_file(), page
+    # Search covers the generated pages too: a flag is found by its name.
+    index = (site / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "--max-body-size" in index and "twistbridge serve" in index
 
 
 def test_a_page_missing_from_the_nav_does_not_fail_the_build(tmp_path: Path) -> None:
