@@ -57,6 +57,9 @@ class Settings:
     # --ws-ping-interval and --ws-ping-timeout, with their defaults); 0: none.
     ws_ping_interval: float = 20.0
     ws_ping_timeout: float = 20.0
+    # Offer permessage-deflate (RFC 7692) on every WebSocket (uvicorn's
+    # --ws-per-message-deflate, on by default); ws_max_size bounds the inflated size.
+    ws_per_message_deflate: bool = True
     # The WSGI app wrapped in the stdlib's PEP 3333 checker (wsgiref.validate), which
     # fails any request the server or the app gets wrong: for the contract suite.
     wsgi_validate: bool = False

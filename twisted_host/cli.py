@@ -69,6 +69,18 @@ def _limit_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+# WebSockets' on/off switches, with uvicorn's names (their sizes are in _LIMITS).
+def _websocket_options(command: Callable[..., None]) -> Callable[..., None]:
+    deflate = click.option(
+        "--ws-per-message-deflate/--no-ws-per-message-deflate",
+        "ws_per_message_deflate",
+        default=_defaults.ws_per_message_deflate,
+        show_default=True,
+        help="Offer permessage-deflate compression (RFC 7692) on WebSockets.",
+    )
+    return deflate(command)
+
+
 # Running behind a balancer, and on more than one core.
 def _deploy_options(command: Callable[..., None]) -> Callable[..., None]:
     workers = click.option(
@@ -209,6 +221,7 @@ def main() -> None:
 )
 @click.option("--wsgi-validate", is_flag=True, hidden=True)  # the contract suite's
 @_limit_options
+@_websocket_options
 @app_options
 @_deploy_options
 def serve(**params: Any) -> None:

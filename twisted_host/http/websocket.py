@@ -49,6 +49,7 @@ from wsproto.events import (
     Pong,
     TextMessage,
 )
+from wsproto.extensions import Extension
 from wsproto.handshake import H11Handshake
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
@@ -56,6 +57,7 @@ from core.content import error_page
 from core.contract import HTML
 from core.settings import Settings
 from twisted_host.http.channel import TwistbridgeChannel
+from twisted_host.http.ws_deflate import BoundedDeflate
 
 GOING_AWAY = 1001  # RFC 6455: the server is going down
 TOO_BIG = 1009  # RFC 6455: a message too big to process
@@ -71,12 +73,21 @@ class WebSocketLimits:
     max_size: int = 1024 * 1024  # bytes of one message
     ping_interval: float = 20.0  # seconds between keep-alive pings; 0: none
     ping_timeout: float = 20.0  # seconds a pong may take, or the socket closes; 0: any
+    per_message_deflate: bool = True  # offer permessage-deflate (RFC 7692), as uvicorn
 
     @classmethod
     def of(cls, settings: Settings) -> WebSocketLimits:
         return cls(
-            settings.ws_max_size, settings.ws_ping_interval, settings.ws_ping_timeout
+            settings.ws_max_size,
+            settings.ws_ping_interval,
+            settings.ws_ping_timeout,
+            settings.ws_per_message_deflate,
         )
+
+    def extensions(self) -> list[Extension]:
+        """The extensions a new connection may agree to (each its own: they hold the
+        connection's compression state)."""
+        return [BoundedDeflate(self.max_size)] if self.per_message_deflate else []
 
 
 @dataclass
@@ -139,6 +150,11 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
                 if self._too_big(event):
                     return
             elif isinstance(event, CloseConnection):
+                if event.code == TOO_BIG and self.open:
+                    # Not the peer's close: the inflater stopped a message at the
+                    # limit (`ws_deflate`); said as for an uncompressed one.
+                    self._over_limit()
+                    return
                 self.peer_close = (event.code, event.reason or "")
                 self._release()  # Twisted's handler closes the transport next
             elif isinstance(event, Pong):
@@ -150,11 +166,14 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
         data = event.data
         self._message_bytes += len(data.encode() if isinstance(data, str) else data)
         if self._message_bytes > self.limits.max_size:
-            self.loseConnection(TOO_BIG, f"Message over {self.limits.max_size} bytes")
+            self._over_limit()
             return True
         if event.message_finished:
             self._message_bytes = 0
         return False
+
+    def _over_limit(self) -> None:
+        self.loseConnection(TOO_BIG, f"Message over {self.limits.max_size} bytes")
 
     def sendTextMessage(self, text: str) -> None:
         if self.open:
@@ -222,7 +241,11 @@ def accept(
     """Answer 101 and hand the connection to `protocol`, as Twisted's
     `WebSocketResource.render_GET` does, with a subprotocol and headers if given."""
     answer = shake.send(
-        AcceptConnection(subprotocol=subprotocol, extra_headers=list(headers))
+        AcceptConnection(
+            subprotocol=subprotocol,
+            extensions=limits.extensions(),
+            extra_headers=list(headers),
+        )
     )
     assert shake.connection is not None  # accepted: wsproto made the connection
     wire = WireProtocol(

@@ -49,6 +49,7 @@ def main(argv: list[str]) -> None:
         ws_max_size=settings.ws_max_size,
         ws_ping_interval=settings.ws_ping_interval or None,
         ws_ping_timeout=settings.ws_ping_timeout or None,
+        ws_per_message_deflate=settings.ws_per_message_deflate,
         # The Site's certificate, when it serves HTTPS.
         ssl_certfile=tls.certfile if tls else None,
         ssl_keyfile=tls.keyfile if tls else None,
