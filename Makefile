@@ -5,7 +5,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
 
-.PHONY: serve test system-deps lint typecheck pytest bench clean
+.PHONY: serve test system-deps lint typecheck pytest bench conformance clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) is needed (Python 3.11 or newer)"; exit 1; }
@@ -36,6 +36,13 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	@scripts/system-deps.sh
 	$(BIN)/python -m bench.speed
+
+# Autobahn|Testsuite against every WebSocket mount and uvicorn (long: CASES=1.*,9.* for a
+# subset); wstest gets its own Python 2.7 virtualenv under .conformance/.
+CASES ?= *
+conformance: $(STAMP)
+	@scripts/autobahn-setup.sh
+	$(BIN)/python -m bench.autobahn --cases '$(CASES)'
 
 clean:
 	rm -rf $(VENV) build *.egg-info

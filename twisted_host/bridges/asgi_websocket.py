@@ -15,6 +15,7 @@ before accepting gets a 500; after, the connection is dropped, as uvicorn does.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from twisted_host.bridges.asgi import ASGIResource
 
 _log = Logger()
+# Seconds the app gets to answer the messages that came before a bad frame.
+HOLD_SECONDS = 5.0
 
 
 def is_websocket(request: Request) -> bool:
@@ -102,6 +105,9 @@ class _WebSocketExchange(SendProducer):
         self.queue: asyncio.Queue[Message] = asyncio.Queue()
         self.queue.put_nowait({"type": "websocket.connect"})
         self._reading_paused = False
+        self._waiting = False  # the app waits in `receive` for a message
+        self._held: asyncio.TimerHandle | None = None  # a failure the app comes before
+        self._fail: Callable[[], None] | None = None
         request.notifyFinish().addErrback(self._lost)
         request.registerProducer(self, True)
 
@@ -128,7 +134,13 @@ class _WebSocketExchange(SendProducer):
             self._drop()
 
     async def receive(self) -> Message:
-        message = await self.queue.get()
+        if self.queue.empty() and self._fail is not None:
+            self._fail_held()  # the app has had every message before the bad frame
+        self._waiting = True
+        try:
+            message = await self.queue.get()
+        finally:
+            self._waiting = False
         if self._reading_paused and self.queue.empty():
             self._reading_paused = False
             if self.wire is not None and not self.gone:
@@ -161,6 +173,7 @@ class _WebSocketExchange(SendProducer):
                 subprotocol=message.get("subprotocol"),
                 headers=[(bytes(k), bytes(v)) for k, v in message.get("headers", ())],
             )
+            self.wire.hold_failure = self._hold_failure
         elif kind == "websocket.close":
             self.state = _State.CLOSED
             self.queue.put_nowait({"type": "websocket.disconnect", "code": ABNORMAL})
@@ -214,6 +227,24 @@ class _WebSocketExchange(SendProducer):
             self.state = _State.CLOSED
             self.queue.put_nowait({"type": "websocket.disconnect", "code": ABNORMAL})
             self._finish()
+
+    def _hold_failure(self, fail: Callable[[], None]) -> None:
+        """A bad frame came: the messages before it are answered first, as on
+        /native where the answer goes out before the next frame is read. The
+        connection fails once the app comes back for more, or after HOLD_SECONDS."""
+        if self._waiting and self.queue.empty():
+            fail()  # the app has answered everything already
+            return
+        self._fail = fail
+        self._held = self.resource.loop.call_later(HOLD_SECONDS, self._fail_held)
+
+    def _fail_held(self) -> None:
+        fail, self._fail = self._fail, None
+        if self._held is not None:
+            self._held.cancel()
+            self._held = None
+        if fail is not None and not self.gone:
+            fail()
 
     def _respond_error(self, status: int, text: bytes) -> None:
         # Only while no answer has begun: afterwards `_drop` cuts the connection.

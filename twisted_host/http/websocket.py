@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import cast
 
 from twisted.internet.interfaces import (
@@ -101,6 +102,11 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
     _message_bytes: int = 0  # of the message being reassembled
     _ping: bytes | None = None  # the payload of the ping awaiting its pong
     _timer: IDelayedCall | None = None  # the next ping, or the pong's deadline
+    # Given the failing of the connection on a bad frame, to run when it sees fit,
+    # instead of it running at once: the ASGI bridge's app first answers the messages
+    # that came before the bad frame (RFC 6455 section 7.1.7 allows the wait).
+    hold_failure: Callable[[Callable[[], None]], None] | None = None
+    _failed: bool = False  # a bad frame came: nothing more is read
 
     def makeConnection(self, transport: ITransport) -> None:
         super().makeConnection(transport)
@@ -141,6 +147,8 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
         return self._wsconn.state is ConnectionState.OPEN
 
     def dataReceived(self, data: bytes) -> None:
+        if self._failed:
+            return  # the bytes after a bad frame mean nothing
         try:
             self._wsconn.receive_data(data)
         except LocalProtocolError:
@@ -150,16 +158,27 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
                 if self._too_big(event):
                     return
             elif isinstance(event, CloseConnection):
-                if event.code == TOO_BIG and self.open:
-                    # Not the peer's close: the inflater stopped a message at the
-                    # limit (`ws_deflate`); said as for an uncompressed one.
-                    self._over_limit()
+                if self.open:  # not the peer's close: wsproto failed a frame
+                    self._fail(event)
                     return
                 self.peer_close = (event.code, event.reason or "")
                 self._release()  # Twisted's handler closes the transport next
             elif isinstance(event, Pong):
                 self._pong(event.payload)
             _handleEvent(event, self)
+
+    def _fail(self, event: CloseConnection) -> None:
+        self._failed = True
+        if event.code == TOO_BIG:
+            # The inflater stopped a message at the limit (`ws_deflate`): said as
+            # for an uncompressed message over it.
+            fail = self._over_limit
+        else:
+            fail = partial(self.loseConnection, event.code, event.reason or "")
+        if self.hold_failure is None:
+            fail()
+        else:
+            self.hold_failure(fail)
 
     def _too_big(self, event: TextMessage | BytesMessage) -> bool:
         # The budget is in bytes, as uvicorn counts it: text as UTF-8.

@@ -83,16 +83,14 @@ class WireClient:
         """The server's events until it closes (or `timeout` seconds of silence)."""
         self.sock.settimeout(timeout)
         while True:
-            data, self._pending = self._pending or self.sock.recv(65536), b""
-            self.received += len(data)
-            self.conn.receive_data(data or None)
-            for event in self.conn.events():
+            for event in self.conn.events():  # those already read come first
                 if isinstance(event, CloseConnection):
                     self.close_code, self.close_reason = event.code, event.reason
                     return
                 yield event
-            if not data:
-                return
+            data, self._pending = self._pending or self.sock.recv(65536), b""
+            self.received += len(data)
+            self.conn.receive_data(data or None)  # None: ended, 1006
 
     def message(self, timeout: float = 10) -> str | bytes:
         """The next whole message."""
