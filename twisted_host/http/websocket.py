@@ -100,6 +100,7 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
     peer_close: tuple[int, str] | None = None  # the peer's close frame: code, reason
     sent_close: tuple[int, str] | None = None  # ours
     _message_bytes: int = 0  # of the message being reassembled
+    _parts: list[str | bytes | bytearray] = field(default_factory=list)  # its pieces
     _ping: bytes | None = None  # the payload of the ping awaiting its pong
     _timer: IDelayedCall | None = None  # the next ping, or the pong's deadline
     # Given the failing of the connection on a bad frame, to run when it sees fit,
@@ -157,6 +158,8 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
             if isinstance(event, TextMessage | BytesMessage):
                 if self._too_big(event):
                     return
+                self._gather(event)
+                continue
             elif isinstance(event, CloseConnection):
                 if self.open:  # not the peer's close: wsproto failed a frame
                     self._fail(event)
@@ -180,10 +183,29 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
         else:
             self.hold_failure(fail)
 
+    def _gather(self, event: TextMessage | BytesMessage) -> None:
+        # The pieces of a message joined once at its end: Twisted's buffer adds each
+        # to the whole so far, a copy of the message per read (a 16 MiB message read
+        # in 64 KiB: 2 GiB copied), nearly half the time of a large echo.
+        self._parts.append(event.data)
+        if not event.message_finished:
+            return
+        parts, self._parts = self._parts, []
+        # (A join of one piece is that piece: no copy for a message in one read.)
+        if isinstance(event, TextMessage):
+            self._wsp.textMessageReceived("".join(cast(list[str], parts)))
+        else:
+            self._wsp.bytesMessageReceived(b"".join(cast(list[bytes], parts)))
+
     def _too_big(self, event: TextMessage | BytesMessage) -> bool:
-        # The budget is in bytes, as uvicorn counts it: text as UTF-8.
+        # The budget is in bytes, as uvicorn counts it: text as UTF-8 (ASCII's
+        # length is its UTF-8 length, and asking costs no copy).
         data = event.data
-        self._message_bytes += len(data.encode() if isinstance(data, str) else data)
+        self._message_bytes += (
+            len(data)
+            if not isinstance(data, str) or data.isascii()
+            else len(data.encode())
+        )
         if self._message_bytes > self.limits.max_size:
             self._over_limit()
             return True
