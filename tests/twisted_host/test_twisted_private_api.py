@@ -156,9 +156,11 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
             "_requestDone",
             "_terminate",
             "_tryToWriteControlData",
+            "_requestReceived",
         ),
         "twisted_host.http.h2_connection: the sending loop kept alive past a stream "
-        "h2 closed (CVE-2019-9514), the connection tracked and closed by the Site",
+        "h2 closed (CVE-2019-9514), the connection tracked and closed by the Site, "
+        "an extended CONNECT (RFC 8441) handed over at its headers",
     ),
     (
         "twisted.internet.tcp",
@@ -259,4 +261,8 @@ def test_instance_attributes_of_the_h2_connection() -> None:
     assert hasattr(stream, "_request"), (
         "H2Stream._request moved: twisted_host.http.h2_connection lists requests"
     )
+    for attribute in ("command", "path"):
+        assert hasattr(stream, attribute), (
+            f"H2Stream.{attribute} moved: twisted_host.http.h2_tunnel reads it"
+        )
     stream._request.content.close()  # a temporary file, for a body of unknown length

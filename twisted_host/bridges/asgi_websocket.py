@@ -22,18 +22,17 @@ from typing import TYPE_CHECKING
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET, Request
-from wsproto.handshake import H11Handshake
 from wsproto.utilities import split_comma_header
 
 from twisted_host.bridges.asgi import ClientDisconnected, write_plain
 from twisted_host.bridges.flow import SendProducer
 from twisted_host.bridges.lifespan import LifespanFailed
-from twisted_host.http.websocket import (
-    ABNORMAL,
-    WireProtocol,
-    accept,
-    handshake,
+from twisted_host.http.websocket import ABNORMAL, WireProtocol
+from twisted_host.http.ws_opening import (
+    Opening,
+    is_extended_connect,
     not_a_handshake,
+    opening,
 )
 from twisted_host.types import Message, Scope
 
@@ -46,7 +45,10 @@ HOLD_SECONDS = 5.0
 
 
 def is_websocket(request: Request) -> bool:
-    """Whether the request asks for a WebSocket (RFC 6455 section 4.1)."""
+    """Whether the request asks for a WebSocket (RFC 6455 section 4.1), or opens one
+    on an HTTP/2 stream (RFC 8441)."""
+    if is_extended_connect(request):
+        return True
     upgrade = request.requestHeaders.getRawHeaders(b"upgrade") or []
     return request.method == b"GET" and any(
         value.strip().lower() == b"websocket" for value in upgrade
@@ -55,7 +57,7 @@ def is_websocket(request: Request) -> bool:
 
 def serve(resource: ASGIResource, request: Request) -> bytes | int:
     """Render a WebSocket handshake by running the app with a `websocket` scope."""
-    shake = handshake(request)
+    shake = opening(request)
     if shake is None:
         return not_a_handshake(request)
     exchange = _WebSocketExchange(resource, request, shake)
@@ -80,7 +82,7 @@ def websocket_scope(resource: ASGIResource, request: Request) -> Scope:
     offered = request.requestHeaders.getRawHeaders(b"sec-websocket-protocol") or []
     scope.update(
         type="websocket",
-        http_version="1.1",
+        http_version="2" if request.clientproto == b"HTTP/2" else "1.1",
         scheme="wss" if request.isSecure() else "ws",
         subprotocols=split_comma_header(b",".join(offered)) if offered else [],
         extensions={"websocket.http.response": {}},
@@ -93,7 +95,7 @@ class _WebSocketExchange(SendProducer):
     `receive` and `send` the app is given, and a producer paused by the channel."""
 
     def __init__(
-        self, resource: ASGIResource, request: Request, shake: H11Handshake
+        self, resource: ASGIResource, request: Request, shake: Opening
     ) -> None:
         self.resource = resource
         self.request = request
@@ -165,9 +167,7 @@ class _WebSocketExchange(SendProducer):
         request = self.request
         if kind == "websocket.accept":
             self.state = _State.ACCEPTED
-            self.wire = accept(
-                request,
-                self.shake,
+            self.wire = self.shake.accept(
                 self,
                 self.resource.ws_limits,
                 subprotocol=message.get("subprotocol"),

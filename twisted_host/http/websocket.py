@@ -13,15 +13,14 @@ Site's count of connections nor the dashboard's of requests hears of the end. He
   without waiting on the HTTP channel, which is still the transport's producer (TLS
   sends its close_notify only once no producer is registered: the client would wait
   out its close timeout, 10 s for `websockets`);
-- `handshake` and `accept`: the two halves of `WebSocketResource.render_GET`, so that
-  an ASGI app can decide between them (subprotocol, headers, or a refusal);
-- `WebSocketResource`: Twisted's resource on that wire protocol.
+- the opening handshakes, over HTTP/1.1 and HTTP/2, and the resource, are in
+  `twisted_host.http.ws_opening`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import cast
@@ -37,13 +36,10 @@ from twisted.web import websocket
 from twisted.web._websocket_impl import (
     _handleEvent,
     _WebSocketWireProtocol,
-    serverBootstrap,
 )
-from twisted.web.server import NOT_DONE_YET, Request
-from wsproto import ConnectionType
+from twisted.web.server import Request
 from wsproto.connection import ConnectionState
 from wsproto.events import (
-    AcceptConnection,
     BytesMessage,
     CloseConnection,
     Ping,
@@ -51,13 +47,9 @@ from wsproto.events import (
     TextMessage,
 )
 from wsproto.extensions import Extension
-from wsproto.handshake import H11Handshake
-from wsproto.utilities import LocalProtocolError, RemoteProtocolError
+from wsproto.utilities import LocalProtocolError
 
-from core.content import error_page
-from core.contract import HTML
 from core.settings import Settings
-from twisted_host.http.channel import TwistbridgeChannel
 from twisted_host.http.ws_deflate import BoundedDeflate
 
 GOING_AWAY = 1001  # RFC 6455: the server is going down
@@ -252,79 +244,3 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
             # forgets the connection, the request ends for the dashboard.
             channel = request.channel
             type(channel).connectionLost(channel, reason)
-
-
-def handshake(request: Request) -> H11Handshake | None:
-    """The server side of the opening handshake, begun from the request's headers;
-    None when the request is not a valid WebSocket upgrade."""
-    shake = H11Handshake(ConnectionType.SERVER)
-    headers = [
-        (name, value)
-        for name, values in request.requestHeaders.getAllRawHeaders()
-        for value in values
-    ]
-    try:
-        shake.initiate_upgrade_connection(headers, request.path)
-    except RemoteProtocolError:
-        return None
-    return shake
-
-
-def accept(
-    request: Request,
-    shake: H11Handshake,
-    protocol: websocket.WebSocketProtocol,
-    limits: WebSocketLimits,
-    *,
-    subprotocol: str | None = None,
-    headers: Iterable[tuple[bytes, bytes]] = (),
-) -> WireProtocol:
-    """Answer 101 and hand the connection to `protocol`, as Twisted's
-    `WebSocketResource.render_GET` does, with a subprotocol and headers if given."""
-    answer = shake.send(
-        AcceptConnection(
-            subprotocol=subprotocol,
-            extensions=limits.extensions(),
-            extra_headers=list(headers),
-        )
-    )
-    assert shake.connection is not None  # accepted: wsproto made the connection
-    wire = WireProtocol(
-        shake.connection, serverBootstrap, protocol, limits=limits, request=request
-    )
-    channel = request.channel
-    transport = channel.transport
-    assert transport is not None  # the request is being rendered: still connected
-    channel._protocolUpgradeForWebsockets(wire)
-    if isinstance(channel, TwistbridgeChannel):
-        channel.websocket = wire  # for a graceful shutdown's close frame
-    transport.write(answer)
-    protocol.negotiationFinished()
-    return wire
-
-
-def not_a_handshake(request: Request) -> bytes:
-    """400 with the contract's page, for a GET that is no WebSocket upgrade."""
-    request.setResponseCode(400)
-    request.setHeader(b"content-type", HTML.encode())
-    detail = "This is a WebSocket: connect with an Upgrade: websocket request."
-    return error_page(400, detail).encode()
-
-
-class WebSocketResource(websocket.WebSocketResource):
-    """Twisted's `WebSocketResource` on the bounded `WireProtocol`."""
-
-    def __init__(
-        self,
-        factory: websocket.WebSocketServerFactory[websocket.WebSocketProtocol],
-        limits: WebSocketLimits | None = None,
-    ) -> None:
-        super().__init__(factory)
-        self.limits = limits or WebSocketLimits()
-
-    def render_GET(self, request: Request) -> bytes | int:
-        shake = handshake(request)
-        if shake is None:
-            return not_a_handshake(request)
-        accept(request, shake, self.factory.buildProtocol(request), self.limits)
-        return NOT_DONE_YET
