@@ -11,8 +11,10 @@ permessage-deflate the same way, and hold the WebSocket to the same limits and p
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IConsumer, IPushProducer, ITransport
@@ -23,6 +25,7 @@ from twisted.web.server import NOT_DONE_YET, Request
 from wsproto import ConnectionType
 from wsproto.connection import Connection
 from wsproto.events import AcceptConnection
+from wsproto.extensions import Extension
 from wsproto.handshake import H11Handshake, server_extensions_handshake
 from wsproto.utilities import RemoteProtocolError, split_comma_header
 from zope.interface import implementer
@@ -35,8 +38,20 @@ from twisted_host.http.websocket import WebSocketLimits, WireProtocol
 WEBSOCKET = b"websocket"  # RFC 8441's `:protocol` for a WebSocket
 
 
-class Opening(Protocol):
+@dataclass(frozen=True)
+class Terms:
+    """What the server answers a handshake with."""
+
+    subprotocol: str | None
+    headers: list[tuple[bytes, bytes]]
+    extensions: list[Extension]  # offered: the client's offer picks among them
+
+
+class Opening(ABC):
     """A client's opening handshake, to be accepted."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
 
     def accept(
         self,
@@ -45,7 +60,35 @@ class Opening(Protocol):
         *,
         subprotocol: str | None = None,
         headers: Iterable[tuple[bytes, bytes]] = (),
-    ) -> WireProtocol: ...
+    ) -> WireProtocol:
+        """Answer the handshake and hand the connection (or the stream) to
+        `protocol`, as Twisted's `WebSocketResource.render_GET` does, with a
+        subprotocol and headers if given."""
+        connection = self._answer(
+            Terms(subprotocol, list(headers), limits.extensions())
+        )
+        wire = WireProtocol(
+            connection,
+            serverBootstrap,
+            protocol,
+            limits=limits,
+            request=self._upgraded(),
+        )
+        self._hand_over(wire)
+        protocol.negotiationFinished()
+        return wire
+
+    @abstractmethod
+    def _answer(self, terms: Terms) -> Connection:
+        """Agree on the subprotocol and extensions: the WebSocket's connection."""
+
+    @abstractmethod
+    def _upgraded(self) -> Request | None:
+        """The request whose connection the WebSocket takes over, if it does."""
+
+    @abstractmethod
+    def _hand_over(self, wire: WireProtocol) -> None:
+        """Send the answer, and give the connection (or stream) to the wire."""
 
 
 def is_extended_connect(request: Request) -> bool:
@@ -62,12 +105,13 @@ def opening(request: Request) -> Opening | None:
     return H11Opening.of(request)
 
 
-class H11Opening:
+class H11Opening(Opening):
     """RFC 6455's handshake: wsproto's, answered 101 on the HTTP/1.1 connection."""
 
     def __init__(self, request: Request, shake: H11Handshake) -> None:
-        self.request = request
+        super().__init__(request)
         self.shake = shake
+        self._reply = b""
 
     @classmethod
     def of(cls, request: Request) -> H11Opening | None:
@@ -83,41 +127,28 @@ class H11Opening:
             return None
         return cls(request, shake)
 
-    def accept(
-        self,
-        protocol: websocket.WebSocketProtocol,
-        limits: WebSocketLimits,
-        *,
-        subprotocol: str | None = None,
-        headers: Iterable[tuple[bytes, bytes]] = (),
-    ) -> WireProtocol:
-        """Answer 101 and hand the connection over, as Twisted's
-        `WebSocketResource.render_GET` does."""
-        request = self.request
-        answer = self.shake.send(
+    def _answer(self, terms: Terms) -> Connection:
+        self._reply = self.shake.send(
             AcceptConnection(
-                subprotocol=subprotocol,
-                extensions=limits.extensions(),
-                extra_headers=list(headers),
+                subprotocol=terms.subprotocol,
+                extensions=terms.extensions,
+                extra_headers=terms.headers,
             )
         )
         assert self.shake.connection is not None  # accepted: wsproto made it
-        wire = WireProtocol(
-            self.shake.connection,
-            serverBootstrap,
-            protocol,
-            limits=limits,
-            request=request,
-        )
-        channel = request.channel
+        return self.shake.connection
+
+    def _upgraded(self) -> Request:
+        return self.request
+
+    def _hand_over(self, wire: WireProtocol) -> None:
+        channel = self.request.channel
         transport = channel.transport
         assert transport is not None  # the request is being rendered: connected
         channel._protocolUpgradeForWebsockets(wire)
         if isinstance(channel, TwistbridgeChannel):
             channel.websocket = wire  # for a graceful shutdown's close frame
-        transport.write(answer)
-        protocol.negotiationFinished()
-        return wire
+        transport.write(self._reply)
 
 
 def _header_values(request: Request, name: bytes) -> list[str]:
@@ -125,54 +156,41 @@ def _header_values(request: Request, name: bytes) -> list[str]:
     return split_comma_header(b",".join(values)) if values else []
 
 
-class H2Opening:
+class H2Opening(Opening):
     """RFC 8441's handshake: no key and no Upgrade, `Sec-WebSocket-Version: 13`, the
-    subprotocols and extensions as on HTTP/1.1; answered 200 on the stream."""
-
-    def __init__(self, request: Request) -> None:
-        self.request = request
+    subprotocols and extensions as on HTTP/1.1; answered 200 on the stream
+    (section 5)."""
 
     @classmethod
     def of(cls, request: Request) -> H2Opening | None:
         versions = request.requestHeaders.getRawHeaders(b"sec-websocket-version")
         return cls(request) if versions == [b"13"] else None
 
-    def accept(
-        self,
-        protocol: websocket.WebSocketProtocol,
-        limits: WebSocketLimits,
-        *,
-        subprotocol: str | None = None,
-        headers: Iterable[tuple[bytes, bytes]] = (),
-    ) -> WireProtocol:
-        """Answer 200 and hand the stream over (RFC 8441 section 5)."""
-        request = self.request
+    def _answer(self, terms: Terms) -> Connection:
+        request, subprotocol = self.request, terms.subprotocol
         offered = _header_values(request, b"sec-websocket-protocol")
         if subprotocol is not None and subprotocol not in offered:
             raise ValueError(f"unexpected subprotocol {subprotocol}")
-        extensions = limits.extensions()
         agreed = server_extensions_handshake(
-            _header_values(request, b"sec-websocket-extensions"), extensions
+            _header_values(request, b"sec-websocket-extensions"), terms.extensions
         )
         request.setResponseCode(200)
         if subprotocol is not None:
             request.setHeader(b"sec-websocket-protocol", subprotocol.encode())
         if agreed:
             request.setHeader(b"sec-websocket-extensions", agreed)
-        for name, value in headers:
+        for name, value in terms.headers:
             request.responseHeaders.addRawHeader(name, value)
         request.write(b"")  # the HEADERS frame now: the client waits for it
-        wire = WireProtocol(
-            Connection(ConnectionType.SERVER, extensions),
-            serverBootstrap,
-            protocol,
-            limits=limits,
-        )
-        wire.makeConnection(StreamTransport(request))
-        request.tunnel = wire  # type: ignore[attr-defined]  # an H2Request's
-        request.notifyFinish().addBoth(_ended, wire)
-        protocol.negotiationFinished()
-        return wire
+        return Connection(ConnectionType.SERVER, terms.extensions)
+
+    def _upgraded(self) -> None:
+        return None  # the connection stays HTTP/2's: only the stream is the wire's
+
+    def _hand_over(self, wire: WireProtocol) -> None:
+        wire.makeConnection(StreamTransport(self.request))
+        self.request.tunnel = wire  # type: ignore[attr-defined]  # an H2Request's
+        self.request.notifyFinish().addBoth(_ended, wire)
 
 
 def _ended(result: object, wire: WireProtocol) -> None:
