@@ -21,6 +21,9 @@ from websockets.sync.client import ClientConnection, connect
 from tests.client import fetch, ws_url
 from tests.servers import PASSWORD, Certificates, Server, spawn
 from tests.twisted_host.bridges.websocket_apps import FLOOD_MESSAGES, FLOOD_SIZE
+from tests.twisted_host.http.ws_wire import TEXT, frame
+from tests.twisted_host.http.ws_wire import connect as wire_connect
+from twisted_host.bridges.asgi_websocket import HOLD_SECONDS
 
 HOST = [sys.executable, "-m", "tests.twisted_host.bridges.asgi_host"]
 TARGETS = ["bridge", "uvicorn"]
@@ -278,3 +281,18 @@ def test_fastapi_hears_the_client_leave(fastapi: Server, how: str) -> None:
             vanish(socket)
         else:
             socket.close(code)
+
+
+def test_a_bad_frame_waits_no_longer_than_the_hold(target: Server) -> None:
+    # The bridge lets its app answer the messages before a bad frame, but an app that
+    # never comes back for more does not keep a failed connection open.
+    url = ws_url(target.url) + "/bridge/ws/stall"
+    with wire_connect(url, offer=None) as client:
+        started = time.monotonic()
+        client.send(frame(TEXT, b"first") + frame(3, b"reserved opcode"))
+        code = client.closed_with(timeout=20)
+        waited = time.monotonic() - started
+    if is_bridge(target):
+        assert code == 1002 and HOLD_SECONDS - 1 < waited < HOLD_SECONDS + 5
+    else:  # uvicorn fails it at once, without a close frame
+        assert code == 1006 and waited < HOLD_SECONDS
