@@ -7,8 +7,8 @@ It behaves as uvicorn's wsproto implementation does: the app gets
 app's own denial response; then `websocket.receive` (text or bytes) and
 `websocket.send`, `websocket.close` with a code and reason, `websocket.disconnect`
 with the peer's code (1006 when the connection just ended, 1009 for a message over
-the limit). Reading stops while a received message waits for the app (uvicorn pauses
-the same way), and `send` waits while the client is slow to read. An app that fails
+the limit). Reading stops while a second received message waits for the app
+(uvicorn pauses at the first), and `send` waits while the client is slow to read. An app that fails
 before accepting gets a 500; after, the connection is dropped, as uvicorn does.
 """
 
@@ -306,7 +306,14 @@ class _WebSocketExchange(SendProducer):
 
     def _received(self, message: Message) -> None:
         self.queue.put_nowait(message)
-        if not self._reading_paused and self.wire is not None:
-            # One message waits for the app at most: the client waits meanwhile.
+        if (
+            not self._reading_paused
+            and self.wire is not None
+            and self.queue.qsize() > 1
+        ):
+            # A message already waits for the app: the client waits meanwhile. Not
+            # at the first: pausing and resuming the socket (two epoll_ctl and the
+            # reactor's bookkeeping) for every message of a conversation that
+            # waits for its answers was a quarter of the bridge's time (py-spy).
             self._reading_paused = True
             self.wire.transport.pauseProducing()  # type: ignore[attr-defined]

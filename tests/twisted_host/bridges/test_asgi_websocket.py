@@ -21,7 +21,7 @@ from websockets.sync.client import ClientConnection, connect
 from tests.client import fetch, ws_url
 from tests.servers import PASSWORD, Certificates, Server, spawn
 from tests.twisted_host.bridges.websocket_apps import FLOOD_MESSAGES, FLOOD_SIZE
-from tests.twisted_host.http.ws_wire import TEXT, frame
+from tests.twisted_host.http.ws_wire import BINARY, TEXT, frame
 from tests.twisted_host.http.ws_wire import connect as wire_connect
 from twisted_host.bridges.asgi_websocket import HOLD_SECONDS
 
@@ -296,3 +296,18 @@ def test_a_bad_frame_waits_no_longer_than_the_hold(target: Server) -> None:
         assert code == 1002 and HOLD_SECONDS - 1 < waited < HOLD_SECONDS + 5
     else:  # uvicorn fails it at once, without a close frame
         assert code == 1006 and waited < HOLD_SECONDS
+
+
+def test_reading_stops_while_messages_wait_for_the_app(target: Server) -> None:
+    # The app takes one message and no more: the server stops reading, so that a
+    # client's flood stays in the socket buffers, not in the server's memory.
+    url = ws_url(target.url) + "/bridge/ws/stall"
+    message = frame(BINARY, b"x" * 65536)
+    sent = 0
+    with wire_connect(url, offer=None) as client:
+        client.sock.settimeout(3)
+        with pytest.raises(TimeoutError):
+            while sent < 256 * 1024 * 1024:
+                client.sock.sendall(message)
+                sent += len(message)
+    assert sent < 64 * 1024 * 1024  # what the kernel's buffers hold, no more
