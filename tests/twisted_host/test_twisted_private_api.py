@@ -161,6 +161,25 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         "h2 closed (CVE-2019-9514), the connection tracked and closed by the Site",
     ),
     (
+        "twisted.web._http2",
+        "H2Connection",
+        (
+            "_requestEnded",
+            "_requestAborted",
+            "_resetTokenBurst",
+            "_resetTokenRate",
+            "_terminate",
+        ),
+        "twisted_host.http.h2_guard: no answer to a reset stream, one budget for "
+        "resets and frames on closed streams (Twisted's reset bucket)",
+    ),
+    (
+        "h2.connection",
+        "H2Connection",
+        ("_receive_frame",),
+        "twisted_host.http.h2_guard: frames on closed streams counted as they come",
+    ),
+    (
         "twisted.internet.tcp",
         "Port",
         ("_fromListeningDescriptor", "_preexistingSocket"),
@@ -251,7 +270,13 @@ def test_instance_attributes_of_the_h2_connection() -> None:
 
     connection = H2Connection(Clock())
     connection.makeConnection(StringTransport())
-    for attribute in ("_reactor", "_outboundStreamQueues", "_stillProducing"):
+    for attribute in (
+        "_reactor",
+        "_outboundStreamQueues",
+        "_stillProducing",
+        "_resetTokens",  # twisted_host.http.h2_guard spends them
+        "_resetTokenTimestamp",
+    ):
         assert hasattr(connection, attribute), (
             f"H2Connection.{attribute} moved: twisted_host.http.h2_connection uses it"
         )
