@@ -46,6 +46,7 @@ class Settings:
     # turned into a load generator against the process it runs in.
     race_max_requests: int = 50  # requests in one race's burst, per mount
     race_max_seconds: float = 5.0  # the largest `seconds` a race may ask the pages for
+    race: bool = True  # /race/start takes races (`--no-race`: 403, none run)
     # Behind a proxy: the client's address and scheme from X-Forwarded-For/-Proto (or
     # Forwarded), believed only from these peers (uvicorn's defaults and names).
     proxy_headers: bool = True

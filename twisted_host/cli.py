@@ -207,6 +207,12 @@ def main() -> None:
 @click.option(
     "--ssl-keyfile-password", help="The password of an encrypted private key."
 )
+@click.option(
+    "--race/--no-race",
+    default=_defaults.race,
+    show_default=True,
+    help="Let /race/start fire races from the server (--no-race: 403).",
+)
 @click.option("--wsgi-validate", is_flag=True, hidden=True)  # the contract suite's
 @_limit_options
 @app_options
