@@ -73,6 +73,14 @@ class Settings:
     # between any two reads of the answer before 504 (nginx's proxy_read_timeout, 60).
     upstream: str = ""
     upstream_timeout: float = 30.0
+    # A PEM file of certificates an https upstream may be trusted by, beside the
+    # system's (`--proxy-ca`); with --ssl-certfile, the default upstream's (uvicorn
+    # beside, serving the same certificate) is the served chain.
+    upstream_ca: str | None = None
+    # Idle connections each mount keeps open to the upstream for the next requests
+    # (nginx's `keepalive`, which bounds the idle ones too): reused rather than a
+    # connection, and over https a handshake, per request. 0: one per request.
+    upstream_pool: int = 32
 
     # Apps of one's own (`serve --wsgi/--asgi PREFIX=MODULE:ATTR`), as import strings,
     # so that every worker of `--workers N` imports them itself; `demo`: the chapter's

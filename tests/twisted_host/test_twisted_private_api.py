@@ -174,6 +174,13 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         "resets and frames on closed streams (Twisted's reset bucket)",
     ),
     (
+        "twisted.internet._sslverify",
+        "IOpenSSLTrustRoot",
+        ("",),
+        "twisted_host.native.proxy: an upstream trusted by --proxy-ca's certificates "
+        "(its one method, _addCACertsToContext, implemented there)",
+    ),
+    (
         "h2.connection",
         "H2Connection",
         ("_receive_frame",),
