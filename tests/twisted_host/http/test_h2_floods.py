@@ -46,11 +46,12 @@ https_server = pytest.fixture(scope="module")(serve_https)  # the floods' own se
 
 
 @contextmanager
-def h2_client(
+def alpn_h2(
     server: Server, certificates: Certificates, receive_buffer: int | None = 4096
-) -> Iterator[tuple[ssl.SSLSocket, h2.connection.H2Connection]]:
-    """A TLS connection that negotiated h2, with a small receive buffer (a client
-    that reads nothing fills the server's buffers sooner), or the system's."""
+) -> Iterator[ssl.SSLSocket]:
+    """A TLS connection that negotiated h2 and has sent nothing yet, with a small
+    receive buffer (a client that reads nothing fills the server's buffers sooner),
+    or the system's."""
     host, port = server.url.removeprefix("https://").rstrip("/").split(":")
     context = certificates.client_context()
     context.set_alpn_protocols(["h2"])
@@ -61,6 +62,15 @@ def h2_client(
     raw.connect((host, int(port)))
     with context.wrap_socket(raw, server_hostname=host) as tls:
         assert tls.selected_alpn_protocol() == "h2"
+        yield tls
+
+
+@contextmanager
+def h2_client(
+    server: Server, certificates: Certificates, receive_buffer: int | None = 4096
+) -> Iterator[tuple[ssl.SSLSocket, h2.connection.H2Connection]]:
+    """`alpn_h2`'s connection, with h2's client state, its preface sent."""
+    with alpn_h2(server, certificates, receive_buffer) as tls:
         conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
         conn.initiate_connection()
         tls.sendall(conn.data_to_send())
@@ -326,13 +336,7 @@ def test_invalid_preface_is_a_prompt_protocol_error(
 ) -> None:
     # RFC 9113 section 3.4: an invalid preface is a connection error of type
     # PROTOCOL_ERROR. On main the server sent SETTINGS and waited (15 s and more).
-    host, port = https_server.url.removeprefix("https://").rstrip("/").split(":")
-    context = certificates.client_context()
-    context.set_alpn_protocols(["h2"])
-    with context.wrap_socket(
-        socket.create_connection((host, int(port)), timeout=10), server_hostname=host
-    ) as tls:
-        assert tls.selected_alpn_protocol() == "h2"
+    with alpn_h2(https_server, certificates, receive_buffer=None) as tls:
         conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
         conn.initiate_connection()  # its own state only: nothing of it is sent
         started = time.monotonic()

@@ -9,7 +9,6 @@ that still answers a PING. And never a traceback in the log."""
 from __future__ import annotations
 
 import select
-import socket
 import ssl
 import time
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from hypothesis import strategies as st
 
 from tests.servers import Certificates, Server
 from tests.twisted_host.conftest import serve_https
-from tests.twisted_host.http.test_h2_floods import CLOSED, GoawayWatch
+from tests.twisted_host.http.test_h2_floods import CLOSED, GoawayWatch, alpn_h2
 
 h2_edge = pytest.fixture(scope="module")(serve_https)
 LIVENESS = b"liveness"  # the last PING's opaque data
@@ -172,13 +171,8 @@ def judged(data: bytes) -> str:
 def answered(server: Server, certificates: Certificates, data: bytes) -> str:
     """How the Site ends after `data` and a PING: "goaway <code>", "closed" or
     "alive" (the PING answered)."""
-    host, port = server.url.removeprefix("https://").rstrip("/").split(":")
-    context = certificates.client_context()
-    context.set_alpn_protocols(["h2"])
     ping = PingFrame(0, opaque_data=LIVENESS).serialize()
-    with context.wrap_socket(
-        socket.create_connection((host, int(port)), timeout=10), server_hostname=host
-    ) as tls:
+    with alpn_h2(server, certificates, receive_buffer=None) as tls:
         with suppress(*CLOSED):  # ended before all of it went: its GOAWAY waits
             tls.sendall(data + ping)
         watch, buffer = GoawayWatch(), b""
