@@ -121,6 +121,7 @@ class GoawayWatch:
 
     def __init__(self) -> None:
         self.buffer = b""
+        self.answered: set[int] = set()  # the streams it sent HEADERS on
 
     def feed(self, data: bytes) -> str | None:
         self.buffer += data
@@ -129,6 +130,8 @@ class GoawayWatch:
             if len(self.buffer) < 9 + length:
                 break
             kind, payload = self.buffer[3], self.buffer[9 : 9 + length]
+            if kind == 0x1:
+                self.answered.add(int.from_bytes(self.buffer[5:9], "big") & 2**31 - 1)
             self.buffer = self.buffer[9 + length :]
             if kind == 0x7:  # GOAWAY: last stream id, then the error code
                 return f"goaway {ErrorCodes(int.from_bytes(payload[4:8], 'big')).name}"

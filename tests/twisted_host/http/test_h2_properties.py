@@ -18,6 +18,7 @@ import h2.config
 import h2.connection
 import h2.exceptions
 import pytest
+from h2.events import RequestReceived
 from hpack import Encoder
 from hyperframe.frame import (
     ContinuationFrame,
@@ -71,14 +72,14 @@ request_headers = st.lists(
     ),
     max_size=8,
 )
-whole_request = st.just(
-    [
-        (":method", "GET"),
-        (":path", "/native/hello"),
-        (":scheme", "https"),
-        (":authority", "127.0.0.1"),
-    ]
-)
+REQUEST = [
+    (":method", "GET"),
+    (":path", "/native/hello"),
+    (":scheme", "https"),
+    (":authority", "127.0.0.1"),
+]
+PROBE = 101  # the stream of the request after the frames
+whole_request = st.just(REQUEST)
 
 
 @st.composite
@@ -120,6 +121,8 @@ def frames(draw: st.DrawFn) -> list[tuple[str, object]]:
 
 
 def _encode(sequence: list[tuple[str, object]]) -> bytes:
+    """The frames, then a request on stream PROBE (which a connection still in
+    order answers), with the same header compression state."""
     encoder = Encoder()
     out: list[Frame] = []
     for kind, arguments in sequence:
@@ -145,6 +148,8 @@ def _encode(sequence: list[tuple[str, object]]) -> bytes:
             out.append(PingFrame(args[0], opaque_data=b"12345678"))
         else:
             out.append(SettingsFrame(0, settings=args[0]))
+    probe = encoder.encode(REQUEST)
+    out.append(HeadersFrame(PROBE, data=probe, flags=["END_STREAM", "END_HEADERS"]))
     return b"".join(frame.serialize() for frame in out)
 
 
@@ -155,30 +160,34 @@ def _preface() -> bytes:
 
 
 def judged(data: bytes) -> str:
-    """How h2's own server ends after `data`: "goaway <code>" or "alive"."""
+    """How h2's own server ends after `data`: "goaway <code>", "answers" (the
+    probe's request received) or "alive"."""
     config = h2.config.H2Configuration(client_side=False, header_encoding=None)
     server = h2.connection.H2Connection(config)
     server.initiate_connection()
     server.data_to_send()
     try:
-        server.receive_data(data)
+        events = server.receive_data(data)
     except h2.exceptions.ProtocolError:
         ended = GoawayWatch().feed(server.data_to_send())
         return ended or "closed"
-    return "alive"
+    received = {e.stream_id for e in events if isinstance(e, RequestReceived)}
+    return "answers" if PROBE in received else "alive"
 
 
 def answered(server: Server, certificates: Certificates, data: bytes) -> str:
-    """How the Site ends after `data` and a PING: "goaway <code>", "closed" or
-    "alive" (the PING answered)."""
+    """How the Site ends after `data` and a PING: "goaway <code>", "closed",
+    "answers" (the probe's request answered) or "alive" (the PING only)."""
     ping = PingFrame(0, opaque_data=LIVENESS).serialize()
     with alpn_h2(server, certificates, receive_buffer=None) as tls:
         with suppress(*CLOSED):  # ended before all of it went: its GOAWAY waits
             tls.sendall(data + ping)
-        watch, buffer = GoawayWatch(), b""
+        watch, buffer, pinged = GoawayWatch(), b"", None
         deadline = time.monotonic() + 8
         while time.monotonic() < deadline:
-            if not (tls.pending() or select.select([tls], [], [], 0.5)[0]):
+            if pinged is not None and time.monotonic() - pinged > 1:
+                return "alive"  # and the probe not answered a second later
+            if not (tls.pending() or select.select([tls], [], [], 0.2)[0]):
                 continue
             try:
                 chunk = tls.recv(65536)
@@ -189,8 +198,10 @@ def answered(server: Server, certificates: Certificates, data: bytes) -> str:
             if ended := watch.feed(chunk):
                 return ended
             buffer += chunk
-            if LIVENESS in buffer:  # the PING's ACK (or our own echo of it)
-                return "alive"
+            if PROBE in watch.answered:
+                return "answers"
+            if LIVENESS in buffer and pinged is None:  # the PING's ACK
+                pinged = time.monotonic()
     return "hang"
 
 
