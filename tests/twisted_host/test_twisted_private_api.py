@@ -163,6 +163,32 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         "an extended CONNECT (RFC 8441) handed over at its headers",
     ),
     (
+        "twisted.web._http2",
+        "H2Connection",
+        (
+            "_requestEnded",
+            "_requestAborted",
+            "_resetTokenBurst",
+            "_resetTokenRate",
+            "_terminate",
+        ),
+        "twisted_host.http.h2_guard: no answer to a reset stream, one budget for "
+        "resets and frames on closed streams (Twisted's reset bucket)",
+    ),
+    (
+        "twisted.internet._sslverify",
+        "IOpenSSLTrustRoot",
+        ("",),
+        "twisted_host.native.proxy: an upstream trusted by --proxy-ca's certificates "
+        "(its one method, _addCACertsToContext, implemented there)",
+    ),
+    (
+        "h2.connection",
+        "H2Connection",
+        ("_receive_frame",),
+        "twisted_host.http.h2_guard: frames on closed streams counted as they come",
+    ),
+    (
         "twisted.internet.tcp",
         "Port",
         ("_fromListeningDescriptor", "_preexistingSocket"),
@@ -253,7 +279,13 @@ def test_instance_attributes_of_the_h2_connection() -> None:
 
     connection = H2Connection(Clock())
     connection.makeConnection(StringTransport())
-    for attribute in ("_reactor", "_outboundStreamQueues", "_stillProducing"):
+    for attribute in (
+        "_reactor",
+        "_outboundStreamQueues",
+        "_stillProducing",
+        "_resetTokens",  # twisted_host.http.h2_guard spends them
+        "_resetTokenTimestamp",
+    ):
         assert hasattr(connection, attribute), (
             f"H2Connection.{attribute} moved: twisted_host.http.h2_connection uses it"
         )

@@ -10,6 +10,8 @@ h2 for a stream h2 has closed, and Twisted's sending loop dies of `StreamClosedE
 (a traceback, a connection that answers no more). Here the loop skips such a stream
 and lets the reset event, which h2 always emits, clean it up; each reset spends one
 of Twisted's reset tokens, so a flood of them ends in GOAWAY ENHANCE_YOUR_CALM.
+The rest of the floods (Rapid Reset, frames on closed streams, MadeYouReset) and a
+prompt close are `GuardedH2Connection`'s (`twisted_host.http.h2_guard`).
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from h2.exceptions import StreamClosedError
 from twisted.internet.error import ConnectionLost
 from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
-from twisted.web._http2 import H2Connection
 
+from twisted_host.http.h2_guard import GuardedH2Connection
 from twisted_host.http.h2_tunnel import (
     connect_protocol,
     offer_extended_connect,
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
     from twisted_host.http.site import TwistbridgeSite
 
 
-class SiteH2Connection(H2Connection):
+class SiteH2Connection(GuardedH2Connection):
     """An `H2Connection` the Site tracks: the same figures as its HTTP/1.1 channel
     (`requests`, `persistent`, `answered`, `last_activity`, `check_deadlines`)."""
 

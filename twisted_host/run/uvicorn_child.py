@@ -32,7 +32,8 @@ def main(argv: list[str]) -> None:
         # uvicorn's /asgi/proxy forwards to its own /asgi, as the Site's mounts do.
         host, port = sock.getsockname()[:2]
         upstream = asgi_url("https" if tls else "http", host, port)
-        settings = replace(settings, upstream=upstream)
+        ca = settings.upstream_ca or (str(tls.certfile) if tls else None)
+        settings = replace(settings, upstream=upstream, upstream_ca=ca)
     app = create_app(settings)
     # An outer app with the prefix, so that client paths match the bridge's: /asgi/...
     outer = Starlette(routes=[Mount(UVICORN_PREFIX, app=app)], lifespan=None)
