@@ -7,7 +7,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
 
-.PHONY: serve test system-deps lint typecheck docs pytest dist bench clean
+.PHONY: serve test system-deps lint typecheck docs pytest dist bench conformance clean
 
 $(STAMP): pyproject.toml
 	@python=$$(scripts/find-python.sh $(PYTHON)) && echo "make: .venv from $$python" \
@@ -51,6 +51,13 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	@scripts/system-deps.sh
 	$(BIN)/python -m bench.speed
+
+# Autobahn|Testsuite against every WebSocket mount and uvicorn (long: CASES=1.*,9.* for a
+# subset); wstest gets its own Python 2.7 virtualenv under .conformance/.
+CASES ?= *
+conformance: $(STAMP)
+	@scripts/autobahn-setup.sh
+	$(BIN)/python -m bench.autobahn --cases '$(CASES)'
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

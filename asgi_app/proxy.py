@@ -1,4 +1,4 @@
-"""The reverse proxy: `M/proxy/<path>` forwarded with `httpx.AsyncClient`.
+"""The reverse proxy: `M/proxy/<path>` forwarded with one pooled `httpx.AsyncClient`.
 
 Both bodies stream: the request's as `request.stream()` yields it, the answer's as
 `aiter_raw` reads it (still encoded: `Content-Encoding` passes through). Every wait
@@ -8,11 +8,11 @@ What is forwarded, and where, is `core.proxy`'s.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import AsyncIterator
-from functools import cache
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -41,12 +41,10 @@ async def forward(request: Request) -> Response:
         scheme=request.url.scheme,
     )
     has_body = "content-length" in headers or "transfer-encoding" in request.headers
-    # A client per request: nothing to close at shutdown, at the cost of a connection
-    # per request to the upstream (the TLS context, costly to load, is shared). The
-    # request is built apart from it, so that it carries the client's headers only,
-    # not httpx's defaults (Accept-Encoding: gzip would have the upstream compress
-    # what the client never asked to be).
-    client = httpx.AsyncClient(timeout=settings.upstream_timeout, verify=_tls())
+    client = _client(request.app.state)
+    # Built apart from the client, so that it carries the client's headers only, not
+    # httpx's defaults (Accept-Encoding: gzip would have the upstream compress what
+    # the client never asked to be).
     outgoing = httpx.Request(
         request.method,
         f"{upstream.scheme}://{upstream.authority}{target}",
@@ -56,12 +54,10 @@ async def forward(request: Request) -> Response:
     try:
         answer = await client.send(outgoing, stream=True)
     except httpx.TimeoutException:
-        await client.aclose()
         return error(504, proxy.TOO_SLOW)
     except httpx.HTTPError:
-        await client.aclose()
         return error(502, proxy.UNREACHABLE)
-    response = StreamingResponse(_relay(client, answer), answer.status_code)
+    response = StreamingResponse(_relay(answer), answer.status_code)
     # Raw, not a mapping: a repeated header (Set-Cookie) stays repeated.
     response.raw_headers = [
         (name.lower().encode("latin-1"), value.encode("latin-1"))
@@ -70,15 +66,31 @@ async def forward(request: Request) -> Response:
     return response
 
 
-@cache
-def _tls() -> ssl.SSLContext:
-    return ssl.create_default_context()
+def _client(state: State) -> httpx.AsyncClient:
+    """The app's one client: its pool keeps up to `upstream_pool` idle connections to
+    the upstream, each reused by the next request rather than a connection (and,
+    over https, a handshake) per request. Made on first use, on the loop that runs
+    the app; the process's end closes its connections."""
+    client: httpx.AsyncClient | None = getattr(state, "upstream_client", None)
+    if client is None:
+        settings = state.settings
+        client = httpx.AsyncClient(
+            timeout=settings.upstream_timeout,
+            verify=proxy.tls_context(settings.upstream_ca),
+            limits=httpx.Limits(
+                max_connections=None, max_keepalive_connections=settings.upstream_pool
+            ),
+            # Shared by every client of this server: a cookie the upstream sets for
+            # one must be kept for none (the jar would grow with each, too).
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+        )
+        state.upstream_client = client
+    return client
 
 
-async def _relay(
-    client: httpx.AsyncClient, answer: httpx.Response
-) -> AsyncIterator[bytes]:
-    """The upstream's body as it arrives, each read an `await`."""
+async def _relay(answer: httpx.Response) -> AsyncIterator[bytes]:
+    """The upstream's body as it arrives, each read an `await`; read to its end,
+    the connection goes back to the pool."""
     try:
         async for chunk in answer.aiter_raw():  # as it comes: a size would buffer
             yield chunk
@@ -86,7 +98,6 @@ async def _relay(
         raise proxy.UpstreamCut(proxy.BROKEN) from broken
     finally:
         await answer.aclose()
-        await client.aclose()
 
 
 routes = [

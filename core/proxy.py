@@ -12,8 +12,10 @@ Not to be confused with `Settings.proxy_headers`, which is about the Site being
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from core.content import NO_SUCH_RESOURCE
@@ -83,6 +85,19 @@ class Upstream:
         host = f"[{self.host}]" if ":" in self.host else self.host
         default = 443 if self.scheme == "https" else 80
         return host if self.port == default else f"{host}:{self.port}"
+
+
+@cache
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """What an https upstream is verified by: the system's CAs, and `ca_file`'s
+    certificates (`Settings.upstream_ca`), each one trusted as it is, a server's own
+    certificate included (OpenSSL's partial chain), as a browser trusts a pinned
+    one. One context per file: costly to load, shared by every request."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    return context
 
 
 def _base(path: str) -> str:

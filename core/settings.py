@@ -46,6 +46,7 @@ class Settings:
     # turned into a load generator against the process it runs in.
     race_max_requests: int = 50  # requests in one race's burst, per mount
     race_max_seconds: float = 5.0  # the largest `seconds` a race may ask the pages for
+    race: bool = True  # /race/start takes races (`--no-race`: 403, none run)
     # Behind a proxy: the client's address and scheme from X-Forwarded-For/-Proto (or
     # Forwarded), believed only from these peers (uvicorn's defaults and names).
     proxy_headers: bool = True
@@ -57,6 +58,9 @@ class Settings:
     # --ws-ping-interval and --ws-ping-timeout, with their defaults); 0: none.
     ws_ping_interval: float = 20.0
     ws_ping_timeout: float = 20.0
+    # Offer permessage-deflate (RFC 7692) on every WebSocket (uvicorn's
+    # --ws-per-message-deflate, on by default); ws_max_size bounds the inflated size.
+    ws_per_message_deflate: bool = True
     # The WSGI app wrapped in the stdlib's PEP 3333 checker (wsgiref.validate), which
     # fails any request the server or the app gets wrong: for the contract suite.
     wsgi_validate: bool = False
@@ -72,6 +76,14 @@ class Settings:
     # between any two reads of the answer before 504 (nginx's proxy_read_timeout, 60).
     upstream: str = ""
     upstream_timeout: float = 30.0
+    # A PEM file of certificates an https upstream may be trusted by, beside the
+    # system's (`--proxy-ca`); with --ssl-certfile, the default upstream's (uvicorn
+    # beside, serving the same certificate) is the served chain.
+    upstream_ca: str | None = None
+    # Idle connections each mount keeps open to the upstream for the next requests
+    # (nginx's `keepalive`, which bounds the idle ones too): reused rather than a
+    # connection, and over https a handshake, per request. 0: one per request.
+    upstream_pool: int = 32
 
     # Apps of one's own (`serve --wsgi/--asgi PREFIX=MODULE:ATTR`), as import strings,
     # so that every worker of `--workers N` imports them itself; `demo`: the chapter's

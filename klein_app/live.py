@@ -23,7 +23,7 @@ from twisted_host.native.live import EchoSocket, create_ws
 
 
 class Live(Routes):
-    @app.route("/ws", methods=["GET"])
+    @app.route("/ws", methods=["GET", "CONNECT"])  # CONNECT: over HTTP/2 (RFC 8441)
     def ws(self, request: Request) -> EchoSocket:
         """Echoes every message until the client closes."""
         return create_ws(self.settings)  # a resource: Klein renders it

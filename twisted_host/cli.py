@@ -71,6 +71,18 @@ def _limit_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+# WebSockets' on/off switches, with uvicorn's names (their sizes are in _LIMITS).
+def _websocket_options(command: Callable[..., None]) -> Callable[..., None]:
+    deflate = click.option(
+        "--ws-per-message-deflate/--no-ws-per-message-deflate",
+        "ws_per_message_deflate",
+        default=_defaults.ws_per_message_deflate,
+        show_default=True,
+        help="Offer permessage-deflate compression (RFC 7692) on WebSockets.",
+    )
+    return deflate(command)
+
+
 # Running behind a balancer, and on more than one core.
 def _deploy_options(command: Callable[..., None]) -> Callable[..., None]:
     workers = click.option(
@@ -210,8 +222,29 @@ def main() -> None:
 @click.option(
     "--ssl-keyfile-password", help="The password of an encrypted private key."
 )
+@click.option(
+    "--race/--no-race",
+    default=_defaults.race,
+    show_default=True,
+    help="Let /race/start fire races from the server (--no-race: 403).",
+)
+@click.option(
+    "--proxy-ca",
+    "upstream_ca",
+    type=click.Path(exists=True, dir_okay=False),
+    help="PEM certificates an https upstream of /proxy is trusted by, beside the system's (default with --ssl-certfile: the served chain).",
+)
+@click.option(
+    "--proxy-pool",
+    "upstream_pool",
+    default=_defaults.upstream_pool,
+    show_default=True,
+    type=click.IntRange(0, 1024),
+    help="Idle connections each mount's /proxy keeps to its upstream (0: one per request).",
+)
 @click.option("--wsgi-validate", is_flag=True, hidden=True)  # the contract suite's
 @_limit_options
+@_websocket_options
 @app_options
 @_deploy_options
 def serve(**params: Any) -> None:

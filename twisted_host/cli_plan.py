@@ -31,6 +31,18 @@ def _child(value: str) -> tuple[str, Path]:
     return name, path
 
 
+def _check_tls(tls: TLSFiles) -> None:
+    # Read now, while the flags are checked: a usage error of one line, from
+    # `serve` and from twistd alike (whose service starts after its own start-up,
+    # where a bad file was a traceback).
+    from twisted_host.run.tls import TLSFilesError, certificate_options
+
+    try:
+        certificate_options(tls)
+    except TLSFilesError as bad:
+        raise click.BadParameter(str(bad), param_hint="--ssl-certfile") from bad
+
+
 @dataclass(frozen=True)
 class ServePlan:
     """What `serve`'s flags ask for: the settings, and how to run them."""
@@ -82,6 +94,8 @@ def serve_plan(
         if ssl_certfile
         else None
     )
+    if tls is not None:
+        _check_tls(tls)
 
     try:
         children = dict(_child(value) for value in static_children)

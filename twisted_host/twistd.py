@@ -16,7 +16,11 @@ process); SIGTERM stops the Site as gracefully as under `serve`, uvicorn with it
 
 from __future__ import annotations
 
+import atexit
+import os
+import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 from twisted.application.service import IService, Service
@@ -24,6 +28,10 @@ from twisted.python import usage
 
 from twisted_host.cli import serve
 from twisted_host.cli_plan import ServePlan, serve_plan
+
+if TYPE_CHECKING:
+    from twisted_host.run.process import Listener
+    from twisted_host.site import Hosted
 
 NAME = "twistbridge"
 
@@ -74,7 +82,7 @@ class SiteService(Service):
 
         super().startService()
         plan = self.plan
-        start(
+        hosted, listener = start(
             install_asyncio_reactor(),  # installed already: the options did it
             plan.settings,
             host=plan.host,
@@ -86,6 +94,21 @@ class SiteService(Service):
             demo=plan.settings.demo,
             tls=plan.tls,
         )
+        atexit.register(_exit_as_serve, hosted, listener)
+
+
+def _exit_as_serve(hosted: Hosted, listener: Listener) -> None:
+    """Exit with `serve`'s status. twistd has none of its own: once its reactor
+    stops, whatever stopped it, it exits 0, a port that could not be opened
+    included. Run at exit, after twistd has removed its pid file and stopped its
+    log; the one line saying why is already out."""
+    from twisted_host.run.main import exit_status
+
+    status = exit_status(hosted, listener)
+    if status:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
 
 
 def makeService(options: Options) -> IService:

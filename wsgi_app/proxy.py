@@ -1,4 +1,5 @@
-"""The reverse proxy: `M/proxy/<path>` forwarded with the stdlib's `http.client`.
+"""The reverse proxy: `M/proxy/<path>` forwarded with the stdlib's `http.client`, on
+keep-alive connections from `wsgi_app.upstream_pool`.
 
 A WSGI view can only block: the pool thread that runs it connects, sends, waits for
 the upstream's headers and then for every chunk of its body, which the bridge writes
@@ -17,6 +18,7 @@ from flask import Blueprint, Response, current_app, request
 
 from core import proxy
 from wsgi_app.errors import error
+from wsgi_app.upstream_pool import pool_for
 
 bp = Blueprint("proxy", __name__)
 
@@ -47,25 +49,27 @@ def forward(path: str) -> Response:
         "transfer-encoding", ""
     )
     body = _body() if chunked or "content-length" in headers else None
-    connection_class = (
-        http.client.HTTPSConnection
-        if upstream.scheme == "https"
-        else http.client.HTTPConnection
+    pool = pool_for(
+        upstream,
+        settings.upstream_timeout,
+        settings.upstream_ca,
+        settings.upstream_pool,
     )
-    connection = connection_class(
-        upstream.host, upstream.port, timeout=settings.upstream_timeout
-    )
+    # A body streams as it is sent: it cannot be sent again, so it never goes on a
+    # connection that may turn out closed (upstream_pool says why).
+    reused = pool.take() if body is None else None
+    connection = reused or pool.new()
     try:
-        # The client's headers only: no Accept-Encoding of http.client's own.
-        connection.putrequest(
-            request.method, target, skip_host=True, skip_accept_encoding=True
-        )
-        for name, value in headers.items():
-            connection.putheader(name, value)
-        if chunked:
-            connection.putheader("transfer-encoding", "chunked")
-        connection.endheaders(body, encode_chunked=chunked)
-        answer = connection.getresponse()
+        try:
+            answer = _send(connection, target, headers, chunked, body)
+        except TimeoutError:
+            raise
+        except (OSError, http.client.HTTPException):
+            if reused is None:
+                raise
+            reused.close()  # closed by the upstream as it was taken: once more, anew
+            connection = pool.new()
+            answer = _send(connection, target, headers, chunked, body)
     except TimeoutError:
         connection.close()
         return error(504, proxy.TOO_SLOW)
@@ -79,8 +83,27 @@ def forward(path: str) -> Response:
     )
     if answer.getheader("content-type") is None:
         del response.headers["content-type"]  # Flask's default would be a guess
-    response.call_on_close(connection.close)
+    response.call_on_close(lambda: pool.give_back(connection, answer))
     return response
+
+
+def _send(
+    connection: http.client.HTTPConnection,
+    target: str,
+    headers: dict[str, str],
+    chunked: bool,
+    body: Iterator[bytes] | None,
+) -> http.client.HTTPResponse:
+    # The client's headers only: no Accept-Encoding of http.client's own.
+    connection.putrequest(
+        request.method, target, skip_host=True, skip_accept_encoding=True
+    )
+    for name, value in headers.items():
+        connection.putheader(name, value)
+    if chunked:
+        connection.putheader("transfer-encoding", "chunked")
+    connection.endheaders(body, encode_chunked=chunked)
+    return connection.getresponse()
 
 
 def _body() -> Iterator[bytes]:

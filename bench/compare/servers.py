@@ -86,10 +86,13 @@ class Servers:
         cpus: set[int] | None,
         busy_max: float = 60.0,
         timeout: float = 30.0,
+        flags: tuple[str, ...] = (),
     ) -> Servers:
+        """Start the servers; `flags` go to `serve` as they are (`--ws-max-size`...)."""
         argv = [sys.executable, "-m", "twisted_host", "serve", "--port", "0"]
         argv += ["--uvicorn-port", "auto", "--no-access-log"]
         argv += ["--wsgi-threads", str(wsgi_threads), "--busy-max", f"{busy_max:g}"]
+        argv += flags
         taskset = shutil.which("taskset")
         if cpus and taskset:
             # taskset execs the server: same PID, and uvicorn inherits the cores.

@@ -156,9 +156,37 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
             "_requestDone",
             "_terminate",
             "_tryToWriteControlData",
+            "_requestReceived",
         ),
         "twisted_host.http.h2_connection: the sending loop kept alive past a stream "
-        "h2 closed (CVE-2019-9514), the connection tracked and closed by the Site",
+        "h2 closed (CVE-2019-9514), the connection tracked and closed by the Site, "
+        "an extended CONNECT (RFC 8441) handed over at its headers",
+    ),
+    (
+        "twisted.web._http2",
+        "H2Connection",
+        (
+            "_requestEnded",
+            "_requestAborted",
+            "_resetTokenBurst",
+            "_resetTokenRate",
+            "_terminate",
+        ),
+        "twisted_host.http.h2_guard: no answer to a reset stream, one budget for "
+        "resets and frames on closed streams (Twisted's reset bucket)",
+    ),
+    (
+        "twisted.internet._sslverify",
+        "IOpenSSLTrustRoot",
+        ("",),
+        "twisted_host.native.proxy: an upstream trusted by --proxy-ca's certificates "
+        "(its one method, _addCACertsToContext, implemented there)",
+    ),
+    (
+        "h2.connection",
+        "H2Connection",
+        ("_receive_frame",),
+        "twisted_host.http.h2_guard: frames on closed streams counted as they come",
     ),
     (
         "twisted.internet.tcp",
@@ -251,7 +279,13 @@ def test_instance_attributes_of_the_h2_connection() -> None:
 
     connection = H2Connection(Clock())
     connection.makeConnection(StringTransport())
-    for attribute in ("_reactor", "_outboundStreamQueues", "_stillProducing"):
+    for attribute in (
+        "_reactor",
+        "_outboundStreamQueues",
+        "_stillProducing",
+        "_resetTokens",  # twisted_host.http.h2_guard spends them
+        "_resetTokenTimestamp",
+    ):
         assert hasattr(connection, attribute), (
             f"H2Connection.{attribute} moved: twisted_host.http.h2_connection uses it"
         )
@@ -259,4 +293,8 @@ def test_instance_attributes_of_the_h2_connection() -> None:
     assert hasattr(stream, "_request"), (
         "H2Stream._request moved: twisted_host.http.h2_connection lists requests"
     )
+    for attribute in ("command", "path"):
+        assert hasattr(stream, attribute), (
+            f"H2Stream.{attribute} moved: twisted_host.http.h2_tunnel reads it"
+        )
     stream._request.content.close()  # a temporary file, for a body of unknown length

@@ -140,7 +140,7 @@ class ASGIResource(Resource):
             await self._ready
 
     def render(self, request: Request) -> bytes | int:
-        if request.requestHeaders.hasHeader(b"upgrade"):
+        if request.requestHeaders.hasHeader(b"upgrade") or request.method == b"CONNECT":
             # Imported here: that module builds on this one.
             from twisted_host.bridges import asgi_websocket
 

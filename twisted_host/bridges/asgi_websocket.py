@@ -7,32 +7,32 @@ It behaves as uvicorn's wsproto implementation does: the app gets
 app's own denial response; then `websocket.receive` (text or bytes) and
 `websocket.send`, `websocket.close` with a code and reason, `websocket.disconnect`
 with the peer's code (1006 when the connection just ended, 1009 for a message over
-the limit). Reading stops while a received message waits for the app (uvicorn pauses
-the same way), and `send` waits while the client is slow to read. An app that fails
+the limit). Reading stops while a second received message waits for the app
+(uvicorn pauses at the first), and `send` waits while the client is slow to read. An app that fails
 before accepting gets a 500; after, the connection is dropped, as uvicorn does.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING
 
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET, Request
-from wsproto.handshake import H11Handshake
 from wsproto.utilities import split_comma_header
 
 from twisted_host.bridges.asgi import ClientDisconnected, write_plain
 from twisted_host.bridges.flow import SendProducer
 from twisted_host.bridges.lifespan import LifespanFailed
-from twisted_host.http.websocket import (
-    ABNORMAL,
-    WireProtocol,
-    accept,
-    handshake,
+from twisted_host.http.websocket import ABNORMAL, WireProtocol
+from twisted_host.http.ws_opening import (
+    Opening,
+    is_extended_connect,
     not_a_handshake,
+    opening,
 )
 from twisted_host.types import Message, Scope
 
@@ -40,10 +40,15 @@ if TYPE_CHECKING:
     from twisted_host.bridges.asgi import ASGIResource
 
 _log = Logger()
+# Seconds the app gets to answer the messages that came before a bad frame.
+HOLD_SECONDS = 5.0
 
 
 def is_websocket(request: Request) -> bool:
-    """Whether the request asks for a WebSocket (RFC 6455 section 4.1)."""
+    """Whether the request asks for a WebSocket (RFC 6455 section 4.1), or opens one
+    on an HTTP/2 stream (RFC 8441)."""
+    if is_extended_connect(request):
+        return True
     upgrade = request.requestHeaders.getRawHeaders(b"upgrade") or []
     return request.method == b"GET" and any(
         value.strip().lower() == b"websocket" for value in upgrade
@@ -52,7 +57,7 @@ def is_websocket(request: Request) -> bool:
 
 def serve(resource: ASGIResource, request: Request) -> bytes | int:
     """Render a WebSocket handshake by running the app with a `websocket` scope."""
-    shake = handshake(request)
+    shake = opening(request)
     if shake is None:
         return not_a_handshake(request)
     exchange = _WebSocketExchange(resource, request, shake)
@@ -77,7 +82,7 @@ def websocket_scope(resource: ASGIResource, request: Request) -> Scope:
     offered = request.requestHeaders.getRawHeaders(b"sec-websocket-protocol") or []
     scope.update(
         type="websocket",
-        http_version="1.1",
+        http_version="2" if request.clientproto == b"HTTP/2" else "1.1",
         scheme="wss" if request.isSecure() else "ws",
         subprotocols=split_comma_header(b",".join(offered)) if offered else [],
         extensions={"websocket.http.response": {}},
@@ -90,7 +95,7 @@ class _WebSocketExchange(SendProducer):
     `receive` and `send` the app is given, and a producer paused by the channel."""
 
     def __init__(
-        self, resource: ASGIResource, request: Request, shake: H11Handshake
+        self, resource: ASGIResource, request: Request, shake: Opening
     ) -> None:
         self.resource = resource
         self.request = request
@@ -102,6 +107,9 @@ class _WebSocketExchange(SendProducer):
         self.queue: asyncio.Queue[Message] = asyncio.Queue()
         self.queue.put_nowait({"type": "websocket.connect"})
         self._reading_paused = False
+        self._waiting = False  # the app waits in `receive` for a message
+        self._held: asyncio.TimerHandle | None = None  # a failure the app comes before
+        self._fail: Callable[[], None] | None = None
         request.notifyFinish().addErrback(self._lost)
         request.registerProducer(self, True)
 
@@ -128,7 +136,13 @@ class _WebSocketExchange(SendProducer):
             self._drop()
 
     async def receive(self) -> Message:
-        message = await self.queue.get()
+        if self.queue.empty() and self._fail is not None:
+            self._fail_held()  # the app has had every message before the bad frame
+        self._waiting = True
+        try:
+            message = await self.queue.get()
+        finally:
+            self._waiting = False
         if self._reading_paused and self.queue.empty():
             self._reading_paused = False
             if self.wire is not None and not self.gone:
@@ -153,14 +167,13 @@ class _WebSocketExchange(SendProducer):
         request = self.request
         if kind == "websocket.accept":
             self.state = _State.ACCEPTED
-            self.wire = accept(
-                request,
-                self.shake,
+            self.wire = self.shake.accept(
                 self,
                 self.resource.ws_limits,
                 subprotocol=message.get("subprotocol"),
                 headers=[(bytes(k), bytes(v)) for k, v in message.get("headers", ())],
             )
+            self.wire.hold_failure = self._hold_failure
         elif kind == "websocket.close":
             self.state = _State.CLOSED
             self.queue.put_nowait({"type": "websocket.disconnect", "code": ABNORMAL})
@@ -214,6 +227,24 @@ class _WebSocketExchange(SendProducer):
             self.state = _State.CLOSED
             self.queue.put_nowait({"type": "websocket.disconnect", "code": ABNORMAL})
             self._finish()
+
+    def _hold_failure(self, fail: Callable[[], None]) -> None:
+        """A bad frame came: the messages before it are answered first, as on
+        /native where the answer goes out before the next frame is read. The
+        connection fails once the app comes back for more, or after HOLD_SECONDS."""
+        if self._waiting and self.queue.empty():
+            fail()  # the app has answered everything already
+            return
+        self._fail = fail
+        self._held = self.resource.loop.call_later(HOLD_SECONDS, self._fail_held)
+
+    def _fail_held(self) -> None:
+        fail, self._fail = self._fail, None
+        if self._held is not None:
+            self._held.cancel()
+            self._held = None
+        if fail is not None and not self.gone:
+            fail()
 
     def _respond_error(self, status: int, text: bytes) -> None:
         # Only while no answer has begun: afterwards `_drop` cuts the connection.
@@ -275,7 +306,14 @@ class _WebSocketExchange(SendProducer):
 
     def _received(self, message: Message) -> None:
         self.queue.put_nowait(message)
-        if not self._reading_paused and self.wire is not None:
-            # One message waits for the app at most: the client waits meanwhile.
+        if (
+            not self._reading_paused
+            and self.wire is not None
+            and self.queue.qsize() > 1
+        ):
+            # A message already waits for the app: the client waits meanwhile. Not
+            # at the first: pausing and resuming the socket (two epoll_ctl and the
+            # reactor's bookkeeping) for every message of a conversation that
+            # waits for its answers was a quarter of the bridge's time (py-spy).
             self._reading_paused = True
             self.wire.transport.pauseProducing()  # type: ignore[attr-defined]

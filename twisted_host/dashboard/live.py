@@ -20,7 +20,7 @@ from twisted.web.websocket import WebSocketTransport
 
 from core.live import EVENT_STREAM
 from twisted_host.http.site import Connection
-from twisted_host.http.websocket import WebSocketResource
+from twisted_host.http.ws_opening import WebSocketResource
 
 PUSH_INTERVAL = 1.0  # seconds between two documents, as the script's poll
 _EVENT_STREAM = EVENT_STREAM.split(";")[0].encode()

@@ -39,6 +39,8 @@ class H2Request(TwistbridgeRequest):
 
     _too_large = False
     answering = False  # its request is complete: the answer is under way
+    connect_protocol: bytes | None = None  # an extended CONNECT's (`h2_tunnel`)
+    tunnel: Any = None  # where an accepted tunnel's DATA goes (a WebSocket's wire)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -52,6 +54,9 @@ class H2Request(TwistbridgeRequest):
         return int(stream.site.settings.max_body_size)
 
     def handleContentChunk(self, data: bytes) -> None:
+        if self.tunnel is not None:
+            self.tunnel.dataReceived(data)  # no body: the tunnel's bytes
+            return
         self._received += len(data)
         if self._received > self._limit:
             self._too_large = True  # kept no further: answered 413 once complete
@@ -60,6 +65,10 @@ class H2Request(TwistbridgeRequest):
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         # h2 has checked the pseudo-headers (`:path`, `:authority`): no Host rules.
+        if self.answering:  # a tunnel's stream, ended by the client
+            if not self.finished:
+                self.finish()
+            return
         self.answering = True
         if not self._too_large:
             OrderedHeadersRequest.requestReceived(self, command, path, version)

@@ -10,6 +10,8 @@ h2 for a stream h2 has closed, and Twisted's sending loop dies of `StreamClosedE
 (a traceback, a connection that answers no more). Here the loop skips such a stream
 and lets the reset event, which h2 always emits, clean it up; each reset spends one
 of Twisted's reset tokens, so a flood of them ends in GOAWAY ENHANCE_YOUR_CALM.
+The rest of the floods (Rapid Reset, frames on closed streams, MadeYouReset) and a
+prompt close are `GuardedH2Connection`'s (`twisted_host.http.h2_guard`).
 """
 
 from __future__ import annotations
@@ -18,21 +20,30 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from h2.errors import ErrorCodes
+from h2.events import RequestReceived
 from h2.exceptions import StreamClosedError
 from twisted.internet.error import ConnectionLost
 from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
-from twisted.web._http2 import H2Connection
+
+from twisted_host.http.h2_guard import GuardedH2Connection
+from twisted_host.http.h2_tunnel import (
+    connect_protocol,
+    offer_extended_connect,
+    open_tunnel,
+)
 
 if TYPE_CHECKING:
     from twisted_host.http.site import TwistbridgeSite
 
 
-class SiteH2Connection(H2Connection):
+class SiteH2Connection(GuardedH2Connection):
     """An `H2Connection` the Site tracks: the same figures as its HTTP/1.1 channel
     (`requests`, `persistent`, `answered`, `last_activity`, `check_deadlines`)."""
 
-    websocket = None  # WebSockets over HTTP/2 (RFC 8441) are not offered
+    # WebSockets over HTTP/2 (RFC 8441) live on streams (`h2_tunnel`): none of them
+    # is the connection's, which a graceful stop would close with 1001.
+    websocket = None
     site: TwistbridgeSite  # type: ignore[assignment]  # None in Twisted's class
 
     def __init__(self, site: TwistbridgeSite) -> None:
@@ -63,7 +74,16 @@ class SiteH2Connection(H2Connection):
 
     def connectionMade(self) -> None:
         super().connectionMade()
+        offer_extended_connect(self.conn)
+        assert self.transport is not None  # connected
+        self.transport.write(self.conn.data_to_send())
         self.site.connections.add(self)
+
+    def _requestReceived(self, event: RequestReceived) -> None:
+        super()._requestReceived(event)
+        protocol = connect_protocol(event)
+        if protocol is not None:
+            open_tunnel(self.streams[event.stream_id], protocol)
 
     def dataReceived(self, data: bytes) -> None:
         self.last_activity = monotonic()

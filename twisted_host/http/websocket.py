@@ -13,16 +13,16 @@ Site's count of connections nor the dashboard's of requests hears of the end. He
   without waiting on the HTTP channel, which is still the transport's producer (TLS
   sends its close_notify only once no producer is registered: the client would wait
   out its close timeout, 10 s for `websockets`);
-- `handshake` and `accept`: the two halves of `WebSocketResource.render_GET`, so that
-  an ASGI app can decide between them (subprotocol, headers, or a refusal);
-- `WebSocketResource`: Twisted's resource on that wire protocol.
+- the opening handshakes, over HTTP/1.1 and HTTP/2, and the resource, are in
+  `twisted_host.http.ws_opening`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import cast
 
 from twisted.internet.interfaces import (
@@ -36,26 +36,21 @@ from twisted.web import websocket
 from twisted.web._websocket_impl import (
     _handleEvent,
     _WebSocketWireProtocol,
-    serverBootstrap,
 )
-from twisted.web.server import NOT_DONE_YET, Request
-from wsproto import ConnectionType
+from twisted.web.server import Request
 from wsproto.connection import ConnectionState
 from wsproto.events import (
-    AcceptConnection,
     BytesMessage,
     CloseConnection,
     Ping,
     Pong,
     TextMessage,
 )
-from wsproto.handshake import H11Handshake
-from wsproto.utilities import LocalProtocolError, RemoteProtocolError
+from wsproto.extensions import Extension
+from wsproto.utilities import LocalProtocolError
 
-from core.content import error_page
-from core.contract import HTML
 from core.settings import Settings
-from twisted_host.http.channel import TwistbridgeChannel
+from twisted_host.http.ws_deflate import BoundedDeflate
 
 GOING_AWAY = 1001  # RFC 6455: the server is going down
 TOO_BIG = 1009  # RFC 6455: a message too big to process
@@ -71,12 +66,21 @@ class WebSocketLimits:
     max_size: int = 1024 * 1024  # bytes of one message
     ping_interval: float = 20.0  # seconds between keep-alive pings; 0: none
     ping_timeout: float = 20.0  # seconds a pong may take, or the socket closes; 0: any
+    per_message_deflate: bool = True  # offer permessage-deflate (RFC 7692), as uvicorn
 
     @classmethod
     def of(cls, settings: Settings) -> WebSocketLimits:
         return cls(
-            settings.ws_max_size, settings.ws_ping_interval, settings.ws_ping_timeout
+            settings.ws_max_size,
+            settings.ws_ping_interval,
+            settings.ws_ping_timeout,
+            settings.ws_per_message_deflate,
         )
+
+    def extensions(self) -> list[Extension]:
+        """The extensions a new connection may agree to (each its own: they hold the
+        connection's compression state)."""
+        return [BoundedDeflate(self.max_size)] if self.per_message_deflate else []
 
 
 @dataclass
@@ -88,8 +92,14 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
     peer_close: tuple[int, str] | None = None  # the peer's close frame: code, reason
     sent_close: tuple[int, str] | None = None  # ours
     _message_bytes: int = 0  # of the message being reassembled
+    _parts: list[str | bytes | bytearray] = field(default_factory=list)  # its pieces
     _ping: bytes | None = None  # the payload of the ping awaiting its pong
     _timer: IDelayedCall | None = None  # the next ping, or the pong's deadline
+    # Given the failing of the connection on a bad frame, to run when it sees fit,
+    # instead of it running at once: the ASGI bridge's app first answers the messages
+    # that came before the bad frame (RFC 6455 section 7.1.7 allows the wait).
+    hold_failure: Callable[[Callable[[], None]], None] | None = None
+    _failed: bool = False  # a bad frame came: nothing more is read
 
     def makeConnection(self, transport: ITransport) -> None:
         super().makeConnection(transport)
@@ -130,6 +140,8 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
         return self._wsconn.state is ConnectionState.OPEN
 
     def dataReceived(self, data: bytes) -> None:
+        if self._failed:
+            return  # the bytes after a bad frame mean nothing
         try:
             self._wsconn.receive_data(data)
         except LocalProtocolError:
@@ -138,23 +150,63 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
             if isinstance(event, TextMessage | BytesMessage):
                 if self._too_big(event):
                     return
+                self._gather(event)
+                continue
             elif isinstance(event, CloseConnection):
+                if self.open:  # not the peer's close: wsproto failed a frame
+                    self._fail(event)
+                    return
                 self.peer_close = (event.code, event.reason or "")
                 self._release()  # Twisted's handler closes the transport next
             elif isinstance(event, Pong):
                 self._pong(event.payload)
             _handleEvent(event, self)
 
+    def _fail(self, event: CloseConnection) -> None:
+        self._failed = True
+        if event.code == TOO_BIG:
+            # The inflater stopped a message at the limit (`ws_deflate`): said as
+            # for an uncompressed message over it.
+            fail = self._over_limit
+        else:
+            fail = partial(self.loseConnection, event.code, event.reason or "")
+        if self.hold_failure is None:
+            fail()
+        else:
+            self.hold_failure(fail)
+
+    def _gather(self, event: TextMessage | BytesMessage) -> None:
+        # The pieces of a message joined once at its end: Twisted's buffer adds each
+        # to the whole so far, a copy of the message per read (a 16 MiB message read
+        # in 64 KiB: 2 GiB copied), nearly half the time of a large echo.
+        self._parts.append(event.data)
+        if not event.message_finished:
+            return
+        parts, self._parts = self._parts, []
+        # (A join of one piece is that piece: no copy for a message in one read.)
+        if isinstance(event, TextMessage):
+            self._wsp.textMessageReceived("".join(cast(list[str], parts)))
+        else:
+            self._wsp.bytesMessageReceived(b"".join(cast(list[bytes], parts)))
+
     def _too_big(self, event: TextMessage | BytesMessage) -> bool:
-        # The budget is in bytes, as uvicorn counts it: text as UTF-8.
+        # The budget is in bytes, as uvicorn counts it: text as UTF-8 (ASCII's
+        # length is its UTF-8 length, and asking costs no copy).
         data = event.data
-        self._message_bytes += len(data.encode() if isinstance(data, str) else data)
+        self._message_bytes += (
+            len(data)
+            if not isinstance(data, str) or data.isascii()
+            else len(data.encode())
+        )
         if self._message_bytes > self.limits.max_size:
-            self.loseConnection(TOO_BIG, f"Message over {self.limits.max_size} bytes")
+            self._over_limit()
             return True
         if event.message_finished:
             self._message_bytes = 0
         return False
+
+    def _over_limit(self) -> None:
+        self.loseConnection(TOO_BIG, f"Message over {self.limits.max_size} bytes")
 
     def sendTextMessage(self, text: str) -> None:
         if self.open:
@@ -192,75 +244,3 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
             # forgets the connection, the request ends for the dashboard.
             channel = request.channel
             type(channel).connectionLost(channel, reason)
-
-
-def handshake(request: Request) -> H11Handshake | None:
-    """The server side of the opening handshake, begun from the request's headers;
-    None when the request is not a valid WebSocket upgrade."""
-    shake = H11Handshake(ConnectionType.SERVER)
-    headers = [
-        (name, value)
-        for name, values in request.requestHeaders.getAllRawHeaders()
-        for value in values
-    ]
-    try:
-        shake.initiate_upgrade_connection(headers, request.path)
-    except RemoteProtocolError:
-        return None
-    return shake
-
-
-def accept(
-    request: Request,
-    shake: H11Handshake,
-    protocol: websocket.WebSocketProtocol,
-    limits: WebSocketLimits,
-    *,
-    subprotocol: str | None = None,
-    headers: Iterable[tuple[bytes, bytes]] = (),
-) -> WireProtocol:
-    """Answer 101 and hand the connection to `protocol`, as Twisted's
-    `WebSocketResource.render_GET` does, with a subprotocol and headers if given."""
-    answer = shake.send(
-        AcceptConnection(subprotocol=subprotocol, extra_headers=list(headers))
-    )
-    assert shake.connection is not None  # accepted: wsproto made the connection
-    wire = WireProtocol(
-        shake.connection, serverBootstrap, protocol, limits=limits, request=request
-    )
-    channel = request.channel
-    transport = channel.transport
-    assert transport is not None  # the request is being rendered: still connected
-    channel._protocolUpgradeForWebsockets(wire)
-    if isinstance(channel, TwistbridgeChannel):
-        channel.websocket = wire  # for a graceful shutdown's close frame
-    transport.write(answer)
-    protocol.negotiationFinished()
-    return wire
-
-
-def not_a_handshake(request: Request) -> bytes:
-    """400 with the contract's page, for a GET that is no WebSocket upgrade."""
-    request.setResponseCode(400)
-    request.setHeader(b"content-type", HTML.encode())
-    detail = "This is a WebSocket: connect with an Upgrade: websocket request."
-    return error_page(400, detail).encode()
-
-
-class WebSocketResource(websocket.WebSocketResource):
-    """Twisted's `WebSocketResource` on the bounded `WireProtocol`."""
-
-    def __init__(
-        self,
-        factory: websocket.WebSocketServerFactory[websocket.WebSocketProtocol],
-        limits: WebSocketLimits | None = None,
-    ) -> None:
-        super().__init__(factory)
-        self.limits = limits or WebSocketLimits()
-
-    def render_GET(self, request: Request) -> bytes | int:
-        shake = handshake(request)
-        if shake is None:
-            return not_a_handshake(request)
-        accept(request, shake, self.factory.buildProtocol(request), self.limits)
-        return NOT_DONE_YET

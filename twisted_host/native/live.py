@@ -21,7 +21,8 @@ from twisted.web.websocket import WebSocketTransport
 from core.content import time_event
 from core.live import EVENT_INTERVAL, EVENT_STREAM, parse_count
 from core.settings import Settings
-from twisted_host.http.websocket import WebSocketLimits, WebSocketResource
+from twisted_host.http.websocket import WebSocketLimits
+from twisted_host.http.ws_opening import WebSocketResource
 from twisted_host.native.errors import Page
 
 

@@ -20,7 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from OpenSSL import SSL
+from OpenSSL.crypto import X509StoreFlags
 from twisted.internet import reactor as default_reactor
+from twisted.internet._sslverify import IOpenSSLTrustRoot  # public in use only
 from twisted.internet.error import TimeoutError as ConnectTimeout
 from twisted.internet.interfaces import IAddress, IConnector, ITCPTransport
 from twisted.internet.protocol import Protocol, connectionDone
@@ -29,6 +32,7 @@ from twisted.python.failure import Failure
 from twisted.web.http import _ChunkedTransferDecoder, _MalformedChunkedDataError
 from twisted.web.proxy import ProxyClient, ProxyClientFactory, ReverseProxyResource
 from twisted.web.server import NOT_DONE_YET, Request
+from zope.interface import implementer
 
 from core import proxy
 from core.content import method_not_allowed_page
@@ -169,6 +173,24 @@ class UpstreamFactory(ProxyClientFactory):
         self.father.finish()
 
 
+@implementer(IOpenSSLTrustRoot)
+class UpstreamTrust:
+    """The system's CAs and `Settings.upstream_ca`'s certificates, each trusted as
+    it is (OpenSSL's partial chain), as `core.proxy.tls_context` is for the other
+    mounts: Twisted's own trust roots take CAs only, not a server's certificate."""
+
+    def __init__(self, ca_file: str | None) -> None:
+        self.ca_file = ca_file
+
+    def _addCACertsToContext(self, context: SSL.Context) -> None:
+        context.set_default_verify_paths()
+        if self.ca_file:
+            context.load_verify_locations(self.ca_file.encode())
+            store = context.get_cert_store()
+            assert store is not None  # a context's, always there
+            store.set_flags(X509StoreFlags.PARTIAL_CHAIN)
+
+
 class Proxy(ReverseProxyResource):
     """`M/proxy/<path>`: everything below, forwarded to `settings.upstream`."""
 
@@ -177,6 +199,7 @@ class Proxy(ReverseProxyResource):
     def __init__(self, settings: Settings) -> None:
         self.upstream = proxy.upstream_of(settings.upstream)
         self.timeout = settings.upstream_timeout
+        self.ca = settings.upstream_ca
         up = self.upstream
         host, port, path = (up.host, up.port, up.path) if up else ("", 0, "")
         super().__init__(host, port, path.encode(), default_reactor)
@@ -229,7 +252,8 @@ class Proxy(ReverseProxyResource):
         if up.scheme == "https":
             from twisted.internet.ssl import optionsForClientTLS
 
-            options = optionsForClientTLS(up.host)
+            trust: IOpenSSLTrustRoot = UpstreamTrust(self.ca)  # zope says it is one
+            options = optionsForClientTLS(up.host, trustRoot=trust)
             connector: IConnector = self.reactor.connectSSL(
                 up.host, up.port, factory, options, timeout=self.timeout
             )

@@ -88,7 +88,7 @@ def run(
 def serve(reactor: AsyncioSelectorReactor, hosted: Hosted, listener: Listener) -> int:
     """Run the reactor until the Site stops; the process's exit status."""
     reactor.run()
-    return _exit_status(hosted, listener)
+    return exit_status(hosted, listener)
 
 
 def start(
@@ -250,7 +250,9 @@ def _opener(
     return open_port
 
 
-def _exit_status(hosted: Hosted, listener: Listener) -> int:
+def exit_status(hosted: Hosted, listener: Listener) -> int:
+    """The exit status once the reactor has stopped: 1 when the Site never served
+    (its port could not be opened, an ASGI app failed to start), saying why."""
     error = _startup_error(hosted)
     if error is not None:
         print(f"twistbridge: ASGI startup failed: {error}", file=sys.stderr)

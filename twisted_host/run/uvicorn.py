@@ -26,6 +26,7 @@ class UvicornChild:
     host: str
     port: int
     scheme: str = "http"
+    served_chain: str | None = None  # its certificate file, over https
 
     @classmethod
     def start(
@@ -51,7 +52,9 @@ class UvicornChild:
                 preexec_fn=die_with_parent if sys.platform == "linux" else None,
             )
             bound_host, bound_port = sock.getsockname()[:2]
-        return cls(process, bound_host, bound_port, "https" if tls else "http")
+        if tls is None:
+            return cls(process, bound_host, bound_port)
+        return cls(process, bound_host, bound_port, "https", str(tls.certfile))
 
     @property
     def url(self) -> str:
@@ -62,7 +65,9 @@ class UvicornChild:
         `--proxy-upstream` named one: the port is only known once it is bound."""
         if settings.upstream:
             return settings
-        return replace(settings, upstream=asgi_url(self.scheme, self.host, self.port))
+        upstream = asgi_url(self.scheme, self.host, self.port)
+        ca = settings.upstream_ca or self.served_chain
+        return replace(settings, upstream=upstream, upstream_ca=ca)
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -32,7 +32,8 @@ def main(argv: list[str]) -> None:
         # uvicorn's /asgi/proxy forwards to its own /asgi, as the Site's mounts do.
         host, port = sock.getsockname()[:2]
         upstream = asgi_url("https" if tls else "http", host, port)
-        settings = replace(settings, upstream=upstream)
+        ca = settings.upstream_ca or (str(tls.certfile) if tls else None)
+        settings = replace(settings, upstream=upstream, upstream_ca=ca)
     app = create_app(settings)
     # An outer app with the prefix, so that client paths match the bridge's: /asgi/...
     outer = Starlette(routes=[Mount(UVICORN_PREFIX, app=app)], lifespan=None)
@@ -49,6 +50,7 @@ def main(argv: list[str]) -> None:
         ws_max_size=settings.ws_max_size,
         ws_ping_interval=settings.ws_ping_interval or None,
         ws_ping_timeout=settings.ws_ping_timeout or None,
+        ws_per_message_deflate=settings.ws_per_message_deflate,
         # The Site's certificate, when it serves HTTPS.
         ssl_certfile=tls.certfile if tls else None,
         ssl_keyfile=tls.keyfile if tls else None,

@@ -21,6 +21,9 @@ from websockets.sync.client import ClientConnection, connect
 from tests.client import fetch, ws_url
 from tests.servers import PASSWORD, Certificates, Server, spawn
 from tests.twisted_host.bridges.websocket_apps import FLOOD_MESSAGES, FLOOD_SIZE
+from tests.twisted_host.http.ws_wire import BINARY, TEXT, frame
+from tests.twisted_host.http.ws_wire import connect as wire_connect
+from twisted_host.bridges.asgi_websocket import HOLD_SECONDS
 
 HOST = [sys.executable, "-m", "tests.twisted_host.bridges.asgi_host"]
 TARGETS = ["bridge", "uvicorn"]
@@ -224,7 +227,8 @@ def test_message_over_the_limit_closes_1009(target: Server) -> None:
 
 
 def test_send_waits_for_a_slow_reader(target: Server) -> None:
-    with ws(target, "/ws/flood", max_size=None) as socket:
+    # Uncompressed: 64 KiB of "x" deflates to a few bytes, and fills no buffer.
+    with ws(target, "/ws/flood", max_size=None, compression=None) as socket:
         socket.send("go")
         time.sleep(1.0)  # reading nothing
         (sent,) = events(target)
@@ -277,3 +281,33 @@ def test_fastapi_hears_the_client_leave(fastapi: Server, how: str) -> None:
             vanish(socket)
         else:
             socket.close(code)
+
+
+def test_a_bad_frame_waits_no_longer_than_the_hold(target: Server) -> None:
+    # The bridge lets its app answer the messages before a bad frame, but an app that
+    # never comes back for more does not keep a failed connection open.
+    url = ws_url(target.url) + "/bridge/ws/stall"
+    with wire_connect(url, offer=None) as client:
+        started = time.monotonic()
+        client.send(frame(TEXT, b"first") + frame(3, b"reserved opcode"))
+        code = client.closed_with(timeout=20)
+        waited = time.monotonic() - started
+    if is_bridge(target):
+        assert code == 1002 and HOLD_SECONDS - 1 < waited < HOLD_SECONDS + 5
+    else:  # uvicorn fails it at once, without a close frame
+        assert code == 1006 and waited < HOLD_SECONDS
+
+
+def test_reading_stops_while_messages_wait_for_the_app(target: Server) -> None:
+    # The app takes one message and no more: the server stops reading, so that a
+    # client's flood stays in the socket buffers, not in the server's memory.
+    url = ws_url(target.url) + "/bridge/ws/stall"
+    message = frame(BINARY, b"x" * 65536)
+    sent = 0
+    with wire_connect(url, offer=None) as client:
+        client.sock.settimeout(3)
+        with pytest.raises(TimeoutError):
+            while sent < 256 * 1024 * 1024:
+                client.sock.sendall(message)
+                sent += len(message)
+    assert sent < 64 * 1024 * 1024  # what the kernel's buffers hold, no more

@@ -5,6 +5,7 @@ code it got, how far a send got) goes to `asgi_apps.EVENTS`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect, WebSocketException
@@ -82,6 +83,10 @@ async def websocket_app(scope: Scope, receive: Receive, send: Send) -> None:
     elif path == "/ws/wait":
         await _accept(send)
         await _until_disconnect(receive, send, echo=False)
+    elif path == "/ws/stall":
+        await _accept(send)
+        await receive()  # one message, then no more `receive` for a long while
+        await asyncio.sleep(30)
     elif path == "/ws/flood":
         await _accept(send)
         await receive()  # "go"

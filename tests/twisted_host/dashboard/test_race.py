@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,9 +27,11 @@ def racer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield s
 
 
-def start(server: Server, **fields: Any) -> Reply:
+def start(
+    server: Server, headers: dict[str, str] | None = None, **fields: Any
+) -> Reply:
     body = urlencode(fields).encode()
-    form = {"content-type": "application/x-www-form-urlencoded"}
+    form = {"content-type": "application/x-www-form-urlencoded", **(headers or {})}
     return fetch(server.url + "/race/start", "POST", headers=form, body=body)
 
 
@@ -177,3 +180,47 @@ def test_the_wsgi_queue_full_is_a_5xx_in_the_sentence(racer: Server) -> None:
     assert all(
         legs[m]["server_errors"] == 0 for m in ("native", "asgi", "klein", "uvicorn")
     )
+
+
+@pytest.mark.parametrize(
+    ("headers", "said"),
+    [
+        ({"origin": "http://evil.example"}, "Origin: http://evil.example"),
+        ({"origin": "null"}, "Origin: null"),  # a sandboxed frame, a file: page
+        ({"sec-fetch-site": "cross-site"}, "Sec-Fetch-Site: cross-site"),
+        ({"sec-fetch-site": "same-site"}, "Sec-Fetch-Site: same-site"),
+        (
+            {"origin": "http://evil.example", "sec-fetch-site": "cross-site"},
+            "Sec-Fetch-Site: cross-site",
+        ),
+    ],
+    ids=["origin", "null-origin", "cross-site", "same-site", "both"],
+)
+def test_another_sites_post_is_403_and_starts_nothing(
+    racer: Server, headers: dict[str, str], said: str
+) -> None:
+    # A page elsewhere posting the race form through a visitor's browser (on main:
+    # 202, a race fired). Django's origin check refuses it the same way.
+    before = fetch(racer.url + "/race").text  # names the last race, if any
+    reply = start(racer, headers, feature="hello", requests=1)
+    assert reply.status == 403
+    detail = f"Origin checking failed: {said} is another site's."
+    assert json.loads(reply.body) == {"error": detail}
+    assert fetch(racer.url + "/race").text == before
+
+
+def test_the_pages_own_post_starts_a_race(racer: Server) -> None:
+    own = {"origin": racer.url.rstrip("/"), "sec-fetch-site": "same-origin"}
+    reply = start(racer, own, feature="hello", requests=1)
+    assert reply.status == 202, reply.text
+    events(racer, json.loads(reply.body)["number"])  # to its end
+
+
+def test_no_race_turns_the_endpoint_off(tmp_path: Path) -> None:
+    with run_server("--no-access-log", "--no-race", tmp_path=tmp_path) as server:
+        reply = start(server, feature="hello", requests=1)
+        page = fetch(server.url + "/race")
+    assert reply.status == 403
+    off = "Races are turned off on this server (--no-race)."
+    assert json.loads(reply.body) == {"error": off}
+    assert page.status == 200  # the page stays, to read races saved before

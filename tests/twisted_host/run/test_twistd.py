@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -80,3 +81,48 @@ def test_another_reactor_is_refused(tmp_path: Path) -> None:
     assert (
         "twistbridge needs twisted.internet.asyncioreactor" in done.stderr + done.stdout
     )
+
+
+@pytest.mark.parametrize("runner", list(COMMANDS))
+def test_a_port_in_use_exits_1_with_one_line(tmp_path: Path, runner: str) -> None:
+    # On main twistd (and twist) said why and exited 0, as if it had served;
+    # `serve` exits 1.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = ["twistbridge", "--port", str(port), "--uvicorn-port", "0"]
+        done = subprocess.run(
+            [*COMMANDS[runner], *argv],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    said = f"twistbridge: cannot listen on tcp:{port}:interface=127.0.0.1: "
+    assert len([line for line in output.splitlines() if said in line]) == 1, output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("runner", list(COMMANDS))
+def test_a_bad_certificate_is_a_usage_error(tmp_path: Path, runner: str) -> None:
+    # On main: Twisted's traceback when the service started (`serve`: one line).
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate\n")
+    argv = [*COMMANDS[runner], "twistbridge", "--port", "0", "--ssl-certfile", str(bad)]
+    done = subprocess.run(
+        argv, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode in (1, 64), output  # twist says EX_USAGE
+    assert f"Invalid value for --ssl-certfile: cannot use {bad}" in output
+    assert "Traceback" not in output
+    serve = subprocess.run(
+        [str(BIN / "twistbridge"), "serve", "--ssl-certfile", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert f"Invalid value for --ssl-certfile: cannot use {bad}" in serve.stderr

@@ -1,7 +1,8 @@
 """`/race`: the page, the start button's endpoint, the event stream, the permalinks.
 
 GET  /race              the page (a race in progress is picked up and shown)
-POST /race/start        feature, requests, seconds: 202, 400 over the caps, 409 busy
+POST /race/start        feature, requests, seconds: 202, 400 over the caps, 409 busy,
+                        403 from another site's page, or with --no-race
 GET  /race/N/events     race N as server-sent events, from its start
 GET  /race/N.json       race N's record;  GET /race/N.html: the page, standalone
 """
@@ -20,6 +21,7 @@ from core.errors import ClientError
 from core.mounts import MOUNTS, UVICORN, UVICORN_LABEL, UVICORN_PREFIX
 from core.settings import Settings
 from twisted_host.dashboard.race.leg import Target
+from twisted_host.dashboard.race.origin import cross_origin
 from twisted_host.dashboard.race.race import Race, Races
 from twisted_host.dashboard.race.spec import (
     DEFAULT_FEATURE,
@@ -33,6 +35,7 @@ from twisted_host.dashboard.templating import render
 from twisted_host.native.errors import NotFound, Page, error, html
 from twisted_host.native.form import parse_form
 
+OFF = "Races are turned off on this server (--no-race)."
 _NUMBERED = re.compile(rb"([0-9]{1,9})(\.json|\.html)?")
 
 
@@ -120,6 +123,13 @@ class _Start(Page):
         self.page = page
 
     def render_POST(self, request: Request) -> bytes:
+        if not self.page.settings.race:
+            return _json(request, 403, {"error": OFF})
+        elsewhere = cross_origin(request)
+        if elsewhere is not None:
+            # Django's words for its own origin check, with the header that said so.
+            detail = f"Origin checking failed: {elsewhere} is another site's."
+            return _json(request, 403, {"error": detail})
         # The Site leaves POST bodies to the page (twisted_host.native.form says why).
         body = request.content.read() if request.content is not None else b""
         form = parse_form(request.getHeader(b"content-type") or b"", body)

@@ -1,0 +1,195 @@
+"""WebSocket speed of every mount against uvicorn's, in one run on 127.0.0.1:
+
+- many connections: N WebSockets held open at once on a target (the time to open
+  them all and the server's CPU for it, its memory per connection), then one echo
+  on each at once (the round's p50 and p99, and the server's CPU for the round);
+- Autobahn 9.x-like messages on one connection: large single-frame text and
+  binary, a large message in many fragments, many small messages sent before their
+  echoes are read.
+
+Ratios are ours over uvicorn's (below 1: faster or smaller). Server CPU time is
+read from /proc: the machine's other load inflates wall-clock figures, much less CPU. Uncompressed: the client
+offers no permessage-deflate, so that the figures are the framework's, not zlib's.
+The machine's other load skews single runs: compare ratios within one run only.
+
+    python -m bench.ws_speed [--connections 5000] [--seconds 600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from bench.compare.servers import Servers
+from core.mounts import UVICORN
+
+WS_TARGETS = ("native", "asgi", "klein", UVICORN)
+FLAGS = ("--ws-max-size", str(16 * 1024 * 1024), "--ws-ping-interval", "0")
+MIB = 1024 * 1024
+
+
+def _cpu_s(pid: int) -> float:
+    """The process's CPU time so far (user + system): what the server spent, which
+    the machine's other load does not inflate as it does wall-clock time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def _open(url: str) -> ClientConnection:
+    return await connect(
+        url, compression=None, max_size=None, ping_interval=None, open_timeout=60
+    )
+
+
+async def many(url: str, pid: int, count: int) -> dict[str, float]:
+    """Open `count` WebSockets, echo once on each at once, close them."""
+    before, cpu = _rss_kib(pid), _cpu_s(pid)
+    started = time.perf_counter()
+    sockets: list[ClientConnection] = []
+    for at in range(0, count, 250):  # in waves, as a busy front end would
+        wave = min(250, count - at)
+        sockets += await asyncio.gather(*(_open(url) for _ in range(wave)))
+    opened = time.perf_counter() - started
+    open_cpu = _cpu_s(pid) - cpu
+    per_connection = (_rss_kib(pid) - before) * 1024 / count
+
+    async def echo(socket: ClientConnection) -> float:
+        sent = time.perf_counter()
+        await socket.send("ping")
+        await socket.recv()
+        return time.perf_counter() - sent
+
+    try:
+        cpu = _cpu_s(pid)
+        latencies = sorted(await asyncio.gather(*(echo(s) for s in sockets)))
+        echo_cpu = _cpu_s(pid) - cpu
+    finally:
+        await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
+    return {
+        "open_s": opened,
+        "open_cpu_s": open_cpu,
+        "bytes_per_conn": per_connection,
+        "echo_cpu_ms": 1000 * echo_cpu,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1],
+    }
+
+
+async def _large_text(socket: ClientConnection) -> None:
+    for _ in range(12):
+        await socket.send("*" * (4 * MIB))
+        await socket.recv()
+
+
+async def _large_binary(socket: ClientConnection) -> None:
+    for _ in range(12):
+        await socket.send(b"\xfe" * (4 * MIB))
+        await socket.recv()
+
+
+async def _fragmented(socket: ClientConnection) -> None:
+    message = b"\xfe" * (4 * MIB)
+    for size in (64, 4096, 65536) * 3:
+        pieces = [message[i : i + size * 16] for i in range(0, len(message), size * 16)]
+        await socket.send(pieces)
+        await socket.recv()
+
+
+async def _small(socket: ClientConnection) -> None:
+    for _ in range(3):
+        for _ in range(1000):  # sent all, then read all (Autobahn 9.7, 9.8)
+            await socket.send("x" * 64)
+        for _ in range(1000):
+            await socket.recv()
+
+
+NINE: dict[str, Callable[[ClientConnection], Awaitable[None]]] = {
+    "text 4 MiB": _large_text,
+    "binary 4 MiB": _large_binary,
+    "fragmented": _fragmented,
+    "3x1000 small": _small,
+}
+
+
+async def nine(url: str, pid: int) -> dict[str, float]:
+    """Server CPU seconds for each 9.x-like scenario, on one connection each."""
+    result = {}
+    for name, scenario in NINE.items():
+        socket = await _open(url)
+        cpu = _cpu_s(pid)
+        await scenario(socket)
+        result[name] = _cpu_s(pid) - cpu
+        await socket.close()
+    return result
+
+
+def _table(rows: dict[str, dict[str, float]], unit: str) -> str:
+    names = list(next(iter(rows.values())))
+    lines = [f"| target | {' | '.join(names)} |", "|---" * (len(names) + 1) + "|"]
+    for target, row in rows.items():
+        cells = []
+        for name in names:
+            ratio = row[name] / rows[UVICORN][name] if rows[UVICORN][name] else 0
+            cells.append(f"{row[name]:.{unit}} ({ratio:.2f}x)")
+        lines.append(f"| `{target}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+async def measure(target: str, log: Path, count: int) -> tuple[dict[str, float], ...]:
+    """One target on servers of its own: memory freed by another target's
+    connections would otherwise be reused by this one's and hide its cost."""
+    servers = Servers.start(log, 4, None, flags=FLAGS)
+    try:
+        url = "ws" + servers.base(target)[4:] + "/ws"
+        pid = servers.pids[-1] if target == UVICORN else servers.pids[0]
+        held = await many(url, pid, count)
+        messages = await nine(url, pid)
+    finally:
+        servers.stop()
+    messages["total"] = sum(messages.values())
+    return held, messages
+
+
+async def measure_all(log: Path, count: int) -> str:
+    held: dict[str, dict[str, float]] = {}
+    messages: dict[str, dict[str, float]] = {}
+    for target in WS_TARGETS:
+        held[target], messages[target] = await measure(target, log, count)
+    return (
+        f"{count} WebSockets held, one echo each at once (ratio to uvicorn):\n"
+        + _table(held, "2f")
+        + "\n\n9.x-like messages, server CPU seconds (ratio to uvicorn):\n"
+        + _table(messages, "3f")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--connections", type=int, default=5000)
+    parser.add_argument("--seconds", type=float, default=600, help="at most")
+    parser.add_argument("--log", type=Path, default=Path("bench/results/ws.log.tmp"))
+    args = parser.parse_args(argv)
+    report = asyncio.run(
+        asyncio.wait_for(measure_all(args.log, args.connections), args.seconds)
+    )
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
