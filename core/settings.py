@@ -67,6 +67,9 @@ class Settings:
     # (Twisted's own, in Python), kept to compare what the C parser buys. Both
     # stream request bodies to the bridges and enforce the same limits.
     http: str = "httptools"
+    # Say which lane served each request (docs/LANES.md): an X-Twistbridge-Lane
+    # response header and a lane= field at the end of the access log line.
+    show_lane: bool = False
     # `M/proxy/<path>` forwards to this URL (`--proxy-upstream`); "" is uvicorn's /asgi
     # beside the Site, filled in once its port is known. Seconds to connect and then
     # between any two reads of the answer before 504 (nginx's proxy_read_timeout, 60).

@@ -10,6 +10,7 @@ error page and closes, as nginx does. Its limits are the Site's settings
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from http import HTTPStatus
 from time import monotonic
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,14 @@ _FIELD_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*
 
 # "close" as one member of a Connection list (searched in C: a list may be long).
 _CLOSE = re.compile(rb"(?:^|,)[ \t]*close[ \t]*(?:,|$)", re.IGNORECASE)
+
+
+def persists(version: bytes, connection: Iterable[bytes]) -> bool:
+    """Whether a connection stays open after this request's answer, from its version
+    and its Connection lines. Twisted reads the first line only, split at spaces
+    ("close, keep-alive" is kept open). RFC 9110 section 7.6.1: a list, over any
+    number of lines; "close" in any of them ends the connection (as uvicorn)."""
+    return version == b"HTTP/1.1" and not any(map(_CLOSE.search, connection))
 
 
 def refusal(status: int, detail: str) -> bytes:
@@ -149,11 +158,8 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
         return bool(super().headerReceived(line))
 
     def checkPersistence(self, request: Any, version: bytes) -> bool:
-        # Twisted reads the first Connection line only, split at spaces ("close,
-        # keep-alive" is kept open). RFC 9110 section 7.6.1: a list, over any
-        # number of lines; "close" in any of them ends the connection (as uvicorn).
         lines = request.requestHeaders.getRawHeaders(b"connection") or []
-        if version == b"HTTP/1.1" and not any(map(_CLOSE.search, lines)):
+        if persists(version, lines):
             return True
         request.responseHeaders.setRawHeaders(b"connection", [b"close"])
         return False

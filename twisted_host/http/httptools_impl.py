@@ -23,12 +23,17 @@ from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 from twisted.web.http import HTTPChannel
 
-from twisted_host.http.channel import TwistbridgeChannel
+from twisted_host.http.channel import TwistbridgeChannel, persists
+from twisted_host.http.direct import DirectRequest
 from twisted_host.http.headers import ReceivedHeaders
 from twisted_host.http.lean import LeanChannel
 
 if TYPE_CHECKING:
+    from twisted_host.http.lanes import Route
     from twisted_host.http.request import TwistbridgeRequest
+
+    # A request of either lane: a `Request` through the tree, or a bridge's own.
+    AnyRequest = TwistbridgeRequest | DirectRequest
 
 _VERSIONS = {"1.1": b"HTTP/1.1", "1.0": b"HTTP/1.0"}  # 0.9 and 2.0: 400, as Twisted
 _SLICE = 4096  # bytes parsed at a time: bounds how many requests one read makes
@@ -39,7 +44,7 @@ _TRAILER = "A trailer field is malformed."
 
 
 # A request read whole, waiting: method, target, version, the connection persists.
-_Ready = tuple["TwistbridgeRequest", bytes, bytes, bytes, bool]
+_Ready = tuple["AnyRequest", bytes, bytes, bytes, bool]
 
 
 class _Stop(Exception):
@@ -54,11 +59,11 @@ class HttptoolsChannel(LeanChannel):
         self._parser = httptools.HttpRequestParser(self)
         self._held = b""  # bytes read but not yet parsed
         self._ready: deque[_Ready] = deque()
-        self._request: TwistbridgeRequest | None = None  # its body is arriving
+        self._request: AnyRequest | None = None  # its body is arriving
         self._streaming = False  # and it was handed over at its headers
         # A request read ahead whose body is next: parsing waits for its turn, when
         # it may be handed over as the head of the queue is.
-        self._parked: TwistbridgeRequest | None = None
+        self._parked: AnyRequest | None = None
         self._persistent = True  # the connection persists after its answer
         self._lost = False  # the connection is gone
         self._answering = False  # the head of the queue is being answered
@@ -77,6 +82,7 @@ class HttptoolsChannel(LeanChannel):
         self._trailer = False  # the trailer section may be next (see on_chunk_header)
         self._connection = False  # a Connection header came
         self._cookie = False  # a Cookie header came
+        self._upgrade = False  # an Upgrade header came: the resource lane's
         self._version = b""
 
     # --- bytes in ----------------------------------------------------------------------
@@ -247,6 +253,7 @@ class HttptoolsChannel(LeanChannel):
         self._header_count = 0
         self._length = None
         self._chunked = self._expect = self._connection = self._cookie = False
+        self._upgrade = False
         self._trailer = False
         if self.header_started is None and not (self._answering or self._ready):
             self.header_started = self.last_activity
@@ -294,7 +301,9 @@ class HttptoolsChannel(LeanChannel):
             self._connection = True
         elif lower == b"cookie":
             self._cookie = True
-        self._headers.append((name, value))
+        elif lower == b"upgrade":
+            self._upgrade = True
+        self._headers.append((lower, value))
 
     def on_headers_complete(self) -> None:
         self._in_head = False
@@ -305,9 +314,26 @@ class HttptoolsChannel(LeanChannel):
         self._version = version
         if not (self._answering or self._ready):
             self.header_started = None
-        request: TwistbridgeRequest = self.requestFactory(self)  # type: ignore[assignment]
+        lanes = self.site.lanes
+        route = lanes.route(self._url) if lanes and not self._upgrade else None
+        request = (
+            self._resource_request(version)
+            if route is None
+            else self._direct_request(route, version)
+        )
         self.requests.append(request)
         self._request = request
+        if self._answering or self._ready:
+            if self._chunked or self._length:
+                self._parked = request  # read ahead: its body waits for its turn
+            return
+        self._at_the_head(request)
+        if self.refused:
+            raise _Stop
+
+    def _resource_request(self, version: bytes) -> TwistbridgeRequest:
+        """A `Request`, for the resource tree (`lanes`: the resource lane)."""
+        request: TwistbridgeRequest = self.requestFactory(self)  # type: ignore[assignment]
         headers = request.requestHeaders
         if isinstance(headers, ReceivedHeaders):
             headers.add_parsed(self._headers)
@@ -324,15 +350,20 @@ class HttptoolsChannel(LeanChannel):
             else True
         )
         request.gotLength(self._length)
-        if self._answering or self._ready:
-            if self._chunked or self._length:
-                self._parked = request  # read ahead: its body waits for its turn
-            return
-        self._at_the_head(request)
-        if self.refused:
-            raise _Stop
+        return request
 
-    def _at_the_head(self, request: TwistbridgeRequest) -> None:
+    def _direct_request(self, route: Route, version: bytes) -> DirectRequest:
+        """A request for a bridge, without a `Request` (`direct`)."""
+        headers = self._headers
+        self._persistent = (
+            persists(version, [v for n, v in headers if n == b"connection"])
+            if self._connection or version != b"HTTP/1.1"
+            else True
+        )
+        head = (self._parser.get_method(), self._url, version, headers)
+        return DirectRequest(self, route[1], route[0], head, self._persistent)
+
+    def _at_the_head(self, request: AnyRequest) -> None:
         """The request whose body is next heads the queue: hand it over now if its
         resource streams bodies (its 100 Continue then comes with the app's first
         read), else answer its Expect here (its body is read whole first)."""
@@ -356,7 +387,7 @@ class HttptoolsChannel(LeanChannel):
             # which that channel's parser reaches through allHeadersReceived.
             HTTPChannel._send100Continue(self)
 
-    def _unpark(self, request: TwistbridgeRequest) -> None:
+    def _unpark(self, request: AnyRequest) -> None:
         """A request read ahead, its body not all in, has its turn."""
         self._parked = None
         self._at_the_head(request)

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.interfaces import IAddress
 from twisted.web.http import Request
 
 _SCHEMES = frozenset({"http", "https", "ws", "wss"})
@@ -129,20 +131,30 @@ class ProxyHeaders:
 
     def apply(self, request: Request) -> str | None:
         """Set the request's client address from the headers; return the scheme
-        they give (None: the connection's own)."""
-        peer = request.getClientAddress()
+        they give (None: the connection's own). The resource lane's."""
+        client, scheme = self.resolve(
+            request.getClientAddress(), request.requestHeaders.getRawHeaders
+        )
+        if client is not None:
+            request.client = client
+        return scheme
+
+    def resolve(
+        self, peer: IAddress, raw: Callable[[bytes], Sequence[bytes] | None]
+    ) -> tuple[IAddress | None, str | None]:
+        """The client address and the scheme the headers give, each None where the
+        connection's own stands; `raw(name)` gives a header's values. Both lanes'."""
         if not isinstance(peer, IPv4Address | IPv6Address):
-            return None
+            return None, None
         if peer.host not in self.trusted:
-            return None
-        headers = request.requestHeaders
-        hops = headers.getRawHeaders(b"x-forwarded-for")
-        protos = headers.getRawHeaders(b"x-forwarded-proto")
+            return None, None
+        hops = raw(b"x-forwarded-for")
+        protos = raw(b"x-forwarded-proto")
         scheme = None
         if hops is None and protos is None:
-            forwarded = headers.getRawHeaders(b"forwarded")
+            forwarded = raw(b"forwarded")
             if forwarded is None:
-                return None
+                return None, None
             elements = forwarded_pairs(",".join(v.decode("latin-1") for v in forwarded))
             fors = [e["for"] for e in elements if "for" in e]
             protos_of = [e["proto"] for e in elements if "proto" in e]
@@ -152,9 +164,10 @@ class ProxyHeaders:
             chain = b", ".join(hops).decode("latin-1") if hops else None
             if protos:
                 scheme = protos[-1].decode("latin-1").strip()
+        client: IAddress | None = None
         if chain is not None:
             host, port = self.trusted.client([h.strip() for h in chain.split(",")])
             if host:
                 kind = IPv6Address if ":" in host else IPv4Address
-                request.client = kind("TCP", host, port)
-        return scheme if scheme in _SCHEMES else None
+                client = kind("TCP", host, port)
+        return client, scheme if scheme in _SCHEMES else None

@@ -47,6 +47,7 @@ class TwistbridgeRequest(OrderedHeadersRequest):
     """A request that refuses bodies over the limit and checks `Host` and the target,
     with its headers in the order they arrived (for the ASGI scope)."""
 
+    lane = "resource"  # which lane served it (`twisted_host.http.lanes`)
     _received = 0
     _observer: RequestObserver | None = None
     _token: object = None
@@ -135,6 +136,9 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         raw = self.responseHeaders._rawHeaders
         raw[b"Server"] = [server_version]
         raw[b"Date"] = [_date()]
+        channel = self.edge
+        if channel is not None and channel.site.settings.show_lane:
+            raw[b"X-Twistbridge-Lane"] = [b"resource"]
 
     def parseCookies(self) -> None:
         # Twisted's raises and catches a ValueError for every ";" without a "=" (32 KiB
