@@ -8,8 +8,9 @@ has none (a chunked body has no length), where Twisted also sets HTTP_ copies (w
 which `wsgi.input_terminated` says, so that a framework reads a body of unknown
 length instead of dropping it.
 
-A header name with "_" is dropped, as gunicorn drops it (`header_map = "drop"`, since
-22.0) and nginx ignores it (`underscores_in_headers off`): CGI maps "-" to "_", so
+A header name with "_" is dropped (the edge's rule `http.rules.wsgi_passes`), as
+gunicorn drops it (`header_map = "drop"`, since 22.0) and nginx ignores it
+(`underscores_in_headers off`): CGI maps "-" to "_", so
 `X_Auth_User` would reach the app as the HTTP_X_AUTH_USER of an `X-Auth-User` that a
 proxy in front strips and sets itself, and impersonate it.
 
@@ -27,6 +28,7 @@ from twisted.web.server import Request
 from twisted.web.wsgi import _ErrorStream, _InputStream
 
 from twisted_host.http.headers import received_headers
+from twisted_host.http.rules import wsgi_passes
 
 # The environ key of a header name ("user-agent" -> "HTTP_USER_AGENT"), kept for the
 # names seen most; bounded, as names come from clients.
@@ -69,7 +71,7 @@ def build_environ(request: Request) -> dict[str, Any]:
         "SERVER_PROTOCOL": request.clientproto.decode("latin-1"),
     }
     for name, value in received_headers(request):
-        if b"_" in name:
+        if not wsgi_passes(name):
             continue  # see the module: it could impersonate a name with "-"
         body_key = _BODY_HEADERS.get(name)
         text = value.decode("latin-1")

@@ -30,13 +30,12 @@ from twisted.web.http import NO_BODY_CODES, RESPONSES
 from twisted.web.http_headers import _nameEncoder
 from twisted.web.server import version as server_version
 
+from twisted_host.http import rules
 from twisted_host.http.body import BodyStream
-from twisted_host.http.request import RequestObserver, _date, _problem
+from twisted_host.http.request import RequestObserver, _date, forwarded
 
 if TYPE_CHECKING:
     from twisted_host.http.channel import TwistbridgeChannel
-
-Headers = list[tuple[bytes, bytes]]  # names lower-cased, in the order received
 
 _LANE_HEADER = b"X-Twistbridge-Lane: direct\r\n"  # under --show-lane
 
@@ -59,15 +58,17 @@ class DirectRequest:
         channel: TwistbridgeChannel,
         bridge: Bridge,
         root: bytes,
-        head: tuple[bytes, bytes, bytes, Headers],
+        head: rules.Head,
         persistent: bool,
     ) -> None:
-        """`head`: method, target, version (b"HTTP/1.1"), headers; `root`: the
-        mount's prefix (b"/asgi"); `persistent`: the connection outlives it."""
+        """`head`: as parsed, its field names lower-cased; `root`: the mount's
+        prefix (b"/asgi"); `persistent`: the connection outlives it."""
         self.channel = channel
         self.bridge = bridge
         self.root = root
-        self.method, self.uri, self.clientproto, self.headers = head
+        self.head = head
+        self.method, self.uri, self.clientproto = head.method, head.target, head.version
+        self.headers = head.fields
         self.path, _, self.query = self.uri.partition(b"?")
         self.persistent = persistent
         self.client: IAddress = channel.getPeer()
@@ -137,10 +138,9 @@ class DirectRequest:
         channel = self.channel
         if channel.refused:
             return False
-        hosts = [value for name, value in self.headers if name == b"host"]
-        problem = _problem(self.method, self.uri, self.clientproto, hosts)
-        if problem:
-            channel.refuse(400, problem)
+        refused = rules.admit(self.head)
+        if refused is not None:
+            channel.refuse_with(refused)
             return False
         return True
 
@@ -149,7 +149,7 @@ class DirectRequest:
         channel.handling = True
         site = channel.site
         if site.proxy is not None:
-            client, self.scheme = site.proxy.resolve(self.client, self.raw_headers)
+            client, self.scheme = forwarded(site.proxy, self.client, self.head.values)
             if client is not None:
                 self.client = client
         if site.observer is not None:
@@ -159,14 +159,9 @@ class DirectRequest:
 
     # --- the head, for the bridge and the access log -------------------------------
 
-    def raw_headers(self, name: bytes) -> list[bytes] | None:
-        """The values of a (lower-case) header name, as received; None if none."""
-        values = [value for key, value in self.headers if key == name]
-        return values or None
-
     def getHeader(self, name: bytes) -> bytes | None:
         """The last value of a header (what `Request.getHeader` gives)."""
-        values = self.raw_headers(name.lower())
+        values = self.head.values(name.lower())
         return values[-1] if values else None
 
     def getClientAddress(self) -> IAddress:

@@ -23,7 +23,8 @@ from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 from twisted.web.http import HTTPChannel
 
-from twisted_host.http.channel import TwistbridgeChannel, persists
+from twisted_host.http import rules
+from twisted_host.http.channel import TwistbridgeChannel
 from twisted_host.http.direct import DirectRequest
 from twisted_host.http.headers import ReceivedHeaders
 from twisted_host.http.lean import LeanChannel
@@ -35,12 +36,8 @@ if TYPE_CHECKING:
     # A request of either lane: a `Request` through the tree, or a bridge's own.
     AnyRequest = TwistbridgeRequest | DirectRequest
 
-_VERSIONS = {"1.1": b"HTTP/1.1", "1.0": b"HTTP/1.0"}  # 0.9 and 2.0: 400, as Twisted
 _SLICE = 4096  # bytes parsed at a time: bounds how many requests one read makes
 _AHEAD = 16  # complete requests waiting for their turn before reading stops
-_MALFORMED = "The request is malformed."
-_CODINGS = "Transfer-Encoding must be chunked, alone."  # the words of channel.py
-_TRAILER = "A trailer field is malformed."
 
 
 # A request read whole, waiting: method, target, version, the connection persists.
@@ -184,27 +181,16 @@ class HttptoolsChannel(LeanChannel):
                 if cause is not None and not isinstance(cause, _Stop):
                     raise cause from error  # a fault of ours, not the request's: logged
                 if not (self.refused or self._later or self._done_reading):
-                    self.refuse(400, self._why(str(error)))
+                    self.refuse_with(rules.llhttp_refusal(str(error), self._trailer))
                 return b""
             start += len(piece)
             if self._in_head:
                 # One header line never ending: the exact checks need it complete.
                 self._head_seen += len(piece)
                 if self._head_seen > limit:
-                    self.refuse(
-                        431,
-                        f"The headers are over {self.limits.max_header_bytes} bytes.",
-                    )
+                    self.refuse_with(rules.header_line_length(self.limits))
                     return b""
         return data[start:]
-
-    def _why(self, error: str) -> str:
-        """The detail of a 400 for llhttp's error, in the words of `channel.py`."""
-        if self._trailer:
-            return _TRAILER
-        if error == "Invalid `Transfer-Encoding` header value":
-            return _CODINGS  # a coding after chunked (llhttp stops there, unreported)
-        return _MALFORMED
 
     def _hand_over(self) -> None:
         data, self._held = self._held, b""
@@ -261,40 +247,40 @@ class HttptoolsChannel(LeanChannel):
     def on_url(self, url: bytes) -> None:
         self._url += url
         line = len(self._url) + len(self._parser.get_method()) + 10
-        if line > self.limits.max_request_line:
-            self.refuse(
-                414, f"The request line is over {self.limits.max_request_line} bytes."
-            )
+        refused = rules.request_line_length(line, self.limits)
+        if refused is not None:
+            self.refuse_with(refused)
             raise _Stop
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._request is not None:
             # A trailer field (llhttp checked its syntax): as Twisted, kept unread.
+            refused = rules.trailer_field(name + b":" + value)
+            if refused is not None:
+                self.refuse_with(refused)
+                raise _Stop
             return
-        limits = self.limits
         self._header_bytes += len(name) + len(value) + 4
         self._header_count += 1
-        if self._header_bytes > limits.max_header_bytes:
-            self.refuse(431, f"The headers are over {limits.max_header_bytes} bytes.")
-            raise _Stop
-        if self._header_count > limits.max_headers:
-            self.refuse(431, f"There are over {limits.max_headers} headers.")
+        refused = rules.header_block(
+            self._header_count, self._header_bytes, self.limits
+        )
+        if refused is not None:
+            self.refuse_with(refused)
             raise _Stop
         if value[-1:] in (b" ", b"\t"):
             value = value.rstrip(b" \t")  # llhttp strips the leading blanks only
         lower = name.lower()
         if lower == b"content-length":
             self._length = int(value)  # llhttp checked: digits, one value
-            if self._length > limits.max_body_size:
-                # 413 before a byte of the body is read.
-                self.refuse(413, f"The body is over {limits.max_body_size} bytes.")
-                raise _Stop
+            refused = rules.content_length(value, self.limits)  # 413 before the body
         elif lower == b"transfer-encoding":
-            # As Twisted's parser: "chunked", once, or nothing (llhttp takes a list).
-            if self._chunked or value.lower() != b"chunked":
-                self.refuse(400, _CODINGS)
-                raise _Stop
+            # "chunked", once, or nothing (llhttp takes a list).
+            refused = rules.transfer_encoding(value, self._chunked)
             self._chunked = True
+        if refused is not None:
+            self.refuse_with(refused)
+            raise _Stop
         elif lower == b"expect":
             self._expect = value.lower() == b"100-continue"
         elif lower == b"connection":
@@ -307,9 +293,10 @@ class HttptoolsChannel(LeanChannel):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        version = _VERSIONS.get(self._parser.get_http_version())
-        if version is None:
-            self.refuse(400, _MALFORMED)
+        version = b"HTTP/" + self._parser.get_http_version().encode()
+        refused = rules.version(version)
+        if refused is not None:
+            self.refuse_with(refused)
             raise _Stop
         self._version = version
         if not (self._answering or self._ready):
@@ -356,11 +343,11 @@ class HttptoolsChannel(LeanChannel):
         """A request for a bridge, without a `Request` (`direct`)."""
         headers = self._headers
         self._persistent = (
-            persists(version, [v for n, v in headers if n == b"connection"])
+            rules.persists(version, [v for n, v in headers if n == b"connection"])
             if self._connection or version != b"HTTP/1.1"
             else True
         )
-        head = (self._parser.get_method(), self._url, version, headers)
+        head = rules.Head(self._parser.get_method(), self._url, version, headers)
         return DirectRequest(self, route[1], route[0], head, self._persistent)
 
     def _at_the_head(self, request: AnyRequest) -> None:

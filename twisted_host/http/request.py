@@ -6,31 +6,24 @@ takes its body as it arrives (`twisted_host.http.body`)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Callable
 from time import time
 from typing import TYPE_CHECKING, Protocol, cast
 from urllib.parse import unquote_to_bytes
 
+from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.interfaces import IAddress
 from twisted.python.failure import Failure
 from twisted.web.http import datetimeToString, parse_qs
 from twisted.web.resource import _IEncodingResource
 from twisted.web.server import version as server_version
 
+from twisted_host.http import rules
 from twisted_host.http.body import BodyStream
-from twisted_host.http.headers import OrderedHeadersRequest
+from twisted_host.http.headers import OrderedHeadersRequest, received_headers
 
 if TYPE_CHECKING:
     from twisted_host.http.channel import TwistbridgeChannel
-
-# host, host:port, [v6]:port: RFC 9110's uri-host is wider, but nothing else is a
-# name a server here answers to, and a space or "/" in it is an attack.
-_HOST = re.compile(
-    rb"[A-Za-z0-9._~!$&'()*+,;=%-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
-)
-
-_VISIBLE = re.compile(rb"[\x21-\x7e]+")
 
 
 class RequestObserver(Protocol):
@@ -164,15 +157,14 @@ class TwistbridgeRequest(OrderedHeadersRequest):
     def _admitted(
         self, command: bytes, path: bytes, version: bytes
     ) -> TwistbridgeChannel | None:
-        """The channel, if the request may go on; else None (400 for a bad one)."""
+        """The channel, if the request may go on; else None (refused by a rule)."""
         channel = self.edge
         if channel is None or channel.refused:
             return None
-        problem = _problem(
-            command, path, version, self.requestHeaders.getRawHeaders(b"host")
-        )
-        if problem:
-            channel.refuse(400, problem)
+        head = rules.Head(command, path, version, received_headers(self))
+        refused = rules.admit(head)
+        if refused is not None:
+            channel.refuse_with(refused)
             return None
         return channel
 
@@ -180,11 +172,19 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         channel = self.edge
         proxy = channel.site.proxy if channel is not None else None
         if proxy is not None:
-            self._scheme = proxy.apply(self)  # before anything reads the client
+            self._forwarded(proxy)  # before anything reads the client
         observer = channel.site.observer if channel is not None else None
         if observer is not None:
             self._observer = observer
             self._token = observer.start(self.path)
+
+    def _forwarded(self, proxy: rules.ProxyHeaders) -> None:
+        client, self._scheme = forwarded(proxy, self.getClientAddress(), self._values)
+        if client is not None:
+            self.client = client
+
+    def _values(self, name: bytes) -> list[bytes]:
+        return list(self.requestHeaders.getRawHeaders(name) or ())
 
     def isSecure(self) -> bool:
         # The scheme a trusted proxy says the client used (`http.proxy`), if any.
@@ -210,6 +210,21 @@ class TwistbridgeRequest(OrderedHeadersRequest):
             observer.end(self._token, self.method, self.code if self.finished else 499)
 
 
+def forwarded(
+    proxy: rules.ProxyHeaders, peer: IAddress, values: Callable[[bytes], list[bytes]]
+) -> tuple[IAddress | None, str | None]:
+    """The client address and the scheme a trusted proxy's headers give (each None
+    where the connection's own stands), for a request of either lane."""
+    if not isinstance(peer, IPv4Address | IPv6Address):
+        return None, None
+    client, scheme = proxy.read(peer.host, values)
+    if client is None:
+        return None, scheme
+    host, port = client
+    kind = IPv6Address if ":" in host else IPv4Address
+    return kind("TCP", host, port), scheme
+
+
 def _segments(path: bytes) -> list[bytes]:
     """The path's segments after the first "/", each unquoted (`postpath`)."""
     return [unquote_to_bytes(s) if b"%" in s else s for s in path[1:].split(b"/")]
@@ -227,29 +242,3 @@ def _date() -> bytes:
     if second != _date_second:
         _date_second, _date_value = second, datetimeToString(second)
     return _date_value
-
-
-@lru_cache(maxsize=256)
-def _valid_host(value: bytes) -> bool:
-    return _HOST.fullmatch(value) is not None
-
-
-def _problem(
-    command: bytes, target: bytes, version: bytes, hosts: Sequence[bytes] | None
-) -> str | None:
-    """Why a request must be refused with 400, or None."""
-    if version == b"HTTP/1.1" and not hosts:
-        return "An HTTP/1.1 request needs a Host header."
-    if hosts and (len(hosts) > 1 or not _valid_host(hosts[0])):
-        return "The Host header is not one valid host."
-    if not _VISIBLE.fullmatch(target):
-        # RFC 9112 section 3.2: a target is visible ASCII; Twisted lets 0x7f-0xb0
-        # through, which frameworks then fail to decode (h11 and uvicorn: 400).
-        return "The request target has a byte outside visible ASCII."
-    if target.startswith(b"/"):
-        return None
-    if target == b"*" and command == b"OPTIONS":
-        return None
-    if target.startswith((b"http://", b"https://")):
-        return None
-    return "The request target is not a path."

@@ -17,12 +17,12 @@ from twisted.web.server import Request, Site
 
 from core.settings import Settings
 from twisted_host.http.access_log import Logged, combined_line
-from twisted_host.http.channel import TwistbridgeChannel, refusal
+from twisted_host.http.channel import TwistbridgeChannel
 from twisted_host.http.httptools_impl import HttptoolsChannel
 from twisted_host.http.lanes import Lanes
 from twisted_host.http.paths import EmptySegment, has_empty_segment
-from twisted_host.http.proxy import ProxyHeaders
 from twisted_host.http.request import RequestObserver, TwistbridgeRequest
+from twisted_host.http.rules import ProxyHeaders, refusal
 
 if TYPE_CHECKING:
     from twisted_host.http.websocket import WireProtocol
