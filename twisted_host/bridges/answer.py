@@ -31,8 +31,14 @@ class Answer(Protocol):
     def finished(self) -> bool:
         """The answer is complete."""
 
-    def start(self, status: int, headers: Iterable[tuple[bytes, bytes]]) -> None:
-        """The status and headers, sent with the first write."""
+    def start(
+        self,
+        status: int,
+        headers: Iterable[tuple[bytes, bytes]],
+        reason: bytes | None = None,
+    ) -> None:
+        """The status (with the app's reason phrase, or the standard one) and
+        headers, sent with the first write."""
 
     def write(self, data: bytes) -> None:
         """Body bytes; dropped once the client has left."""
@@ -67,9 +73,14 @@ class RequestAnswer:
     def finished(self) -> bool:
         return bool(self.request.finished)
 
-    def start(self, status: int, headers: Iterable[tuple[bytes, bytes]]) -> None:
+    def start(
+        self,
+        status: int,
+        headers: Iterable[tuple[bytes, bytes]],
+        reason: bytes | None = None,
+    ) -> None:
         request = self.request
-        request.setResponseCode(status)
+        request.setResponseCode(status, reason)
         # Headers go out as the app gave them: repeated names stay separate.
         raw = request.responseHeaders
         for name, value in headers:
@@ -91,6 +102,10 @@ class RequestAnswer:
 
     def register(self, producer: IPushProducer) -> None:
         self.request.registerProducer(producer, True)
+        # A pipelined request may start while an earlier answer still fills the
+        # transport's buffer: the channel does not tell a new producer so.
+        if getattr(self._channel, "_waitingForTransport", False):
+            producer.pauseProducing()
 
     def unregister(self) -> None:
         self.request.unregisterProducer()

@@ -177,10 +177,17 @@ class DirectRequest:
 
     # --- the answer, from the bridge -----------------------------------------------
 
-    def start(self, status: int, headers: Iterable[tuple[bytes, bytes]]) -> None:
-        """The status and the app's headers; sent with the first write."""
+    def start(
+        self,
+        status: int,
+        headers: Iterable[tuple[bytes, bytes]],
+        reason: bytes | None = None,
+    ) -> None:
+        """The status (with the app's reason phrase, or the standard one) and the
+        app's headers; sent with the first write."""
         self.code = status
-        reason = RESPONSES.get(status, b"Unknown Status")
+        if reason is None:
+            reason = RESPONSES.get(status, b"Unknown Status")
         lines = [
             b"%s %d %s\r\nServer: %s\r\nDate: %s\r\n"
             % (self.clientproto, status, reason, server_version, _date())
