@@ -84,7 +84,7 @@ class RequestAnswer:
         # Headers go out as the app gave them: repeated names stay separate.
         raw = request.responseHeaders
         for name, value in headers:
-            raw.addRawHeader(name, value)
+            raw.addRawHeader(bytes(name), bytes(value))
 
     def write(self, data: bytes) -> None:
         self.request.write(data)

@@ -183,8 +183,8 @@ class Exchange(SendProducer):
             if self.started:
                 raise RuntimeError("http.response.start sent twice")
             self.started = True
-            headers = message.get("headers", ())
-            answer.start(message["status"], [(bytes(n), bytes(v)) for n, v in headers])
+            # Bytes-like names and values are the answer's to convert.
+            answer.start(message["status"], message.get("headers", ()))
         elif kind == "http.response.body":
             if not self.started:
                 raise RuntimeError("http.response.body before http.response.start")

@@ -74,6 +74,7 @@ class DirectRequest:
         self.client: IAddress = channel.getPeer()
         self.scheme: str | None = None  # a trusted proxy's, if it gave one
         self.code = 200
+        self.response_type = b""  # the answer's Content-Type (the dashboard's)
         self.sentLength = 0
         self.startedWriting = False
         self.finished = False
@@ -160,9 +161,12 @@ class DirectRequest:
     # --- the head, for the bridge and the access log -------------------------------
 
     def getHeader(self, name: bytes) -> bytes | None:
-        """The last value of a header (what `Request.getHeader` gives)."""
-        values = self.head.values(name.lower())
-        return values[-1] if values else None
+        """The last value of a (lower-case) header name, as `Request.getHeader`."""
+        found = None
+        for key, value in self.headers:  # names lower-cased as parsed
+            if key == name:
+                found = value
+        return found
 
     def getClientAddress(self) -> IAddress:
         return self.client
@@ -194,11 +198,16 @@ class DirectRequest:
         ]
         length = False
         for name, value in headers:
-            canonical = _nameEncoder.encode(name)  # cached; raises for a bad name
+            if type(value) is not bytes:  # ASGI allows any bytes-like value
+                value = bytes(value)
+            canonical = _nameEncoder.encode(bytes(name))  # cached; raises if bad
             if b"\r" in value or b"\n" in value:
                 value = b" ".join(value.splitlines())  # as `Headers` stores it
             lines.append(b"%s: %s\r\n" % (canonical, value))
-            length = length or canonical == b"Content-Length"
+            if canonical == b"Content-Length":
+                length = True
+            elif canonical == b"Content-Type" and not self.response_type:
+                self.response_type = value
         self._silent = self.method == b"HEAD" or status in NO_BODY_CODES
         if not length and self.clientproto == b"HTTP/1.1" and not self._silent:
             self._chunked = True

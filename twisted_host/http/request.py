@@ -186,6 +186,12 @@ class TwistbridgeRequest(OrderedHeadersRequest):
     def _values(self, name: bytes) -> list[bytes]:
         return list(self.requestHeaders.getRawHeaders(name) or ())
 
+    @property
+    def response_type(self) -> bytes:
+        """The answer's Content-Type, b"" until it has one (the dashboard's)."""
+        values = self.responseHeaders.getRawHeaders(b"content-type")
+        return values[0] if values else b""
+
     def isSecure(self) -> bool:
         # The scheme a trusted proxy says the client used (`http.proxy`), if any.
         if self._scheme is None:
