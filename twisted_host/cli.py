@@ -209,6 +209,13 @@ def main() -> None:
 )
 @click.option("--wsgi-validate", is_flag=True, hidden=True)  # the contract suite's
 @click.option(
+    "--direct-lane/--no-direct-lane",
+    default=True,
+    show_default=True,
+    help="Answer the bridges' requests without a twisted.web Request (httptools "
+    "only); off: every request takes the resource lane (docs/LANES.md).",
+)
+@click.option(
     "--show-lane",
     is_flag=True,
     help="Say which lane served each request: an X-Twistbridge-Lane header and a "
