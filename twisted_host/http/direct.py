@@ -59,10 +59,9 @@ class DirectRequest:
         bridge: Bridge,
         root: bytes,
         head: rules.Head,
-        persistent: bool,
     ) -> None:
         """`head`: as parsed, its field names lower-cased; `root`: the mount's
-        prefix (b"/asgi"); `persistent`: the connection outlives it."""
+        prefix (b"/asgi")."""
         self.channel = channel
         self.bridge = bridge
         self.root = root
@@ -70,7 +69,7 @@ class DirectRequest:
         self.method, self.uri, self.clientproto = head.method, head.target, head.version
         self.headers = head.fields
         self.path, _, self.query = self.uri.partition(b"?")
-        self.persistent = persistent
+        self.persistent = True  # the connection outlives it (the channel's rule)
         self.client: IAddress = channel.getPeer()
         self.scheme: str | None = None  # a trusted proxy's, if it gave one
         self.code = 200

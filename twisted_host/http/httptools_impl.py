@@ -10,6 +10,11 @@ answers before it. A request with a body whose resource streams bodies (the brid
 body fed as llhttp reads it; reading stops while the app holds what it has not read,
 and at the body of a request read ahead until its turn. What llhttp does not decide
 (Transfer-Encoding values, versions served, persistence) follows `channel.py`.
+
+At the end of each head the request takes its lane (`lanes`): a `twisted.web`
+Request through the resource tree, or, for a target under a bridge's mount, a
+`DirectRequest` (`direct`) that the bridge answers without one. Both stand in the
+same queue, so the order, the body's flow and the refusals above hold for both.
 """
 
 from __future__ import annotations
@@ -26,11 +31,10 @@ from twisted.web.http import HTTPChannel
 from twisted_host.http import rules
 from twisted_host.http.channel import TwistbridgeChannel
 from twisted_host.http.direct import DirectRequest
-from twisted_host.http.headers import ReceivedHeaders
+from twisted_host.http.lanes import resource_request
 from twisted_host.http.lean import LeanChannel
 
 if TYPE_CHECKING:
-    from twisted_host.http.lanes import Route
     from twisted_host.http.request import TwistbridgeRequest
 
     # A request of either lane: a `Request` through the tree, or a bridge's own.
@@ -303,11 +307,18 @@ class HttptoolsChannel(LeanChannel):
             self.header_started = None
         lanes = self.site.lanes
         route = lanes.route(self._url) if lanes and not self._upgrade else None
-        request = (
-            self._resource_request(version)
-            if route is None
-            else self._direct_request(route, version)
-        )
+        head = rules.Head(self._parser.get_method(), self._url, version, self._headers)
+        # An HTTP/1.1 request without a Connection header persists, under any rule.
+        ask = self._connection or version != b"HTTP/1.1"
+        request: AnyRequest
+        if route is None:
+            request = resource_request(self, head, self._length, self._cookie)
+            self._persistent = not ask or self.checkPersistence(request, version)
+        else:
+            request = DirectRequest(self, route[1], route[0], head)
+            connection = head.values(b"connection")
+            self._persistent = not ask or rules.persists(version, connection)
+            request.persistent = self._persistent
         self.requests.append(request)
         self._request = request
         if self._answering or self._ready:
@@ -317,38 +328,6 @@ class HttptoolsChannel(LeanChannel):
         self._at_the_head(request)
         if self.refused:
             raise _Stop
-
-    def _resource_request(self, version: bytes) -> TwistbridgeRequest:
-        """A `Request`, for the resource tree (`lanes`: the resource lane)."""
-        request: TwistbridgeRequest = self.requestFactory(self)  # type: ignore[assignment]
-        headers = request.requestHeaders
-        if isinstance(headers, ReceivedHeaders):
-            headers.add_parsed(self._headers)
-        else:
-            for name, value in self._headers:
-                headers.addRawHeader(name, value)
-        if self._cookie:  # Twisted's parseCookies looks for the header: it came or not
-            request.parseCookies()
-        # Twisted's rule asks the headers; an HTTP/1.1 request without a Connection
-        # header persists under it, and under any other.
-        self._persistent = (
-            self.checkPersistence(request, version)
-            if self._connection or version != b"HTTP/1.1"
-            else True
-        )
-        request.gotLength(self._length)
-        return request
-
-    def _direct_request(self, route: Route, version: bytes) -> DirectRequest:
-        """A request for a bridge, without a `Request` (`direct`)."""
-        headers = self._headers
-        self._persistent = (
-            rules.persists(version, [v for n, v in headers if n == b"connection"])
-            if self._connection or version != b"HTTP/1.1"
-            else True
-        )
-        head = rules.Head(self._parser.get_method(), self._url, version, headers)
-        return DirectRequest(self, route[1], route[0], head, self._persistent)
 
     def _at_the_head(self, request: AnyRequest) -> None:
         """The request whose body is next heads the queue: hand it over now if its

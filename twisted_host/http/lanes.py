@@ -12,7 +12,15 @@ WebSocket handshake is Twisted's, on the resource lane).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from twisted_host.http import rules
 from twisted_host.http.direct import Bridge
+from twisted_host.http.headers import ReceivedHeaders
+
+if TYPE_CHECKING:
+    from twisted_host.http.channel import TwistbridgeChannel
+    from twisted_host.http.request import TwistbridgeRequest
 
 Route = tuple[bytes, Bridge]  # the mount's prefix (b"/asgi") and its bridge
 
@@ -50,3 +58,21 @@ class Lanes:
                 return route
         end = path.find(b"/", 1)
         return self._first.get(path if end < 0 else path[:end])
+
+
+def resource_request(
+    channel: TwistbridgeChannel, head: rules.Head, length: int | None, cookie: bool
+) -> TwistbridgeRequest:
+    """The resource lane's `Request` for a head a C parser read (its fields checked
+    already, names lower-cased); `cookie`: a Cookie header came."""
+    request: TwistbridgeRequest = channel.requestFactory(channel)  # type: ignore[assignment]
+    headers = request.requestHeaders
+    if isinstance(headers, ReceivedHeaders):
+        headers.add_parsed(head.fields)
+    else:
+        for name, value in head.fields:
+            headers.addRawHeader(name, value)
+    if cookie:  # Twisted's parseCookies looks for the header: it came or not
+        request.parseCookies()
+    request.gotLength(length)
+    return request
