@@ -23,6 +23,7 @@ suites against gunicorn hold the keys and values to the same.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -110,12 +111,15 @@ def environ_of(
         # The target as sent, as gunicorn gives it (PATH_INFO is decoded: an encoded
         # "/" is no longer told from a real one).
         "RAW_URI": target.decode("latin-1"),
-        "SERVER_NAME": _server_name(headers, server),
+        "SERVER_NAME": "",  # below, from the last Host header (in this place)
         "SERVER_PORT": str(getattr(server, "port", "")),
         "SERVER_PROTOCOL": version.decode("latin-1"),
     }
+    host = None
     for name, value in headers:
-        if not wsgi_passes(name):
+        if name == b"host":
+            host = value
+        elif not wsgi_passes(name):
             continue  # see the module: it could impersonate a name with "-"
         body_key = _BODY_HEADERS.get(name)
         text = value.decode("latin-1")
@@ -126,6 +130,10 @@ def environ_of(
         key = _key(name)
         # Repeated fields joined with ",", as Twisted and gunicorn join them.
         environ[key] = f"{environ[key]},{text}" if key in environ else text
+    # What Twisted's `getRequestHostname` gives: the last Host's name, else ours.
+    environ["SERVER_NAME"] = (
+        _host_name(host) if host is not None else str(getattr(server, "host", ""))
+    )
     environ.update(
         {
             "wsgi.version": (1, 0),
@@ -141,15 +149,9 @@ def environ_of(
     return environ
 
 
-def _server_name(headers: list[tuple[bytes, bytes]], server: object) -> str:
-    """What Twisted's `getRequestHostname` gives: the last Host header's name, else
-    the server's address."""
-    host = None
-    for name, value in headers:
-        if name == b"host":
-            host = value
-    if host is not None:
-        match = _hostHeaderExpression.match(host)
-        if match is not None:
-            return str(match.group("host").decode("latin-1"))
-    return str(getattr(server, "host", ""))
+@lru_cache(maxsize=256)
+def _host_name(host: bytes) -> str:
+    """A Host header's name without its port or brackets (Twisted's expression)."""
+    match = _hostHeaderExpression.match(host)
+    assert match is not None  # every part of the expression is optional
+    return str(match.group("host").decode("latin-1"))
