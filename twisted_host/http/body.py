@@ -16,15 +16,13 @@ from __future__ import annotations
 
 from collections import deque
 from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.internet import defer
 from twisted.python.failure import Failure
-from twisted.web.http import HTTPChannel
+from twisted.web.http import HTTPChannel, Request
 
-if TYPE_CHECKING:
-    from twisted_host.http.channel import TwistbridgeChannel
-    from twisted_host.http.request import TwistbridgeRequest
+from twisted_host.http.interfaces import Edge
 
 HIGH_WATER = 64 * 1024  # bytes held for an app that is not reading: then pause
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -39,8 +37,8 @@ class BodyStream:
 
     def __init__(
         self,
-        channel: TwistbridgeChannel,
-        request: TwistbridgeRequest,
+        channel: Edge,
+        request: Request,
         expect_continue: bool,
     ) -> None:
         self.channel = channel

@@ -11,7 +11,7 @@ contract's error page and closing, as nginx does. Its limits are the Site's sett
 from __future__ import annotations
 
 from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import connectionDone
@@ -20,18 +20,15 @@ from twisted.python.failure import Failure
 from core.settings import Settings
 from twisted_host.http import rules
 from twisted_host.http.body import StreamingChannel
-
-if TYPE_CHECKING:
-    from twisted_host.http.site import TwistbridgeSite
-    from twisted_host.http.websocket import WireProtocol
+from twisted_host.http.interfaces import SiteView, Wire
 
 
 class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
     """An `HTTPChannel` that enforces the request line, header and body limits."""
 
-    site: TwistbridgeSite  # set by Site.buildProtocol, before the connection is made
+    site: SiteView  # set by Site.buildProtocol, before the connection is made
     limits: Settings
-    websocket: WireProtocol | None = None  # set when a WebSocket took the connection
+    websocket: Wire | None = None  # set when a WebSocket took the connection
 
     def __init__(self) -> None:
         super().__init__()
