@@ -19,7 +19,7 @@ from twisted.web.server import Request
 from twisted.web.websocket import WebSocketTransport
 
 from core.live import EVENT_STREAM
-from twisted_host.http.site import Connection
+from twisted_host.http.interfaces import Connection
 from twisted_host.http.websocket import WebSocketResource
 
 PUSH_INTERVAL = 1.0  # seconds between two documents, as the script's poll

@@ -16,29 +16,16 @@ from __future__ import annotations
 
 from collections import deque
 from time import monotonic
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from twisted.internet import defer
 from twisted.python.failure import Failure
 from twisted.web.http import HTTPChannel
 
-if TYPE_CHECKING:
-    from twisted_host.http.channel import TwistbridgeChannel
+from twisted_host.http.interfaces import BodyOwner, Edge
 
 HIGH_WATER = 64 * 1024  # bytes held for an app that is not reading: then pause
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-
-
-class BodyOwner(Protocol):
-    """The request a body belongs to, on either lane (`twisted_host.http.lanes`)."""
-
-    @property
-    def startedWriting(self) -> bool | int: ...
-
-    @property
-    def finished(self) -> bool | int: ...
-
-    def connectionLost(self, reason: Failure) -> None: ...
 
 
 class BodyInterrupted(ConnectionError):
@@ -50,7 +37,7 @@ class BodyStream:
 
     def __init__(
         self,
-        channel: TwistbridgeChannel,
+        channel: Edge,
         request: BodyOwner,
         expect_continue: bool,
     ) -> None:

@@ -11,27 +11,28 @@ contract's error page and closing, as nginx does. Its limits are the Site's sett
 from __future__ import annotations
 
 from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from twisted.internet.interfaces import IAddress
+from twisted.internet.interfaces import IAddress, IHalfCloseableProtocol
 from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from core.settings import Settings
 from twisted_host.http import rules
 from twisted_host.http.body import StreamingChannel
-
-if TYPE_CHECKING:
-    from twisted_host.http.site import TwistbridgeSite
-    from twisted_host.http.websocket import WireProtocol
+from twisted_host.http.interfaces import SiteView, Wire
 
 
+@implementer(IHalfCloseableProtocol)
 class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
-    """An `HTTPChannel` that enforces the request line, header and body limits."""
+    """An `HTTPChannel` that enforces the request line, header and body limits, and
+    answers a client that half-closed."""
 
-    site: TwistbridgeSite  # set by Site.buildProtocol, before the connection is made
+    site: SiteView  # set by Site.buildProtocol, before the connection is made
     limits: Settings
-    websocket: WireProtocol | None = None  # set when a WebSocket took the connection
+    websocket: Wire | None = None  # set when a WebSocket took the connection
+    read_closed = False  # the client half-closed: it sends no more
 
     def __init__(self) -> None:
         super().__init__()
@@ -177,6 +178,35 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
         self.answered = True
         self.last_activity = monotonic()
         super().requestDone(request)
+        if self.read_closed:
+            # Once the pipelined requests read before the half-close have started
+            # (each parser does that as this call unwinds).
+            self.callLater(0, self._close_if_answered)
+
+    def readConnectionLost(self) -> None:
+        # RFC 9112 section 9.6: a client that half-closes (`nc -q0`, some health
+        # checkers) has ended its requests, not the answers owed to them; as
+        # uvicorn and nginx, answer those, then close. Without this, Twisted closed
+        # at once, and only an answer written before the end of the bytes arrived
+        # (a native page) got out; a bridge's never did.
+        self.read_closed = True
+        if "connectionLost" in vars(self):
+            # A WebSocket took the connection (Twisted patched the channel): its
+            # end, as before.
+            if self.transport is not None:
+                self.transport.loseConnection()
+            return
+        self._close_if_answered()
+
+    def writeConnectionLost(self) -> None:
+        # The server never half-closes: the interface's other half.
+        self.loseConnection()
+
+    def _close_if_answered(self) -> None:
+        """Close a half-closed connection once no answer is under way: what is left
+        unread is a request that can never complete."""
+        if not self.handling and self.transport is not None:
+            self.loseConnection()
 
     def getHost(self) -> IAddress:
         # Twisted asks for every request (a getsockname call each): once will do.

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from io import BytesIO
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 
 from twisted.internet.interfaces import IAddress, IPushProducer
 from twisted.python.failure import Failure
@@ -32,19 +32,26 @@ from twisted.web.server import version as server_version
 
 from twisted_host.http import rules
 from twisted_host.http.body import BodyStream
-from twisted_host.http.request import RequestObserver, _date, forwarded
-
-if TYPE_CHECKING:
-    from twisted_host.http.channel import TwistbridgeChannel
+from twisted_host.http.interfaces import Bridge, Edge, RequestObserver
+from twisted_host.http.request import _date, forwarded
 
 _LANE_HEADER = b"X-Twistbridge-Lane: direct\r\n"  # under --show-lane
 
 
-class Bridge(Protocol):
-    """What serves a mount on the direct lane: the ASGI or the WSGI bridge."""
+class Channel(Edge, Protocol):
+    """The HTTP/1.1 channel (`http.httptools_impl`) as a direct request uses it."""
 
-    def serve(self, request: DirectRequest) -> None:
-        """Start answering `request` (its body, if any, is its `body_stream`)."""
+    def getPeer(self) -> IAddress: ...
+
+    def getHost(self) -> IAddress: ...
+
+    def isSecure(self) -> bool: ...
+
+    def requestDone(self, request: Any) -> None: ...  # Any: Twisted's, untyped
+
+    def registerProducer(self, producer: IPushProducer, streaming: bool) -> None: ...
+
+    def unregisterProducer(self) -> None: ...
 
 
 class DirectRequest:
@@ -55,7 +62,7 @@ class DirectRequest:
 
     def __init__(
         self,
-        channel: TwistbridgeChannel,
+        channel: Channel,
         bridge: Bridge,
         root: bytes,
         head: rules.Head,

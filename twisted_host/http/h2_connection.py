@@ -15,7 +15,7 @@ of Twisted's reset tokens, so a flood of them ends in GOAWAY ENHANCE_YOUR_CALM.
 from __future__ import annotations
 
 from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from h2.errors import ErrorCodes
 from h2.exceptions import StreamClosedError
@@ -24,8 +24,7 @@ from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 from twisted.web._http2 import H2Connection
 
-if TYPE_CHECKING:
-    from twisted_host.http.site import TwistbridgeSite
+from twisted_host.http.interfaces import SiteView
 
 
 class SiteH2Connection(H2Connection):
@@ -33,9 +32,9 @@ class SiteH2Connection(H2Connection):
     (`requests`, `persistent`, `answered`, `last_activity`, `check_deadlines`)."""
 
     websocket = None  # WebSockets over HTTP/2 (RFC 8441) are not offered
-    site: TwistbridgeSite  # type: ignore[assignment]  # None in Twisted's class
+    site: SiteView  # type: ignore[assignment]  # None in Twisted's class
 
-    def __init__(self, site: TwistbridgeSite) -> None:
+    def __init__(self, site: SiteView) -> None:
         super().__init__()
         self.site = site
         self.last_activity = monotonic()

@@ -12,14 +12,13 @@ WebSocket handshake is Twisted's, on the resource lane).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from twisted_host.http import rules
-from twisted_host.http.direct import Bridge
 from twisted_host.http.headers import ReceivedHeaders
+from twisted_host.http.interfaces import Bridge
 
 if TYPE_CHECKING:
-    from twisted_host.http.channel import TwistbridgeChannel
     from twisted_host.http.request import TwistbridgeRequest
 
 Route = tuple[bytes, Bridge]  # the mount's prefix (b"/asgi") and its bridge
@@ -61,11 +60,12 @@ class Lanes:
 
 
 def resource_request(
-    channel: TwistbridgeChannel, head: rules.Head, length: int | None, cookie: bool
+    channel: Any, head: rules.Head, length: int | None, cookie: bool
 ) -> TwistbridgeRequest:
     """The resource lane's `Request` for a head a C parser read (its fields checked
-    already, names lower-cased); `cookie`: a Cookie header came."""
-    request: TwistbridgeRequest = channel.requestFactory(channel)  # type: ignore[assignment]
+    already, names lower-cased) on `channel` (Any: Twisted's `HTTPChannel`, which
+    makes it); `cookie`: a Cookie header came."""
+    request: TwistbridgeRequest = channel.requestFactory(channel)
     headers = request.requestHeaders
     if isinstance(headers, ReceivedHeaders):
         headers.add_parsed(head.fields)

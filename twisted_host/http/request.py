@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from time import time
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import cast
 from urllib.parse import unquote_to_bytes
 
 from twisted.internet.address import IPv4Address, IPv6Address
@@ -16,24 +16,13 @@ from twisted.internet.interfaces import IAddress
 from twisted.python.failure import Failure
 from twisted.web.http import datetimeToString, parse_qs
 from twisted.web.resource import _IEncodingResource
+from twisted.web.server import Site
 from twisted.web.server import version as server_version
 
 from twisted_host.http import rules
 from twisted_host.http.body import BodyStream
 from twisted_host.http.headers import OrderedHeadersRequest, received_headers
-
-if TYPE_CHECKING:
-    from twisted_host.http.channel import TwistbridgeChannel
-
-
-class RequestObserver(Protocol):
-    """Told when a request starts (handed to its resource: once fully received, or
-    at its headers for a resource that streams bodies) and ends; `start` returns a
-    token that `end` gets back, with the method and the status sent."""
-
-    def start(self, path: bytes) -> object: ...
-
-    def end(self, token: object, method: bytes, code: int) -> None: ...
+from twisted_host.http.interfaces import Edge, RequestObserver
 
 
 class TwistbridgeRequest(OrderedHeadersRequest):
@@ -48,10 +37,10 @@ class TwistbridgeRequest(OrderedHeadersRequest):
     body_stream: BodyStream | None = None  # the body, for a resource that streams
 
     @property
-    def edge(self) -> TwistbridgeChannel | None:
+    def edge(self) -> Edge | None:
         """The connection, while it lasts (Twisted sets `channel` to None after, or
         deletes it once the answer is done)."""
-        return cast("TwistbridgeChannel | None", getattr(self, "channel", None))
+        return cast("Edge | None", getattr(self, "channel", None))
 
     @property
     def _refused(self) -> bool:
@@ -106,7 +95,8 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         path segments unquoted only when they hold a "%" (the two were a tenth of the
         edge's time per request in a profile of `/asgi/hello`)."""
         self._observe()
-        self.site = cast("TwistbridgeChannel", self.channel).site
+        # The Site is a twisted.web Site (`http.site`), typed by its view here.
+        site = self.site = cast("Site", cast("Edge", self.channel).site)
         self._default_headers()
         self.prepath = []
         self.postpath = _segments(self.path)
@@ -114,7 +104,7 @@ class TwistbridgeRequest(OrderedHeadersRequest):
             self._handleStar()
             return
         try:
-            resource = self.site.getResourceFor(self)
+            resource = site.getResourceFor(self)
             if _IEncodingResource.providedBy(resource):
                 encoder = resource.getEncoder(self)
                 if encoder is not None:
@@ -154,9 +144,7 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         channel.handling = True
         super().requestReceived(command, path, version)
 
-    def _admitted(
-        self, command: bytes, path: bytes, version: bytes
-    ) -> TwistbridgeChannel | None:
+    def _admitted(self, command: bytes, path: bytes, version: bytes) -> Edge | None:
         """The channel, if the request may go on; else None (refused by a rule)."""
         channel = self.edge
         if channel is None or channel.refused:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from io import BytesIO
 from time import monotonic
-from typing import TYPE_CHECKING, Any, TextIO, cast
-from typing import Protocol as Interface
+from typing import Any, TextIO, cast
 
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import Protocol
@@ -19,42 +18,11 @@ from core.settings import Settings
 from twisted_host.http.access_log import Logged, combined_line
 from twisted_host.http.channel import TwistbridgeChannel
 from twisted_host.http.httptools_impl import HttptoolsChannel
+from twisted_host.http.interfaces import Connection, RequestObserver
 from twisted_host.http.lanes import Lanes
 from twisted_host.http.paths import EmptySegment, has_empty_segment
-from twisted_host.http.request import RequestObserver, TwistbridgeRequest
+from twisted_host.http.request import TwistbridgeRequest
 from twisted_host.http.rules import ProxyHeaders, refusal
-
-if TYPE_CHECKING:
-    from twisted_host.http.websocket import WireProtocol
-
-
-class Connection(Interface):
-    """What the Site tracks of an open connection, HTTP/1.1 (`TwistbridgeChannel`)
-    or HTTP/2 (`twisted_host.http.h2_connection.SiteH2Connection`): its deadlines,
-    a graceful stop, the dashboard's open streams."""
-
-    answered: bool  # a request has been answered
-    last_activity: float  # monotonic seconds
-
-    @property
-    def persistent(self) -> int: ...
-
-    @persistent.setter
-    def persistent(self, value: int) -> None: ...  # 0: close after the answers
-
-    @property
-    def websocket(self) -> WireProtocol | None: ...
-
-    @property
-    def requests(self) -> list[Any]: ...  # Any: Twisted's requests, untyped
-
-    @property
-    def transport(self) -> Any: ...
-
-    def check_deadlines(self, now: float) -> None: ...
-
-    def loseConnection(self) -> None: ...
-
 
 # The channel of each `Settings.http` value: the same edge, two parsers.
 CHANNELS: dict[str, type[TwistbridgeChannel]] = {

@@ -153,6 +153,7 @@ RULES: tuple[Rule, ...] = (
         "'_' is dropped (gunicorn's header_map 'drop', nginx's "
         "underscores_in_headers off).",
         closes=False,
+        h2=True,
     ),
     _rule(
         ProxyHeaders.read,
@@ -161,6 +162,7 @@ RULES: tuple[Rule, ...] = (
         "are read from trusted peers only.",
         name="proxy_headers",
         closes=False,
+        h2=True,
     ),
 )
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
