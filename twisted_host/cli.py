@@ -208,6 +208,19 @@ def main() -> None:
     "--ssl-keyfile-password", help="The password of an encrypted private key."
 )
 @click.option("--wsgi-validate", is_flag=True, hidden=True)  # the contract suite's
+@click.option(
+    "--direct-lane/--no-direct-lane",
+    default=True,
+    show_default=True,
+    help="Answer the bridges' requests without a twisted.web Request (httptools "
+    "only); off: every request takes the resource lane (docs/LANES.md).",
+)
+@click.option(
+    "--show-lane",
+    is_flag=True,
+    help="Say which lane served each request: an X-Twistbridge-Lane header and a "
+    "lane= field in the access log (docs/LANES.md).",
+)
 @_limit_options
 @app_options
 @_deploy_options

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 from enum import Enum
-from typing import TYPE_CHECKING
 
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -24,7 +23,7 @@ from twisted.web.server import NOT_DONE_YET, Request
 from wsproto.handshake import H11Handshake
 from wsproto.utilities import split_comma_header
 
-from twisted_host.bridges.asgi import ClientDisconnected, write_plain
+from twisted_host.bridges.asgi_exchange import ASGIHost, ClientDisconnected, write_plain
 from twisted_host.bridges.flow import SendProducer
 from twisted_host.bridges.lifespan import LifespanFailed
 from twisted_host.http.websocket import (
@@ -35,9 +34,6 @@ from twisted_host.http.websocket import (
     not_a_handshake,
 )
 from twisted_host.types import Message, Scope
-
-if TYPE_CHECKING:
-    from twisted_host.bridges.asgi import ASGIResource
 
 _log = Logger()
 
@@ -50,7 +46,7 @@ def is_websocket(request: Request) -> bool:
     )
 
 
-def serve(resource: ASGIResource, request: Request) -> bytes | int:
+def serve(resource: ASGIHost, request: Request) -> bytes | int:
     """Render a WebSocket handshake by running the app with a `websocket` scope."""
     shake = handshake(request)
     if shake is None:
@@ -69,7 +65,7 @@ class _State(Enum):
     CLOSED = "closed"  # close sent, response finished, or the client gone
 
 
-def websocket_scope(resource: ASGIResource, request: Request) -> Scope:
+def websocket_scope(resource: ASGIHost, request: Request) -> Scope:
     """The ASGI `websocket` scope of a handshake, as uvicorn builds it: the HTTP
     scope's fields without `method`, `ws`/`wss`, the subprotocols offered."""
     scope = resource.scope(request)
@@ -90,7 +86,7 @@ class _WebSocketExchange(SendProducer):
     `receive` and `send` the app is given, and a producer paused by the channel."""
 
     def __init__(
-        self, resource: ASGIResource, request: Request, shake: H11Handshake
+        self, resource: ASGIHost, request: Request, shake: H11Handshake
     ) -> None:
         self.resource = resource
         self.request = request

@@ -39,9 +39,8 @@ def open_streams(
             if wire.request is not None:  # until the socket's end
                 counts[mount_of(wire.request.path)]["websockets"] += 1
             continue
-        for request in channel.requests:
-            kind = request.responseHeaders.getRawHeaders(b"content-type") or [b""]
-            if not request.finished and kind[0].startswith(_EVENT_STREAM):
+        for request in channel.requests:  # of either lane (twisted_host.http.lanes)
+            if not request.finished and request.response_type.startswith(_EVENT_STREAM):
                 counts[mount_of(request.path)]["event_streams"] += 1
     return counts
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from twisted.internet import defer
 from twisted.python.failure import Failure
-from twisted.web.http import HTTPChannel, Request
+from twisted.web.http import HTTPChannel
 
-from twisted_host.http.interfaces import Edge
+from twisted_host.http.interfaces import BodyOwner, Edge
 
 HIGH_WATER = 64 * 1024  # bytes held for an app that is not reading: then pause
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -38,7 +38,7 @@ class BodyStream:
     def __init__(
         self,
         channel: Edge,
-        request: Request,
+        request: BodyOwner,
         expect_continue: bool,
     ) -> None:
         self.channel = channel

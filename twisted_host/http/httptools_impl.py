@@ -10,6 +10,11 @@ answers before it. A request with a body whose resource streams bodies (the brid
 body fed as llhttp reads it; reading stops while the app holds what it has not read,
 and at the body of a request read ahead until its turn. What llhttp does not decide
 (Transfer-Encoding values, versions served, persistence) follows `channel.py`.
+
+At the end of each head the request takes its lane (`lanes`): a `twisted.web`
+Request through the resource tree, or, for a target under a bridge's mount, a
+`DirectRequest` (`direct`) that the bridge answers without one. Both stand in the
+same queue, so the order, the body's flow and the refusals above hold for both.
 """
 
 from __future__ import annotations
@@ -25,18 +30,22 @@ from twisted.web.http import HTTPChannel
 
 from twisted_host.http import rules
 from twisted_host.http.channel import TwistbridgeChannel
-from twisted_host.http.headers import ReceivedHeaders
+from twisted_host.http.direct import DirectRequest
+from twisted_host.http.lanes import resource_request
 from twisted_host.http.lean import LeanChannel
 
 if TYPE_CHECKING:
     from twisted_host.http.request import TwistbridgeRequest
+
+    # A request of either lane: a `Request` through the tree, or a bridge's own.
+    AnyRequest = TwistbridgeRequest | DirectRequest
 
 _SLICE = 4096  # bytes parsed at a time: bounds how many requests one read makes
 _AHEAD = 16  # complete requests waiting for their turn before reading stops
 
 
 # A request read whole, waiting: method, target, version, the connection persists.
-_Ready = tuple["TwistbridgeRequest", bytes, bytes, bytes, bool]
+_Ready = tuple["AnyRequest", bytes, bytes, bytes, bool]
 
 
 class _Stop(Exception):
@@ -51,11 +60,11 @@ class HttptoolsChannel(LeanChannel):
         self._parser = httptools.HttpRequestParser(self)
         self._held = b""  # bytes read but not yet parsed
         self._ready: deque[_Ready] = deque()
-        self._request: TwistbridgeRequest | None = None  # its body is arriving
+        self._request: AnyRequest | None = None  # its body is arriving
         self._streaming = False  # and it was handed over at its headers
         # A request read ahead whose body is next: parsing waits for its turn, when
         # it may be handed over as the head of the queue is.
-        self._parked: TwistbridgeRequest | None = None
+        self._parked: AnyRequest | None = None
         self._persistent = True  # the connection persists after its answer
         self._lost = False  # the connection is gone
         self._answering = False  # the head of the queue is being answered
@@ -74,6 +83,7 @@ class HttptoolsChannel(LeanChannel):
         self._trailer = False  # the trailer section may be next (see on_chunk_header)
         self._connection = False  # a Connection header came
         self._cookie = False  # a Cookie header came
+        self._upgrade = False  # an Upgrade header came: the resource lane's
         self._version = b""
 
     # --- bytes in ----------------------------------------------------------------------
@@ -233,6 +243,7 @@ class HttptoolsChannel(LeanChannel):
         self._header_count = 0
         self._length = None
         self._chunked = self._expect = self._connection = self._cookie = False
+        self._upgrade = False
         self._trailer = False
         if self.header_started is None and not (self._answering or self._ready):
             self.header_started = self.last_activity
@@ -280,7 +291,9 @@ class HttptoolsChannel(LeanChannel):
             self._connection = True
         elif lower == b"cookie":
             self._cookie = True
-        self._headers.append((name, value))
+        elif lower == b"upgrade":
+            self._upgrade = True
+        self._headers.append((lower, value))
 
     def on_headers_complete(self) -> None:
         self._in_head = False
@@ -292,25 +305,22 @@ class HttptoolsChannel(LeanChannel):
         self._version = version
         if not (self._answering or self._ready):
             self.header_started = None
-        request: TwistbridgeRequest = self.requestFactory(self)  # type: ignore[assignment]
+        lanes = self.site.lanes
+        route = lanes.route(self._url) if lanes and not self._upgrade else None
+        head = rules.Head(self._parser.get_method(), self._url, version, self._headers)
+        # An HTTP/1.1 request without a Connection header persists, under any rule.
+        ask = self._connection or version != b"HTTP/1.1"
+        request: AnyRequest
+        if route is None:
+            request = resource_request(self, head, self._length, self._cookie)
+            self._persistent = not ask or self.checkPersistence(request, version)
+        else:
+            request = DirectRequest(self, route[1], route[0], head)
+            connection = head.values(b"connection")
+            self._persistent = not ask or rules.persists(version, connection)
+            request.persistent = self._persistent
         self.requests.append(request)
         self._request = request
-        headers = request.requestHeaders
-        if isinstance(headers, ReceivedHeaders):
-            headers.add_parsed(self._headers)
-        else:
-            for name, value in self._headers:
-                headers.addRawHeader(name, value)
-        if self._cookie:  # Twisted's parseCookies looks for the header: it came or not
-            request.parseCookies()
-        # Twisted's rule asks the headers; an HTTP/1.1 request without a Connection
-        # header persists under it, and under any other.
-        self._persistent = (
-            self.checkPersistence(request, version)
-            if self._connection or version != b"HTTP/1.1"
-            else True
-        )
-        request.gotLength(self._length)
         if self._answering or self._ready:
             if self._chunked or self._length:
                 self._parked = request  # read ahead: its body waits for its turn
@@ -319,7 +329,7 @@ class HttptoolsChannel(LeanChannel):
         if self.refused:
             raise _Stop
 
-    def _at_the_head(self, request: TwistbridgeRequest) -> None:
+    def _at_the_head(self, request: AnyRequest) -> None:
         """The request whose body is next heads the queue: hand it over now if its
         resource streams bodies (its 100 Continue then comes with the app's first
         read), else answer its Expect here (its body is read whole first)."""
@@ -343,7 +353,7 @@ class HttptoolsChannel(LeanChannel):
             # which that channel's parser reaches through allHeadersReceived.
             HTTPChannel._send100Continue(self)
 
-    def _unpark(self, request: TwistbridgeRequest) -> None:
+    def _unpark(self, request: AnyRequest) -> None:
         """A request read ahead, its body not all in, has its turn."""
         self._parked = None
         self._at_the_head(request)

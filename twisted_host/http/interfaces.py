@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from twisted.python.failure import Failure
+
 from core.settings import Settings
+from twisted_host.http.access_log import Logged
 from twisted_host.http.rules import ProxyHeaders, Refusal
 
 
@@ -58,6 +61,23 @@ class RequestObserver(Protocol):
     def end(self, token: object, method: bytes, code: int) -> None: ...
 
 
+class Bridge(Protocol):
+    """What serves a mount on the direct lane (`http.lanes`): the ASGI or the WSGI
+    bridge."""
+
+    def serve(self, request: Any) -> None:
+        """Start answering a `http.direct.DirectRequest` (Any: that module builds on
+        this one)."""
+
+
+class LaneTable(Protocol):
+    """The bridges' mounts by prefix (`http.lanes.Lanes`), as a channel asks it."""
+
+    def __bool__(self) -> bool: ...
+
+    def route(self, target: bytes) -> tuple[bytes, Bridge] | None: ...
+
+
 class SiteView(Protocol):
     """The Site (`http.site.TwistbridgeSite`) as its connections and requests use it."""
 
@@ -73,7 +93,12 @@ class SiteView(Protocol):
     @property
     def connections(self) -> set[Connection]: ...
 
+    @property
+    def lanes(self) -> LaneTable: ...
+
     def getResourceFor(self, request: Any) -> Any: ...  # Twisted's, untyped
+
+    def log(self, request: Logged) -> None: ...
 
     def connection_lost(self, channel: Connection) -> None: ...
 
@@ -109,3 +134,16 @@ class Edge(Protocol):
     def loseConnection(self) -> None: ...
 
     def body_resumed(self) -> None: ...
+
+
+class BodyOwner(Protocol):
+    """The request a streamed body belongs to, on either lane (`http.lanes`): a
+    `twisted.web` Request or a `http.direct.DirectRequest`."""
+
+    @property
+    def startedWriting(self) -> bool | int: ...
+
+    @property
+    def finished(self) -> bool | int: ...
+
+    def connectionLost(self, reason: Failure) -> None: ...

@@ -6,11 +6,13 @@ takes its body as it arrives (`twisted_host.http.body`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from time import time
 from typing import cast
 from urllib.parse import unquote_to_bytes
 
 from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.interfaces import IAddress
 from twisted.python.failure import Failure
 from twisted.web.http import datetimeToString, parse_qs
 from twisted.web.resource import _IEncodingResource
@@ -27,6 +29,7 @@ class TwistbridgeRequest(OrderedHeadersRequest):
     """A request that refuses bodies over the limit and checks `Host` and the target,
     with its headers in the order they arrived (for the ASGI scope)."""
 
+    lane = "resource"  # which lane served it (`twisted_host.http.lanes`)
     _received = 0
     _observer: RequestObserver | None = None
     _token: object = None
@@ -116,6 +119,9 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         raw = self.responseHeaders._rawHeaders
         raw[b"Server"] = [server_version]
         raw[b"Date"] = [_date()]
+        channel = self.edge
+        if channel is not None and channel.site.settings.show_lane:
+            raw[b"X-Twistbridge-Lane"] = [b"resource"]
 
     def parseCookies(self) -> None:
         # Twisted's raises and catches a ValueError for every ";" without a "=" (32 KiB
@@ -161,17 +167,18 @@ class TwistbridgeRequest(OrderedHeadersRequest):
             self._token = observer.start(self.path)
 
     def _forwarded(self, proxy: rules.ProxyHeaders) -> None:
-        peer = self.getClientAddress()
-        if not isinstance(peer, IPv4Address | IPv6Address):
-            return
-        client, self._scheme = proxy.read(peer.host, self._values)
+        client, self._scheme = forwarded(proxy, self.getClientAddress(), self._values)
         if client is not None:
-            host, port = client
-            kind = IPv6Address if ":" in host else IPv4Address
-            self.client = kind("TCP", host, port)
+            self.client = client
 
     def _values(self, name: bytes) -> list[bytes]:
         return list(self.requestHeaders.getRawHeaders(name) or ())
+
+    @property
+    def response_type(self) -> bytes:
+        """The answer's Content-Type, b"" until it has one (the dashboard's)."""
+        values = self.responseHeaders.getRawHeaders(b"content-type")
+        return values[0] if values else b""
 
     def isSecure(self) -> bool:
         # The scheme a trusted proxy says the client used (`http.proxy`), if any.
@@ -195,6 +202,21 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         if observer is not None:
             # A request whose client left before the answer: nginx's 499.
             observer.end(self._token, self.method, self.code if self.finished else 499)
+
+
+def forwarded(
+    proxy: rules.ProxyHeaders, peer: IAddress, values: Callable[[bytes], list[bytes]]
+) -> tuple[IAddress | None, str | None]:
+    """The client address and the scheme a trusted proxy's headers give (each None
+    where the connection's own stands), for a request of either lane."""
+    if not isinstance(peer, IPv4Address | IPv6Address):
+        return None, None
+    client, scheme = proxy.read(peer.host, values)
+    if client is None:
+        return None, scheme
+    host, port = client
+    kind = IPv6Address if ":" in host else IPv4Address
+    return kind("TCP", host, port), scheme
 
 
 def _segments(path: bytes) -> list[bytes]:

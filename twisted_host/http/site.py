@@ -11,15 +11,15 @@ from typing import Any, TextIO, cast
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import Protocol
 from twisted.internet.task import LoopingCall
-from twisted.web import http
 from twisted.web.resource import Resource
 from twisted.web.server import Request, Site
 
 from core.settings import Settings
-from twisted_host.http.access_log import combined_line
+from twisted_host.http.access_log import Logged, combined_line
 from twisted_host.http.channel import TwistbridgeChannel
 from twisted_host.http.httptools_impl import HttptoolsChannel
 from twisted_host.http.interfaces import Connection, RequestObserver
+from twisted_host.http.lanes import Lanes
 from twisted_host.http.paths import EmptySegment, has_empty_segment
 from twisted_host.http.request import TwistbridgeRequest
 from twisted_host.http.rules import ProxyHeaders, refusal
@@ -62,6 +62,9 @@ class TwistbridgeSite(Site):
             else None
         )
         self.connections: set[Connection] = set()
+        # The bridges' mounts, for the C parser's direct lane (`lanes`); filled by
+        # whoever builds the Site (`twisted_host.site`).
+        self.lanes = Lanes()
         self._sweep = LoopingCall(self.check_deadlines)
         self._lines: list[str] = []  # written out by flush_log, once a second
 
@@ -103,10 +106,13 @@ class TwistbridgeSite(Site):
         # Never a temporary file: the body limit keeps every body small.
         return BytesIO()
 
-    def log(self, request: http.Request) -> None:
+    def log(self, request: Logged) -> None:  # type: ignore[override]
         if self.access_log is not None:
             stamp = self._logDateTime or "-"  # set by Twisted once the factory starts
-            self._lines.append(combined_line(stamp, request))
+            line = combined_line(stamp, request)
+            if self.settings.show_lane:
+                line = f"{line} lane={request.lane}"
+            self._lines.append(line)
 
     def flush_log(self) -> None:
         """Write the lines logged since the last call, in one write."""

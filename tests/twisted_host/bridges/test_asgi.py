@@ -22,7 +22,9 @@ from tests.client import exchange, fetch, parse
 from tests.servers import Server, spawn
 
 HOST = [sys.executable, "-m", "tests.twisted_host.bridges.asgi_host"]
-TARGETS = ["bridge", "uvicorn"]
+# The bridge under a plain Site (the resource lane), under twistbridge's own Site
+# on its default parser (the direct lane, `twisted_host.http.lanes`), and uvicorn.
+TARGETS = ["bridge", "edge", "uvicorn"]
 
 
 @pytest.fixture(scope="module", params=TARGETS)
@@ -35,7 +37,7 @@ def target(
 
 
 def is_bridge(server: Server) -> bool:
-    return "bridge" in list(server.process.args)  # type: ignore[arg-type]
+    return "uvicorn" not in list(server.process.args)  # type: ignore[arg-type]
 
 
 def url(server: Server, path: str) -> str:

@@ -52,8 +52,15 @@ class Lane:
     mounts: dict[str, tuple[str, ...]]  # by parser
 
 
-# Every lane, by id. Today one: twisted.web `Request`s for every mount and parser.
-LANES = {"resource": Lane((), {parser: EVERY_MOUNT for parser in PARSERS})}
+# Every lane, by id (twisted_host.http.lanes): twisted.web `Request`s for every
+# mount and parser (the direct lane turned off), and the bridges' mounts answered
+# without one, under the C parser.
+LANES = {
+    "resource": Lane(
+        ("--no-direct-lane",), {parser: EVERY_MOUNT for parser in PARSERS}
+    ),
+    "direct": Lane((), {"httptools": ("wsgi", "asgi", "w", "a")}),
+}
 
 
 @dataclass(frozen=True)
