@@ -105,9 +105,9 @@ class DirectRequest:
         if channel.refused:
             return
         self._received += len(data)
-        limit = channel.limits.max_body_size
-        if self._received > limit:
-            channel.refuse(413, f"The body is over {limit} bytes.")
+        over = rules.body_size(self._received, channel.limits)
+        if over is not None:
+            channel.refuse_with(over)
             return
         if self.content is None:
             self.content = BytesIO()

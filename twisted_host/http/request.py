@@ -55,9 +55,9 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         if channel is None or channel.refused:
             return
         self._received += len(data)
-        limit = channel.limits.max_body_size
-        if self._received > limit:
-            channel.refuse(413, f"The body is over {limit} bytes.")
+        over = rules.body_size(self._received, channel.limits)
+        if over is not None:
+            channel.refuse_with(over)
             return
         super().handleContentChunk(data)
 

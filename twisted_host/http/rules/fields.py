@@ -94,9 +94,10 @@ def wsgi_passes(name: bytes) -> bool:
     return b"_" not in name
 
 
-def expects_continue(head: Head) -> bool:
-    """RFC 9110 section 10.1.1: `Expect: 100-continue` on HTTP/1.1 asks for a 100
-    before the body is sent (HTTP/1.0 clients get none)."""
-    if head.version != b"HTTP/1.1":
+def expects_continue(version: bytes, expects: list[bytes]) -> bool:
+    """RFC 9110 section 10.1.1: `Expect: 100-continue` (any of the request's Expect
+    values) on HTTP/1.1 asks for a 100 before the body is sent; HTTP/1.0 clients
+    get none."""
+    if version != b"HTTP/1.1":
         return False
-    return any(value.lower() == b"100-continue" for value in head.values(b"expect"))
+    return any(value.lower() == b"100-continue" for value in expects)
