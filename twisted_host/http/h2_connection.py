@@ -24,6 +24,7 @@ from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 from twisted.web._http2 import H2Connection
 
+from twisted_host.http import rules
 from twisted_host.http.interfaces import SiteView
 
 
@@ -102,9 +103,8 @@ class SiteH2Connection(H2Connection):
         """Close the connection once it has sent nothing for the idle timeout while
         no answer is under way: no stream open, or only streams whose request
         stalled before its end (an HTTP/1.1 channel does the same)."""
-        if now - self.last_activity > self.site.settings.idle_timeout and not any(
-            request.answering for request in self.requests
-        ):
+        idle = rules.idle_expired(self.last_activity, now, self.site.settings)
+        if idle and not any(request.answering for request in self.requests):
             self.loseConnection()
 
     def loseConnection(self) -> None:

@@ -79,7 +79,7 @@ class HttptoolsChannel(LeanChannel):
         self._headers: list[tuple[bytes, bytes]] = []
         self._length: int | None = None
         self._chunked = False
-        self._expect = False
+        self._expects: list[bytes] = []  # its Expect values
         self._trailer = False  # the trailer section may be next (see on_chunk_header)
         self._connection = False  # a Connection header came
         self._cookie = False  # a Cookie header came
@@ -242,7 +242,8 @@ class HttptoolsChannel(LeanChannel):
         self._header_bytes = 0
         self._header_count = 0
         self._length = None
-        self._chunked = self._expect = self._connection = self._cookie = False
+        self._chunked = self._connection = self._cookie = False
+        self._expects = []
         self._upgrade = False
         self._trailer = False
         if self.header_started is None and not (self._answering or self._ready):
@@ -286,7 +287,7 @@ class HttptoolsChannel(LeanChannel):
             self.refuse_with(refused)
             raise _Stop
         elif lower == b"expect":
-            self._expect = value.lower() == b"100-continue"
+            self._expects.append(value)
         elif lower == b"connection":
             self._connection = True
         elif lower == b"cookie":
@@ -333,7 +334,7 @@ class HttptoolsChannel(LeanChannel):
         """The request whose body is next heads the queue: hand it over now if its
         resource streams bodies (its 100 Continue then comes with the app's first
         read), else answer its Expect here (its body is read whole first)."""
-        expect = self._expect and self._version == b"HTTP/1.1"
+        expect = rules.expects_continue(self._version, self._expects)
         if self._chunked or self._length:
             if not self._persistent:
                 self.persistent = False

@@ -172,7 +172,7 @@ def site(
     if not LANES[lane].mounts.get(parser):
         pytest.skip(f"the {lane} lane does not serve --http {parser}")
     tmp = tmp_path_factory.mktemp(f"rules-{parser}-{lane}")
-    args = [*LIMITS, *USER_MOUNTS, *LANES[lane].args, "--http", parser]
+    args = [*LIMITS, *USER_MOUNTS, *LANES[lane].args, "--http", parser, "--show-lane"]
     with run_server(*args, "--no-access-log", "--uvicorn-port", "0", tmp_path=tmp) as s:
         yield s
 
@@ -190,6 +190,12 @@ def test_row(site: Server, lane: str, parser: str, row: Row) -> None:
         assert (finals[:1] or [None]) == [row.status], where
         assert closed == row.closes, where
         answer = b"".join(head_and_body for _, head_and_body in seen)
+        # The lane that answered says so (--show-lane); a refusal comes before one.
+        for status, head_and_body in seen:
+            if 200 <= status < 400:
+                assert (
+                    f"x-twistbridge-lane: {lane}\r\n".encode() in head_and_body.lower()
+                ), where
         assert row.holds in answer, where
         assert not row.lacks or row.lacks not in answer, where
     assert "Traceback" not in site.output()

@@ -21,8 +21,9 @@ def field_line(line: bytes) -> Refusal | None:
     """400 for a header line that is not `name: value` (RFC 9110 section 5.5: no
     control byte but HTAB), or that continues the line before it (obs-fold)."""
     if line[:1] in (b" ", b"\t"):
-        # RFC 9112 section 5.2: a server MAY reject obs-fold with 400 (llhttp,
-        # h11 and uvicorn do; Twisted's parser joined the lines).
+        # RFC 9112 section 5.2: a server MUST reject obs-fold with 400 or replace
+        # it with SP; llhttp and uvicorn reject it (h11 and Twisted's parser join
+        # the lines): one behaviour on both parsers, the stricter.
         return Refusal("obs_fold", 400, "A header line is folded (obs-fold).")
     if not FIELD_LINE.fullmatch(line):
         return Refusal("field_line", 400, "A header field is malformed.")
@@ -93,9 +94,10 @@ def wsgi_passes(name: bytes) -> bool:
     return b"_" not in name
 
 
-def expects_continue(head: Head) -> bool:
-    """RFC 9110 section 10.1.1: `Expect: 100-continue` on HTTP/1.1 asks for a 100
-    before the body is sent (HTTP/1.0 clients get none)."""
-    if head.version != b"HTTP/1.1":
+def expects_continue(version: bytes, expects: list[bytes]) -> bool:
+    """RFC 9110 section 10.1.1: `Expect: 100-continue` (any of the request's Expect
+    values) on HTTP/1.1 asks for a 100 before the body is sent; HTTP/1.0 clients
+    get none."""
+    if version != b"HTTP/1.1":
         return False
-    return any(value.lower() == b"100-continue" for value in head.values(b"expect"))
+    return any(value.lower() == b"100-continue" for value in expects)
