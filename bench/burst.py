@@ -4,7 +4,9 @@ as soon as it is answered, for 10 s, driven by wrk (`wrk -t1 -c10000 -d10s --tim
 
 A server that adds no delay answers every connection once per 2 s: 50,000 in the
 10 s. The goal, on `/native` and `/asgi`: 80 % of that, p99 at most 2.5 s, no errors,
-peak RSS at most 300 MB; uvicorn is measured beside them on the same app.
+peak RSS at most 300 MB; uvicorn is measured beside them on the same app, and each
+must complete 1.2 times what uvicorn completes in the same run, with a p99 no worse
+(issue 21: wrk on a shared core cannot reach the ideal, so the share is reported).
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ GOAL_SHARE = 0.8  # of the ideal count
 GOAL_P99_S = 2.5
 GOAL_RSS_MB = 300.0
 
+GOAL_AGAINST_UVICORN = 1.2  # completed, in the same run
+REFERENCE = "uvicorn httptools"
+
 TARGETS = [
     ("twistbridge /native", "/native/busy"),
     ("twistbridge /asgi", "/asgi/busy"),
-    ("uvicorn httptools", "/asgi/busy"),  # the reference, same app
+    (REFERENCE, "/asgi/busy"),  # the reference, same app
 ]
 
 
@@ -70,5 +75,22 @@ def describe(fig: dict[str, float]) -> str:
 
 GOAL = (
     f">= {GOAL_SHARE:.0%} of ideal, p99 <= {GOAL_P99_S} s, no errors, "
+    f"RSS <= {GOAL_RSS_MB:.0f} MB"
+)
+
+
+def met_against(fig: dict[str, float], reference: dict[str, float]) -> bool:
+    """Issue 21's goal: 1.2 times the reference's completed, its p99 or better, no
+    errors, RSS within the bound."""
+    return (
+        fig["completed"] >= GOAL_AGAINST_UVICORN * reference["completed"]
+        and fig["p99_s"] <= reference["p99_s"]
+        and not fig["errors"]
+        and fig["rss_mb"] <= GOAL_RSS_MB
+    )
+
+
+GOAL_AGAINST = (
+    f">= {GOAL_AGAINST_UVICORN}x completed, p99 <= the reference's, no errors, "
     f"RSS <= {GOAL_RSS_MB:.0f} MB"
 )

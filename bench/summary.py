@@ -88,6 +88,7 @@ def _rest(record: Record) -> list[Row]:
         mine = name.startswith("twistbridge")
         goal = f"{verdict(burst.met(fig))} ({burst.GOAL})" if mine else "reference"
         rows.append((f"{name}: burst of {fig['connections']:.0f}", burst.describe(fig), goal))  # fmt: skip
+    rows += _burst_against(record.get("burst", {}))
     if startup := record.get("startup_s"):
         start = spread(startup)
         met = verdict(start["median"] < STARTUP_S)
@@ -96,6 +97,24 @@ def _rest(record: Record) -> list[Row]:
         rows.append((f"{name} req/s", _range(spread(values), 0), ""))
     if workers := record.get("workers_ratio"):
         rows.append((WORKERS_RATIO, _range(workers, 2), ""))
+    return rows
+
+
+def _burst_against(figures: dict[str, dict[str, float]]) -> list[Row]:
+    """Issue 21's burst goal: each of ours against the reference in the same run."""
+    reference = figures.get(burst.REFERENCE)
+    if not reference:
+        return []
+    rows = []
+    for name, fig in figures.items():
+        if name != burst.REFERENCE:
+            done = reference["completed"]
+            times = fig["completed"] / done if done else 0.0
+            figure = f"{times:.2f}x completed, p99 {fig['p99_s']:.2f} vs {reference['p99_s']:.2f} s"  # fmt: skip
+            goal = (
+                f"{verdict(burst.met_against(fig, reference))} ({burst.GOAL_AGAINST})"
+            )
+            rows.append((f"{name}: burst vs {burst.REFERENCE}", figure, goal))
     return rows
 
 

@@ -71,6 +71,12 @@ class Settings:
     # (Twisted's own, in Python), kept to compare what the C parser buys. Both
     # stream request bodies to the bridges and enforce the same limits.
     http: str = "httptools"
+    # The bridges' requests on the direct lane under the httptools parser (no
+    # twisted.web Request; docs/LANES.md); off: every request on the resource lane,
+    # to measure what the Request costs. Say which lane served each request: an
+    # X-Twistbridge-Lane response header and a lane= field in the access log.
+    direct_lane: bool = True
+    show_lane: bool = False
     # `M/proxy/<path>` forwards to this URL (`--proxy-upstream`); "" is uvicorn's /asgi
     # beside the Site, filled in once its port is known. Seconds to connect and then
     # between any two reads of the answer before 504 (nginx's proxy_read_timeout, 60).

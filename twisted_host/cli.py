@@ -243,6 +243,19 @@ def main() -> None:
     help="Idle connections each mount's /proxy keeps to its upstream (0: one per request).",
 )
 @click.option("--wsgi-validate", is_flag=True, hidden=True)  # the contract suite's
+@click.option(
+    "--direct-lane/--no-direct-lane",
+    default=True,
+    show_default=True,
+    help="Answer the bridges' requests without a twisted.web Request (httptools "
+    "only); off: every request takes the resource lane (docs/LANES.md).",
+)
+@click.option(
+    "--show-lane",
+    is_flag=True,
+    help="Say which lane served each request: an X-Twistbridge-Lane header and a "
+    "lane= field in the access log (docs/LANES.md).",
+)
 @_limit_options
 @_websocket_options
 @app_options

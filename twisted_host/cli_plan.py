@@ -81,6 +81,8 @@ def serve_plan(
     ssl_keyfile: Path | None,
     ssl_keyfile_password: str | None,
     wsgi_validate: bool,
+    direct_lane: bool,
+    show_lane: bool,
     workers: int,
     **limits: Any,
 ) -> ServePlan:
@@ -114,6 +116,8 @@ def serve_plan(
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         wsgi_validate=wsgi_validate,
+        direct_lane=direct_lane,
+        show_lane=show_lane,
         wsgi_apps=wsgi_apps,
         asgi_apps=asgi_apps,
         app_factory=factory,

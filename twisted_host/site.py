@@ -100,6 +100,9 @@ def build_site(
     root.putChild(b"healthz", Healthz())
     root.putChild(b"readyz", Readyz(readiness))
     site = TwistbridgeSite(root, settings, access_log=access_log, observer=stats)
+    for app, resource in zip(apps, resources, strict=True):
+        if settings.direct_lane and isinstance(resource, ASGIResource | WSGIMount):
+            site.lanes.add(app.mount.prefix, resource)
     stats.connections = site.connections
     return Hosted(site, bridges, pools, stats, readiness)
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING
 
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET, Request
 from wsproto.utilities import split_comma_header
 
-from twisted_host.bridges.asgi import ClientDisconnected, write_plain
+from twisted_host.bridges.asgi_exchange import ASGIHost, ClientDisconnected, write_plain
 from twisted_host.bridges.flow import SendProducer
 from twisted_host.bridges.lifespan import LifespanFailed
 from twisted_host.http.websocket import ABNORMAL, WireProtocol
@@ -35,9 +34,6 @@ from twisted_host.http.ws_opening import (
     opening,
 )
 from twisted_host.types import Message, Scope
-
-if TYPE_CHECKING:
-    from twisted_host.bridges.asgi import ASGIResource
 
 _log = Logger()
 # Seconds the app gets to answer the messages that came before a bad frame.
@@ -55,7 +51,7 @@ def is_websocket(request: Request) -> bool:
     )
 
 
-def serve(resource: ASGIResource, request: Request) -> bytes | int:
+def serve(resource: ASGIHost, request: Request) -> bytes | int:
     """Render a WebSocket handshake by running the app with a `websocket` scope."""
     shake = opening(request)
     if shake is None:
@@ -74,7 +70,7 @@ class _State(Enum):
     CLOSED = "closed"  # close sent, response finished, or the client gone
 
 
-def websocket_scope(resource: ASGIResource, request: Request) -> Scope:
+def websocket_scope(resource: ASGIHost, request: Request) -> Scope:
     """The ASGI `websocket` scope of a handshake, as uvicorn builds it: the HTTP
     scope's fields without `method`, `ws`/`wss`, the subprotocols offered."""
     scope = resource.scope(request)
@@ -94,9 +90,7 @@ class _WebSocketExchange(SendProducer):
     """One WebSocket and its app call: a `WebSocketProtocol` for the wire, the
     `receive` and `send` the app is given, and a producer paused by the channel."""
 
-    def __init__(
-        self, resource: ASGIResource, request: Request, shake: Opening
-    ) -> None:
+    def __init__(self, resource: ASGIHost, request: Request, shake: Opening) -> None:
         self.resource = resource
         self.request = request
         self.shake = shake

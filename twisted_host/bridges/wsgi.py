@@ -9,7 +9,9 @@ before a thread picked its request up, and the app iterator's `close()` on every
 And the answer streams (`wsgi_response`): each block goes out as it is yielded, the
 worker waits only while the connection is full, and a small answer costs one hand-off
 to the reactor instead of a blocking round trip for every chunk plus one to finish;
-the hand-offs of all the mount's threads travel in batches (`handback`).
+the hand-offs of all the mount's threads travel in batches (`handback`). A request
+comes either lane (`twisted_host.http.lanes`): through `render` as a `twisted.web`
+request, or through `serve` straight from the C parser; both run the same response.
 """
 
 from __future__ import annotations
@@ -17,18 +19,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import partial
+from io import BytesIO
 from queue import SimpleQueue
 from typing import Any, cast
 
 from twisted.internet.interfaces import IReactorCore, IReactorThreads
 from twisted.logger import Logger
 from twisted.web.server import NOT_DONE_YET, Request
-from twisted.web.wsgi import WSGIResource
+from twisted.web.wsgi import WSGIResource, _InputStream
 
 from core.content import error_page
 from core.contract import HTML
+from twisted_host.bridges.answer import Answer, RequestAnswer
 from twisted_host.bridges.handback import HandBack
+from twisted_host.bridges.wsgi_environ import build_environ, direct_environ
 from twisted_host.bridges.wsgi_response import StreamingResponse
+from twisted_host.http.direct import DirectRequest
 from twisted_host.types import WSGIApp
 
 _log = Logger()
@@ -121,26 +127,53 @@ class WSGIMount(WSGIResource):
         reactor.addSystemEventTrigger("during", "shutdown", self.pool.stop)
 
     def render(self, request: Request) -> int | bytes:
-        if self.inflight - self.pool.max >= self.queue:
-            request.setResponseCode(503)
-            request.setHeader(b"retry-after", b"1")
-            request.setHeader(b"content-type", HTML.encode())
-            detail = (
-                f"All {self.pool.max} WSGI threads are busy "
-                f"and {self.queue} requests wait."
-            )
-            return error_page(503, detail).encode()
+        """The resource lane: a `twisted.web` request through the tree."""
+        answer = RequestAnswer(request)
+        if self._admitted(answer):
+            self._respond(answer, build_environ(request))
+        return NOT_DONE_YET
+
+    def serve(self, request: DirectRequest) -> None:
+        """The direct lane (`twisted_host.http.lanes`): no `Request` at all."""
+        if self._admitted(request):
+            # A body that streams is `body_stream` (the response's input then); one
+            # read whole before its turn came (pipelined) is `content`.
+            body = request.content if request.content is not None else BytesIO()
+            body.seek(0)
+            self._respond(request, direct_environ(request, _InputStream(body)))
+
+    def _admitted(self, answer: Answer) -> bool:
+        """Whether the request may wait for a thread; if not, 503 is its answer."""
+        if self.inflight - self.pool.max < self.queue:
+            return True
+        detail = (
+            f"All {self.pool.max} WSGI threads are busy and {self.queue} requests wait."
+        )
+        body = error_page(503, detail).encode()
+        answer.start(
+            503,
+            [
+                (b"retry-after", b"1"),
+                (b"content-type", HTML.encode()),
+                (b"content-length", b"%d" % len(body)),
+            ],
+        )
+        answer.write(body)
+        answer.finish()
+        return False
+
+    def _respond(self, answer: Answer, environ: dict[str, Any]) -> None:
         self.inflight += 1
         response = StreamingResponse(
             self._reactor,
             self._threadpool,
             self._application,
-            request,
+            answer,
+            environ,
             hand_back=self.hand_back,
             done=self._finished,
         )
         response.start()
-        return NOT_DONE_YET
 
-    def _finished(self, _: object) -> None:
+    def _finished(self) -> None:
         self.inflight -= 1

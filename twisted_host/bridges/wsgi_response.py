@@ -11,6 +11,9 @@ request's push producer, so the transport pauses it when its buffer passes its
 high-water mark; the worker then waits on a future that the reactor resolves when the
 transport resumes (or the client leaves). Unsent data per connection stays bounded
 by the transport's buffer plus `HIGH_WATER`, however fast the app yields.
+
+It writes to an `Answer` (`answer`), so that both lanes (`twisted_host.http.lanes`)
+run the same code: a `twisted.web` request's, or the direct lane's `DirectRequest`.
 """
 
 from __future__ import annotations
@@ -24,15 +27,13 @@ from typing import Any
 from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.web.server import Request
-from twisted.web.wsgi import _WSGIResponse
+from twisted.web.wsgi import _WSGIResponse, _wsgiStringToBytes
 from zope.interface import implementer
 
 from core.content import error_page
 from core.contract import HTML
-from twisted_host.bridges.wsgi_environ import build_environ
+from twisted_host.bridges.answer import Answer
 from twisted_host.bridges.wsgi_input import StreamInput
-from twisted_host.http.body import BodyStream
 
 _log = Logger()
 
@@ -50,24 +51,27 @@ class StreamingResponse(_WSGIResponse):
         reactor: Any,
         threadpool: Any,
         application: Any,
-        request: Request,
+        answer: Answer,
+        environ: dict[str, Any],
         *,
         hand_back: Callable[[Callable[[], object]], None],
-        done: Callable[[object], object],
+        done: Callable[[], object],
     ) -> None:
-        """`hand_back`: how the worker reaches the reactor (the mount's batches,
-        `handback`); `done`: called once the request has ended, whichever way."""
-        # What `_WSGIResponse.__init__` sets, with the environ built in one pass.
+        """`environ`: the request's, its `wsgi.input` replaced here when the body
+        streams; `hand_back`: how the worker reaches the reactor (the mount's
+        batches, `handback`); `done`: called once the request has ended, whichever
+        way."""
+        # What `_WSGIResponse.__init__` sets; its environ is built by the caller.
         self.started = False
         self.reactor = reactor
         self.threadpool = threadpool
         self.application = application
-        self.request = request
+        self.answer = answer
         self.hand_back = hand_back
-        request.notifyFinish().addBoth(self._finished).addBoth(done)
-        request.defaultContentType = None  # the app's headers, and only those
-        environ = self.environ = build_environ(request)
-        stream: BodyStream | None = getattr(self.request, "body_stream", None)
+        self._done: Callable[[], object] | None = done
+        answer.on_lost(self._lost)
+        self.environ = environ
+        stream = answer.body_stream
         if stream is not None:  # on the Site's edge: the body as it arrives
             environ["wsgi.input"] = StreamInput(self.reactor, stream)
         self._lock = threading.Lock()
@@ -78,17 +82,14 @@ class StreamingResponse(_WSGIResponse):
         self._paused = False  # the transport's buffer is full
         self._gate: Future[None] | None = None  # what a waiting worker waits on
         self._headers_sent = False  # reactor side
+        self._registered = False
 
     # --- the reactor thread ------------------------------------------------------
 
     def start(self) -> None:
-        request: Request = self.request
-        request.registerProducer(self, True)
-        # A pipelined request may start while the previous answer still fills the
-        # transport's buffer: the channel does not tell a new producer so.
-        if getattr(request.channel, "_waitingForTransport", False):
-            self._paused = True
-        super().start()
+        self._registered = True
+        self.answer.register(self)
+        self.threadpool.callInThread(self.run)
 
     def pauseProducing(self) -> None:
         with self._lock:
@@ -100,13 +101,20 @@ class StreamingResponse(_WSGIResponse):
             self._open_gate()
 
     def stopProducing(self) -> None:
-        self._finished(None)
+        self._lost()
 
-    def _finished(self, ignored: object) -> None:
-        # notifyFinish fired: the answer ended, or the client left. Nothing to wait for.
+    def _lost(self) -> None:
+        # The client left: nothing to wait for, nothing more to write.
+        self._ended()
+
+    def _ended(self) -> None:
+        # The answer ended, or the client left, whichever came first.
         with self._lock:
             self._requestFinished = True
             self._open_gate()
+        done, self._done = self._done, None
+        if done is not None:
+            done()
 
     def _drain(self) -> None:
         with self._lock:
@@ -117,45 +125,58 @@ class StreamingResponse(_WSGIResponse):
             self._open_gate()
         if self._requestFinished:
             return  # the client is gone: writes are dropped quietly
-        request: Request = self.request
+        answer = self.answer
         if (blocks or end is _FINISH) and getattr(self, "headers", None) is None:
             self._failed(Failure(RuntimeError("start_response was not called")))
             return
         if blocks:
             self._send_headers()
-            request.write(b"".join(blocks))
+            answer.write(b"".join(blocks))
         if end is _FINISH:
             self._send_headers()
-            self._unregister()
-            request.finish()
+            self._finish()
         elif isinstance(end, Failure):
             self._failed(end)
 
     def _send_headers(self) -> None:
         if not self._headers_sent:
             self._headers_sent = True
-            self._sendResponseHeaders()
+            # As Twisted's `_sendResponseHeaders`: the app's reason phrase; Server
+            # and Date are the server's.
+            code, reason = self.status.split(None, 1)
+            headers = [
+                (_wsgiStringToBytes(name), _wsgiStringToBytes(value))
+                for name, value in self.headers
+                if name.lower() not in ("server", "date")
+            ]
+            self.answer.start(int(code), headers, _wsgiStringToBytes(reason))
 
-    def _unregister(self) -> None:
-        if self.request.producer is self:
-            self.request.unregisterProducer()
+    def _finish(self) -> None:
+        if self._registered:
+            self._registered = False
+            self.answer.unregister()
+        self.answer.finish()
+        self._ended()
 
     def _failed(self, failure: Failure) -> None:
         self._log.failure("WSGI application error", failure=failure)
         if self._requestFinished:
             return
-        self._unregister()
-        request: Request = self.request
         if self._headers_sent:
             # Blocks went out: the client must see the answer cut short (as gunicorn).
-            request.loseConnection()
+            if self._registered:
+                self._registered = False
+                self.answer.unregister()
+            self.answer.abort()
             return
         body = error_page(500, "The server failed to answer this request.").encode()
-        request.setResponseCode(500)
-        request.setHeader(b"content-type", HTML.encode())
-        request.setHeader(b"content-length", b"%d" % len(body))
-        request.write(body)
-        request.finish()
+        headers = [
+            (b"content-type", HTML.encode()),
+            (b"content-length", b"%d" % len(body)),
+        ]
+        self.answer.start(500, headers)
+        self.answer.write(body)
+        self._finish()
 
     def _open_gate(self) -> None:
         # With the lock held.

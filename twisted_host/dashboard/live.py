@@ -19,7 +19,7 @@ from twisted.web.server import Request
 from twisted.web.websocket import WebSocketTransport
 
 from core.live import EVENT_STREAM
-from twisted_host.http.site import Connection
+from twisted_host.http.interfaces import Connection
 from twisted_host.http.ws_opening import WebSocketResource
 
 PUSH_INTERVAL = 1.0  # seconds between two documents, as the script's poll
@@ -39,9 +39,8 @@ def open_streams(
             if wire.request is not None:  # until the socket's end
                 counts[mount_of(wire.request.path)]["websockets"] += 1
             continue
-        for request in channel.requests:
-            kind = request.responseHeaders.getRawHeaders(b"content-type") or [b""]
-            if not request.finished and kind[0].startswith(_EVENT_STREAM):
+        for request in channel.requests:  # of either lane (twisted_host.http.lanes)
+            if not request.finished and request.response_type.startswith(_EVENT_STREAM):
                 counts[mount_of(request.path)]["event_streams"] += 1
     return counts
 

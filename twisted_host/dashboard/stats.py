@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 
 from core.mounts import MOUNT_NAMES
 from twisted_host.dashboard.live import open_streams
-from twisted_host.http.site import Connection
+from twisted_host.http.interfaces import Connection
 
 WINDOW = 5.0  # seconds of history behind requests/s, p50/p99 and the lag maximum
 LAG_INTERVAL = 0.1  # the timer whose lateness is the reactor lag

@@ -10,9 +10,28 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Protocol
 
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.web.http import Request, _escape
+from twisted.internet.interfaces import IAddress
+from twisted.web.http import _escape
+
+
+class Logged(Protocol):
+    """What the line reads of a request, on either lane (`twisted_host.http.lanes`):
+    a `twisted.web` `Request` or a `DirectRequest`."""
+
+    method: bytes
+    uri: bytes
+    clientproto: bytes
+    code: int
+    sentLength: int
+    lane: str
+
+    def getClientAddress(self) -> IAddress: ...
+
+    def getHeader(self, name: bytes) -> bytes | None: ...
+
 
 # Printable ASCII but for ", ' and \: repr() leaves these bytes as they are.
 _plain = re.compile(rb"[ !#-&(-\[\]-~]*").fullmatch
@@ -24,7 +43,7 @@ def _field(value: bytes) -> str:
     return value.decode("ascii") if _plain(value) else str(_escape(value))
 
 
-def combined_line(timestamp: str, request: Request) -> str:
+def combined_line(timestamp: str, request: Logged) -> str:
     """What `twisted.web.http.combinedLogFormatter(timestamp, request)` returns."""
     address = request.getClientAddress()
     ip = address.host if isinstance(address, IPv4Address | IPv6Address) else "-"

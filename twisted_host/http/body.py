@@ -16,15 +16,14 @@ from __future__ import annotations
 
 from collections import deque
 from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.internet import defer
 from twisted.python.failure import Failure
 from twisted.web.http import HTTPChannel
 
-if TYPE_CHECKING:
-    from twisted_host.http.channel import TwistbridgeChannel
-    from twisted_host.http.request import TwistbridgeRequest
+from twisted_host.http import rules
+from twisted_host.http.interfaces import BodyOwner, Edge
 
 HIGH_WATER = 64 * 1024  # bytes held for an app that is not reading: then pause
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -39,8 +38,8 @@ class BodyStream:
 
     def __init__(
         self,
-        channel: TwistbridgeChannel,
-        request: TwistbridgeRequest,
+        channel: Edge,
+        request: BodyOwner,
         expect_continue: bool,
     ) -> None:
         self.channel = channel
@@ -69,9 +68,9 @@ class BodyStream:
 
     def feed(self, data: bytes) -> None:
         self.received += len(data)
-        limit = self.channel.limits.max_body_size
-        if self.received > limit:
-            self._over(limit)
+        over = rules.body_size(self.received, self.channel.limits)
+        if over is not None:
+            self._over(over)
             return
         if self._dropping or self._error is not None:
             return
@@ -140,20 +139,19 @@ class BodyStream:
         else:
             reader.callback(b"")
 
-    def _over(self, limit: int) -> None:
+    def _over(self, over: rules.Refusal) -> None:
         channel = self.channel
         if channel.refused:
             return
-        detail = f"The body is over {limit} bytes."
         if self.request.startedWriting or self.request.finished:
             # An answer has begun: a 413 cannot follow it; cut the connection.
             channel.refused = True
             channel.loseConnection()
         else:
-            channel.refuse(413, detail)
+            channel.refuse_with(over)
         if not self.request.finished:
             # For the app it is as if the client left: its writes are dropped.
-            self.request.connectionLost(Failure(BodyInterrupted(detail)))
+            self.request.connectionLost(Failure(BodyInterrupted(over.detail)))
 
     def _pause(self) -> None:
         if not self._paused:
@@ -177,21 +175,22 @@ class StreamingChannel(HTTPChannel):
 
     body_held = False  # a BodyStream paused the transport
     refused: bool  # TwistbridgeChannel's: the connection was refused, stop
-    _continue_asked = False
     _answered_early: Any = None  # a request answered before its body ended
 
     def allHeadersReceived(self) -> None:
-        self._continue_asked = False
-        super().allHeadersReceived()  # may ask for a 100 (see _send100Continue)
+        super().allHeadersReceived()
         request = self.requests[-1]
+        expects = request.requestHeaders.getRawHeaders(b"expect") or []
+        expect = rules.expects_continue(self._version, expects)
         streams = self.length != 0 and request.dispatch_early(
-            self._command, self._path, self._version, self._continue_asked
+            self._command, self._path, self._version, expect
         )
-        if self._continue_asked and not streams and not self.refused:
+        if expect and not streams and not self.refused:
             super()._send100Continue()
 
     def _send100Continue(self) -> None:
-        self._continue_asked = True  # decided in allHeadersReceived
+        """Twisted's own choice (its first Expect line only): the rule decides in
+        allHeadersReceived instead, and a streamed body's first read sends it."""
 
     def body_resumed(self) -> None:
         """A body's pause ended: a parser holding bytes read ahead parses on (Twisted's

@@ -2,56 +2,37 @@
 
 Twisted answers an oversized request line or header block with a bare 400 (or a
 silent close), has no limit on request bodies, and no deadline for receiving
-headers. The channel here answers 414, 431, 413, 408 and 400 with the contract's
-error page and closes, as nginx does. Its limits are the Site's settings
+headers. The channel here applies the edge's rules (`twisted_host.http.rules`) as
+Twisted's parser reads each line, answering 414, 431, 413, 408 and 400 with the
+contract's error page and closing, as nginx does. Its limits are the Site's settings
 (`twisted_host.http.site`); the deadlines are checked by the Site's one sweep.
 """
 
 from __future__ import annotations
 
-import re
-from http import HTTPStatus
 from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from twisted.internet.interfaces import IAddress
+from twisted.internet.interfaces import IAddress, IHalfCloseableProtocol
 from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
-from core.content import error_page
-from core.contract import HTML
 from core.settings import Settings
+from twisted_host.http import rules
 from twisted_host.http.body import StreamingChannel
-
-if TYPE_CHECKING:
-    from twisted_host.http.site import TwistbridgeSite
-    from twisted_host.http.websocket import WireProtocol
-
-# RFC 9110 section 5: field-name ":" OWS field-value OWS; a name is a token, a value
-# has no control byte but HTAB.
-_FIELD_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*")
-
-# "close" as one member of a Connection list (searched in C: a list may be long).
-_CLOSE = re.compile(rb"(?:^|,)[ \t]*close[ \t]*(?:,|$)", re.IGNORECASE)
+from twisted_host.http.interfaces import SiteView, Wire
 
 
-def refusal(status: int, detail: str) -> bytes:
-    """A complete HTTP/1.1 answer that closes the connection."""
-    body = error_page(status, detail).encode()
-    head = (
-        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
-        f"Content-Type: {HTML}\r\nContent-Length: {len(body)}\r\n"
-        "Connection: close\r\n\r\n"
-    )
-    return head.encode("latin-1") + body
-
-
+@implementer(IHalfCloseableProtocol)
 class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
-    """An `HTTPChannel` that enforces the request line, header and body limits."""
+    """An `HTTPChannel` that enforces the request line, header and body limits, and
+    answers a client that half-closed."""
 
-    site: TwistbridgeSite  # set by Site.buildProtocol, before the connection is made
+    site: SiteView  # set by Site.buildProtocol, before the connection is made
     limits: Settings
-    websocket: WireProtocol | None = None  # set when a WebSocket took the connection
+    websocket: Wire | None = None  # set when a WebSocket took the connection
+    read_closed = False  # the client half-closed: it sends no more
 
     def __init__(self) -> None:
         super().__init__()
@@ -90,28 +71,25 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
     def lineReceived(self, line: bytes) -> None:
         if self.refused:
             return
-        limits = self.limits
         if self._fresh:
             if line:
-                if len(line) > limits.max_request_line:
-                    self.refuse(
-                        414,
-                        f"The request line is over {limits.max_request_line} bytes.",
-                    )
+                refused = rules.request_line_length(len(line), self.limits)
+                if refused is not None:
+                    self.refuse_with(refused)
                     return
                 self._fresh = False
                 self._header_bytes = 0
                 self._header_count = 0
         elif line:
             self._header_bytes += len(line) + 2
-            self._header_count += line[:1] not in b" \t"  # not a continuation
-            if self._header_bytes > limits.max_header_bytes:
-                self.refuse(
-                    431, f"The headers are over {limits.max_header_bytes} bytes."
-                )
-                return
-            if self._header_count > limits.max_headers:
-                self.refuse(431, f"There are over {limits.max_headers} headers.")
+            self._header_count += 1
+            refused = rules.header_block(
+                self._header_count, self._header_bytes, self.limits
+            ) or rules.field_line(line)
+            if refused is not None:
+                # Before Twisted's parser sees the line: it would join a folded one
+                # to the line before (obs-fold), which h11 and llhttp refuse.
+                self.refuse_with(refused)
                 return
         else:
             self._fresh = True  # the blank line: headers are complete
@@ -120,65 +98,78 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
 
     def lineLengthExceeded(self, line: bytes) -> None:
         if self._fresh:
-            self.refuse(
-                414, f"The request line is over {self.limits.max_request_line} bytes."
-            )
+            refused = rules.request_line_length(len(line), self.limits)
+            self.refuse_with(refused or rules.header_line_length(self.limits))
         else:
-            self.refuse(431, f"A header is over {self.limits.max_header_bytes} bytes.")
+            self.refuse_with(rules.header_line_length(self.limits))
 
     def headerReceived(self, line: bytes) -> bool:
-        if not _FIELD_LINE.fullmatch(line):
-            # Twisted refuses NUL, CR and LF in a value only; RFC 9110 section 5.5
-            # allows no control byte but HTAB (h11 and uvicorn: 400).
-            self.refuse(400, "A header field is malformed.")
-            return False
         name, _, value = line.partition(b":")
-        if name.lower() == b"transfer-encoding" and not self._chunked_alone(value):
-            # RFC 9112 section 6.3: unless chunked is the final coding, the body's
-            # length cannot be known; a server MUST answer 400 and close. Twisted
-            # ignores "identity" (on any line), which lets a second request hide in
-            # the body. As h11 does, accept one line, "chunked" in any case, only.
-            self.refuse(400, "Transfer-Encoding must be chunked, alone.")
+        lower = name.lower()
+        refused = None
+        if lower == b"transfer-encoding":
+            # Twisted ignores "identity" (on any line), which lets a second request
+            # hide in the body: the rule takes one line, "chunked", only.
+            refused = rules.transfer_encoding(value, self._has(b"transfer-encoding"))
+        elif lower == b"content-length" and value.strip().isdigit():
+            refused = rules.content_length(value, self.limits)  # 413 before the body
+        if refused is not None:
+            self.refuse_with(refused)
             return False
-        if name.strip().lower() == b"content-length":
-            value = value.strip()
-            if value.isdigit() and int(value) > self.limits.max_body_size:
-                # 413 before a byte of the body is read.
-                self.refuse(413, f"The body is over {self.limits.max_body_size} bytes.")
-                return False
         return bool(super().headerReceived(line))
 
     def checkPersistence(self, request: Any, version: bytes) -> bool:
         # Twisted reads the first Connection line only, split at spaces ("close,
-        # keep-alive" is kept open). RFC 9110 section 7.6.1: a list, over any
-        # number of lines; "close" in any of them ends the connection (as uvicorn).
+        # keep-alive" is kept open): the rule reads every line, as a list.
         lines = request.requestHeaders.getRawHeaders(b"connection") or []
-        if version == b"HTTP/1.1" and not any(map(_CLOSE.search, lines)):
+        if rules.persists(version, lines):
             return True
         request.responseHeaders.setRawHeaders(b"connection", [b"close"])
         return False
 
-    def _chunked_alone(self, value: bytes) -> bool:
-        """The request's first Transfer-Encoding line, and its value is `chunked`."""
+    def _has(self, name: bytes) -> bool:
+        """The request whose head is arriving has a header `name` already."""
         headers = self.requests[-1].requestHeaders if self.requests else None
-        if headers is None or headers.hasHeader(b"transfer-encoding"):
-            return False
-        return value.strip(b" \t").lower() == b"chunked"
+        return headers is None or bool(headers.hasHeader(name))
 
     def _finishRequestBody(self, data: bytes) -> None:
         # The end of a body; for a chunked one, after its trailer section, whose
-        # lines Twisted keeps unread. RFC 9112 section 7.1.2: each is a field line;
-        # anything else is a malformed message (h11 and uvicorn: 400).
-        trailers = getattr(self._transferDecoder, "_trailerHeaders", ())
-        if not all(_FIELD_LINE.fullmatch(line) for line in trailers):
-            self.refuse(400, "A trailer field is malformed.")
-            return
+        # lines Twisted keeps unread (and would accept framing fields in).
+        for line in getattr(self._transferDecoder, "_trailerHeaders", ()):
+            refused = rules.trailer_field(line)
+            if refused is not None:
+                self.refuse_with(refused)
+                return
         super()._finishRequestBody(data)
 
     def _respondToBadRequestAndDisconnect(self) -> None:
         # Twisted calls this for every malformed request it detects (bad request line,
         # bad header, conflicting lengths, bad chunks): answer with a page, not bytes.
-        self.refuse(400, "The request is malformed.")
+        self.refuse_with(rules.request_form())
+
+    def refuse_with(self, refused: rules.Refusal) -> None:
+        """Give the answer a rule owes, and close."""
+        self.refuse(refused.status, refused.detail)
+
+    def takes_body(self, received: int) -> bool:
+        """Whether a body of which `received` bytes arrived may go on; if not, it
+        is refused now (413), as the bytes arrive (either lane asks)."""
+        refused = rules.body_size(received, self.limits)
+        if refused is not None:
+            self.refuse_with(refused)
+            return False
+        return True
+
+    def admits(self, head: rules.Head) -> bool:
+        """Whether a complete head may go on to its app: not if the connection was
+        refused, or a rule of the head refuses it now (either lane asks)."""
+        if self.refused:
+            return False
+        refused = rules.admit(head)
+        if refused is not None:
+            self.refuse_with(refused)
+            return False
+        return True
 
     def refuse(self, status: int, detail: str) -> None:
         """Answer `status` and close; ignore whatever else the client sends."""
@@ -186,18 +177,19 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
             return
         self.refused = True
         if self.transport is not None:
-            self.transport.write(refusal(status, detail))
+            self.transport.write(rules.refusal(status, detail))
         self.loseConnection()
 
     def check_deadlines(self, now: float) -> None:
         """408 for headers too slow; close a connection idle (or stalled) too long."""
         if self.refused:
             return
-        limits = self.limits
-        started = self.header_started
-        if started is not None and now - started > limits.header_timeout:
-            self.refuse(408, f"The headers took over {limits.header_timeout:g} s.")
-        elif not self.handling and now - self.last_activity > limits.idle_timeout:
+        late = rules.header_deadline(self.header_started, now, self.limits)
+        if late is not None:
+            self.refuse_with(late)
+        elif not self.handling and rules.idle_expired(
+            self.last_activity, now, self.limits
+        ):
             self.loseConnection()
 
     def requestDone(self, request: Any) -> None:
@@ -206,6 +198,35 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
         self.answered = True
         self.last_activity = monotonic()
         super().requestDone(request)
+        if self.read_closed:
+            # Once the pipelined requests read before the half-close have started
+            # (each parser does that as this call unwinds).
+            self.callLater(0, self._close_if_answered)
+
+    def readConnectionLost(self) -> None:
+        # RFC 9112 section 9.6: a client that half-closes (`nc -q0`, some health
+        # checkers) has ended its requests, not the answers owed to them; as
+        # uvicorn and nginx, answer those, then close. Without this, Twisted closed
+        # at once, and only an answer written before the end of the bytes arrived
+        # (a native page) got out; a bridge's never did.
+        self.read_closed = True
+        if "connectionLost" in vars(self):
+            # A WebSocket took the connection (Twisted patched the channel): its
+            # end, as before.
+            if self.transport is not None:
+                self.transport.loseConnection()
+            return
+        self._close_if_answered()
+
+    def writeConnectionLost(self) -> None:
+        # The server never half-closes: the interface's other half.
+        self.loseConnection()
+
+    def _close_if_answered(self) -> None:
+        """Close a half-closed connection once no answer is under way: what is left
+        unread is a request that can never complete."""
+        if not self.handling and self.transport is not None:
+            self.loseConnection()
 
     def getHost(self) -> IAddress:
         # Twisted asks for every request (a getsockname call each): once will do.

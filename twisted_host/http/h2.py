@@ -23,8 +23,9 @@ from twisted.internet.protocol import Factory
 from twisted.web.http import H2_ENABLED, _GenericHTTPChannelProtocol
 from twisted.web.http_headers import Headers
 
-from core.content import error_page
 from core.contract import HTML
+from core.settings import Settings
+from twisted_host.http import rules
 from twisted_host.http.channel import TwistbridgeChannel
 from twisted_host.http.h2_connection import SiteH2Connection
 from twisted_host.http.headers import OrderedHeadersRequest
@@ -37,7 +38,7 @@ ALPN = (b"h2", b"http/1.1") if H2_ENABLED else (b"http/1.1",)
 class H2Request(TwistbridgeRequest):
     """A request on an HTTP/2 stream (`channel` is an `H2Stream`)."""
 
-    _too_large = False
+    _too_large: rules.Refusal | None = None  # the body is over the limit
     answering = False  # its request is complete: the answer is under way
     connect_protocol: bytes | None = None  # an extended CONNECT's (`h2_tunnel`)
     tunnel: Any = None  # where an accepted tunnel's DATA goes (a WebSocket's wire)
@@ -49,19 +50,21 @@ class H2Request(TwistbridgeRequest):
         self.requestHeaders = Headers()
 
     @property
-    def _limit(self) -> int:
+    def _limits(self) -> Settings:
         stream: Any = self.channel  # an H2Stream, which carries the Site
-        return int(stream.site.settings.max_body_size)
+        return cast(Settings, stream.site.settings)
 
     def handleContentChunk(self, data: bytes) -> None:
         if self.tunnel is not None:
             self.tunnel.dataReceived(data)  # no body: the tunnel's bytes
             return
         self._received += len(data)
-        if self._received > self._limit:
-            self._too_large = True  # kept no further: answered 413 once complete
-            return
-        OrderedHeadersRequest.handleContentChunk(self, data)
+        if self._too_large is None:
+            self._too_large = rules.body_size(self._received, self._limits)
+            if self._too_large is None:
+                OrderedHeadersRequest.handleContentChunk(self, data)
+        # else: kept no further; answered 413 once complete (the stream, not the
+        # connection, ends with it: RFC 9113 gives each stream its own answer)
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         # h2 has checked the pseudo-headers (`:path`, `:authority`): no Host rules.
@@ -70,13 +73,14 @@ class H2Request(TwistbridgeRequest):
                 self.finish()
             return
         self.answering = True
-        if not self._too_large:
+        refused = self._too_large
+        if refused is None:
             OrderedHeadersRequest.requestReceived(self, command, path, version)
             return
         self.method, self.uri, self.clientproto = command, path, version
         self.path = path.partition(b"?")[0]
-        body = error_page(413, f"The body is over {self._limit} bytes.").encode()
-        self.setResponseCode(413)
+        body = refused.page().encode()
+        self.setResponseCode(refused.status)
         self.setHeader(b"content-type", HTML.encode())
         self.setHeader(b"content-length", b"%d" % len(body))
         self.write(body)

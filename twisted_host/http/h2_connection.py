@@ -17,7 +17,7 @@ prompt close are `GuardedH2Connection`'s (`twisted_host.http.h2_guard`).
 from __future__ import annotations
 
 from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from h2.errors import ErrorCodes
 from h2.events import RequestReceived
@@ -26,15 +26,14 @@ from twisted.internet.error import ConnectionLost
 from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 
+from twisted_host.http import rules
 from twisted_host.http.h2_guard import GuardedH2Connection
 from twisted_host.http.h2_tunnel import (
     connect_protocol,
     offer_extended_connect,
     open_tunnel,
 )
-
-if TYPE_CHECKING:
-    from twisted_host.http.site import TwistbridgeSite
+from twisted_host.http.interfaces import SiteView
 
 
 class SiteH2Connection(GuardedH2Connection):
@@ -44,9 +43,9 @@ class SiteH2Connection(GuardedH2Connection):
     # WebSockets over HTTP/2 (RFC 8441) live on streams (`h2_tunnel`): none of them
     # is the connection's, which a graceful stop would close with 1001.
     websocket = None
-    site: TwistbridgeSite  # type: ignore[assignment]  # None in Twisted's class
+    site: SiteView  # type: ignore[assignment]  # None in Twisted's class
 
-    def __init__(self, site: TwistbridgeSite) -> None:
+    def __init__(self, site: SiteView) -> None:
         super().__init__()
         self.site = site
         self.last_activity = monotonic()
@@ -123,9 +122,8 @@ class SiteH2Connection(GuardedH2Connection):
         """Close the connection once it has sent nothing for the idle timeout while
         no answer is under way: no stream open, or only streams whose request
         stalled before its end (an HTTP/1.1 channel does the same)."""
-        if now - self.last_activity > self.site.settings.idle_timeout and not any(
-            request.answering for request in self.requests
-        ):
+        idle = rules.idle_expired(self.last_activity, now, self.site.settings)
+        if idle and not any(request.answering for request in self.requests):
             self.loseConnection()
 
     def loseConnection(self) -> None:

@@ -10,6 +10,11 @@ answers before it. A request with a body whose resource streams bodies (the brid
 body fed as llhttp reads it; reading stops while the app holds what it has not read,
 and at the body of a request read ahead until its turn. What llhttp does not decide
 (Transfer-Encoding values, versions served, persistence) follows `channel.py`.
+
+At the end of each head the request takes its lane (`lanes`): a `twisted.web`
+Request through the resource tree, or, for a target under a bridge's mount, a
+`DirectRequest` (`direct`) that the bridge answers without one. Both stand in the
+same queue, so the order, the body's flow and the refusals above hold for both.
 """
 
 from __future__ import annotations
@@ -23,23 +28,24 @@ from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 from twisted.web.http import HTTPChannel
 
+from twisted_host.http import rules
 from twisted_host.http.channel import TwistbridgeChannel
-from twisted_host.http.headers import ReceivedHeaders
+from twisted_host.http.direct import DirectRequest
+from twisted_host.http.lanes import resource_request
 from twisted_host.http.lean import LeanChannel
 
 if TYPE_CHECKING:
     from twisted_host.http.request import TwistbridgeRequest
 
-_VERSIONS = {"1.1": b"HTTP/1.1", "1.0": b"HTTP/1.0"}  # 0.9 and 2.0: 400, as Twisted
+    # A request of either lane: a `Request` through the tree, or a bridge's own.
+    AnyRequest = TwistbridgeRequest | DirectRequest
+
 _SLICE = 4096  # bytes parsed at a time: bounds how many requests one read makes
 _AHEAD = 16  # complete requests waiting for their turn before reading stops
-_MALFORMED = "The request is malformed."
-_CODINGS = "Transfer-Encoding must be chunked, alone."  # the words of channel.py
-_TRAILER = "A trailer field is malformed."
 
 
 # A request read whole, waiting: method, target, version, the connection persists.
-_Ready = tuple["TwistbridgeRequest", bytes, bytes, bytes, bool]
+_Ready = tuple["AnyRequest", bytes, bytes, bytes, bool]
 
 
 class _Stop(Exception):
@@ -54,11 +60,11 @@ class HttptoolsChannel(LeanChannel):
         self._parser = httptools.HttpRequestParser(self)
         self._held = b""  # bytes read but not yet parsed
         self._ready: deque[_Ready] = deque()
-        self._request: TwistbridgeRequest | None = None  # its body is arriving
+        self._request: AnyRequest | None = None  # its body is arriving
         self._streaming = False  # and it was handed over at its headers
         # A request read ahead whose body is next: parsing waits for its turn, when
         # it may be handed over as the head of the queue is.
-        self._parked: TwistbridgeRequest | None = None
+        self._parked: AnyRequest | None = None
         self._persistent = True  # the connection persists after its answer
         self._lost = False  # the connection is gone
         self._answering = False  # the head of the queue is being answered
@@ -73,10 +79,11 @@ class HttptoolsChannel(LeanChannel):
         self._headers: list[tuple[bytes, bytes]] = []
         self._length: int | None = None
         self._chunked = False
-        self._expect = False
+        self._expects: list[bytes] = []  # its Expect values
         self._trailer = False  # the trailer section may be next (see on_chunk_header)
         self._connection = False  # a Connection header came
         self._cookie = False  # a Cookie header came
+        self._upgrade = False  # an Upgrade header came: the resource lane's
         self._version = b""
 
     # --- bytes in ----------------------------------------------------------------------
@@ -178,27 +185,16 @@ class HttptoolsChannel(LeanChannel):
                 if cause is not None and not isinstance(cause, _Stop):
                     raise cause from error  # a fault of ours, not the request's: logged
                 if not (self.refused or self._later or self._done_reading):
-                    self.refuse(400, self._why(str(error)))
+                    self.refuse_with(rules.llhttp_refusal(str(error), self._trailer))
                 return b""
             start += len(piece)
             if self._in_head:
                 # One header line never ending: the exact checks need it complete.
                 self._head_seen += len(piece)
                 if self._head_seen > limit:
-                    self.refuse(
-                        431,
-                        f"The headers are over {self.limits.max_header_bytes} bytes.",
-                    )
+                    self.refuse_with(rules.header_line_length(self.limits))
                     return b""
         return data[start:]
-
-    def _why(self, error: str) -> str:
-        """The detail of a 400 for llhttp's error, in the words of `channel.py`."""
-        if self._trailer:
-            return _TRAILER
-        if error == "Invalid `Transfer-Encoding` header value":
-            return _CODINGS  # a coding after chunked (llhttp stops there, unreported)
-        return _MALFORMED
 
     def _hand_over(self) -> None:
         data, self._held = self._held, b""
@@ -246,7 +242,9 @@ class HttptoolsChannel(LeanChannel):
         self._header_bytes = 0
         self._header_count = 0
         self._length = None
-        self._chunked = self._expect = self._connection = self._cookie = False
+        self._chunked = self._connection = self._cookie = False
+        self._expects = []
+        self._upgrade = False
         self._trailer = False
         if self.header_started is None and not (self._answering or self._ready):
             self.header_started = self.last_activity
@@ -254,76 +252,76 @@ class HttptoolsChannel(LeanChannel):
     def on_url(self, url: bytes) -> None:
         self._url += url
         line = len(self._url) + len(self._parser.get_method()) + 10
-        if line > self.limits.max_request_line:
-            self.refuse(
-                414, f"The request line is over {self.limits.max_request_line} bytes."
-            )
+        refused = rules.request_line_length(line, self.limits)
+        if refused is not None:
+            self.refuse_with(refused)
             raise _Stop
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._request is not None:
             # A trailer field (llhttp checked its syntax): as Twisted, kept unread.
+            refused = rules.trailer_field(name + b":" + value)
+            if refused is not None:
+                self.refuse_with(refused)
+                raise _Stop
             return
-        limits = self.limits
         self._header_bytes += len(name) + len(value) + 4
         self._header_count += 1
-        if self._header_bytes > limits.max_header_bytes:
-            self.refuse(431, f"The headers are over {limits.max_header_bytes} bytes.")
-            raise _Stop
-        if self._header_count > limits.max_headers:
-            self.refuse(431, f"There are over {limits.max_headers} headers.")
+        refused = rules.header_block(
+            self._header_count, self._header_bytes, self.limits
+        )
+        if refused is not None:
+            self.refuse_with(refused)
             raise _Stop
         if value[-1:] in (b" ", b"\t"):
             value = value.rstrip(b" \t")  # llhttp strips the leading blanks only
         lower = name.lower()
         if lower == b"content-length":
             self._length = int(value)  # llhttp checked: digits, one value
-            if self._length > limits.max_body_size:
-                # 413 before a byte of the body is read.
-                self.refuse(413, f"The body is over {limits.max_body_size} bytes.")
-                raise _Stop
+            refused = rules.content_length(value, self.limits)  # 413 before the body
         elif lower == b"transfer-encoding":
-            # As Twisted's parser: "chunked", once, or nothing (llhttp takes a list).
-            if self._chunked or value.lower() != b"chunked":
-                self.refuse(400, _CODINGS)
-                raise _Stop
+            # "chunked", once, or nothing (llhttp takes a list).
+            refused = rules.transfer_encoding(value, self._chunked)
             self._chunked = True
+        if refused is not None:
+            self.refuse_with(refused)
+            raise _Stop
         elif lower == b"expect":
-            self._expect = value.lower() == b"100-continue"
+            self._expects.append(value)
         elif lower == b"connection":
             self._connection = True
         elif lower == b"cookie":
             self._cookie = True
-        self._headers.append((name, value))
+        elif lower == b"upgrade":
+            self._upgrade = True
+        self._headers.append((lower, value))
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        version = _VERSIONS.get(self._parser.get_http_version())
-        if version is None:
-            self.refuse(400, _MALFORMED)
+        version = b"HTTP/" + self._parser.get_http_version().encode()
+        refused = rules.version(version)
+        if refused is not None:
+            self.refuse_with(refused)
             raise _Stop
         self._version = version
         if not (self._answering or self._ready):
             self.header_started = None
-        request: TwistbridgeRequest = self.requestFactory(self)  # type: ignore[assignment]
+        lanes = self.site.lanes
+        route = lanes.route(self._url) if lanes and not self._upgrade else None
+        head = rules.Head(self._parser.get_method(), self._url, version, self._headers)
+        # An HTTP/1.1 request without a Connection header persists, under any rule.
+        ask = self._connection or version != b"HTTP/1.1"
+        request: AnyRequest
+        if route is None:
+            request = resource_request(self, head, self._length, self._cookie)
+            self._persistent = not ask or self.checkPersistence(request, version)
+        else:
+            request = DirectRequest(self, route[1], route[0], head)
+            connection = head.values(b"connection")
+            self._persistent = not ask or rules.persists(version, connection)
+            request.persistent = self._persistent
         self.requests.append(request)
         self._request = request
-        headers = request.requestHeaders
-        if isinstance(headers, ReceivedHeaders):
-            headers.add_parsed(self._headers)
-        else:
-            for name, value in self._headers:
-                headers.addRawHeader(name, value)
-        if self._cookie:  # Twisted's parseCookies looks for the header: it came or not
-            request.parseCookies()
-        # Twisted's rule asks the headers; an HTTP/1.1 request without a Connection
-        # header persists under it, and under any other.
-        self._persistent = (
-            self.checkPersistence(request, version)
-            if self._connection or version != b"HTTP/1.1"
-            else True
-        )
-        request.gotLength(self._length)
         if self._answering or self._ready:
             if self._chunked or self._length:
                 self._parked = request  # read ahead: its body waits for its turn
@@ -332,11 +330,11 @@ class HttptoolsChannel(LeanChannel):
         if self.refused:
             raise _Stop
 
-    def _at_the_head(self, request: TwistbridgeRequest) -> None:
+    def _at_the_head(self, request: AnyRequest) -> None:
         """The request whose body is next heads the queue: hand it over now if its
         resource streams bodies (its 100 Continue then comes with the app's first
         read), else answer its Expect here (its body is read whole first)."""
-        expect = self._expect and self._version == b"HTTP/1.1"
+        expect = rules.expects_continue(self._version, self._expects)
         if self._chunked or self._length:
             if not self._persistent:
                 self.persistent = False
@@ -356,7 +354,7 @@ class HttptoolsChannel(LeanChannel):
             # which that channel's parser reaches through allHeadersReceived.
             HTTPChannel._send100Continue(self)
 
-    def _unpark(self, request: TwistbridgeRequest) -> None:
+    def _unpark(self, request: AnyRequest) -> None:
         """A request read ahead, its body not all in, has its turn."""
         self._parked = None
         self._at_the_head(request)

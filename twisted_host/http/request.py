@@ -6,47 +6,30 @@ takes its body as it arrives (`twisted_host.http.body`)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Callable
 from time import time
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import cast
 from urllib.parse import unquote_to_bytes
 
+from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.interfaces import IAddress
 from twisted.python.failure import Failure
 from twisted.web.http import datetimeToString, parse_qs
 from twisted.web.resource import _IEncodingResource
+from twisted.web.server import Site
 from twisted.web.server import version as server_version
 
+from twisted_host.http import rules
 from twisted_host.http.body import BodyStream
-from twisted_host.http.headers import OrderedHeadersRequest
-
-if TYPE_CHECKING:
-    from twisted_host.http.channel import TwistbridgeChannel
-
-# host, host:port, [v6]:port: RFC 9110's uri-host is wider, but nothing else is a
-# name a server here answers to, and a space or "/" in it is an attack.
-_HOST = re.compile(
-    rb"[A-Za-z0-9._~!$&'()*+,;=%-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
-)
-
-_VISIBLE = re.compile(rb"[\x21-\x7e]+")
-
-
-class RequestObserver(Protocol):
-    """Told when a request starts (handed to its resource: once fully received, or
-    at its headers for a resource that streams bodies) and ends; `start` returns a
-    token that `end` gets back, with the method and the status sent."""
-
-    def start(self, path: bytes) -> object: ...
-
-    def end(self, token: object, method: bytes, code: int) -> None: ...
+from twisted_host.http.headers import OrderedHeadersRequest, received_headers
+from twisted_host.http.interfaces import Edge, RequestObserver
 
 
 class TwistbridgeRequest(OrderedHeadersRequest):
     """A request that refuses bodies over the limit and checks `Host` and the target,
     with its headers in the order they arrived (for the ASGI scope)."""
 
+    lane = "resource"  # which lane served it (`twisted_host.http.lanes`)
     _received = 0
     _observer: RequestObserver | None = None
     _token: object = None
@@ -54,10 +37,10 @@ class TwistbridgeRequest(OrderedHeadersRequest):
     body_stream: BodyStream | None = None  # the body, for a resource that streams
 
     @property
-    def edge(self) -> TwistbridgeChannel | None:
+    def edge(self) -> Edge | None:
         """The connection, while it lasts (Twisted sets `channel` to None after, or
         deletes it once the answer is done)."""
-        return cast("TwistbridgeChannel | None", getattr(self, "channel", None))
+        return cast("Edge | None", getattr(self, "channel", None))
 
     @property
     def _refused(self) -> bool:
@@ -72,9 +55,7 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         if channel is None or channel.refused:
             return
         self._received += len(data)
-        limit = channel.limits.max_body_size
-        if self._received > limit:
-            channel.refuse(413, f"The body is over {limit} bytes.")
+        if not channel.takes_body(self._received):
             return
         super().handleContentChunk(data)
 
@@ -112,7 +93,8 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         path segments unquoted only when they hold a "%" (the two were a tenth of the
         edge's time per request in a profile of `/asgi/hello`)."""
         self._observe()
-        self.site = cast("TwistbridgeChannel", self.channel).site
+        # The Site is a twisted.web Site (`http.site`), typed by its view here.
+        site = self.site = cast("Site", cast("Edge", self.channel).site)
         self._default_headers()
         self.prepath = []
         self.postpath = _segments(self.path)
@@ -120,7 +102,7 @@ class TwistbridgeRequest(OrderedHeadersRequest):
             self._handleStar()
             return
         try:
-            resource = self.site.getResourceFor(self)
+            resource = site.getResourceFor(self)
             if _IEncodingResource.providedBy(resource):
                 encoder = resource.getEncoder(self)
                 if encoder is not None:
@@ -135,6 +117,9 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         raw = self.responseHeaders._rawHeaders
         raw[b"Server"] = [server_version]
         raw[b"Date"] = [_date()]
+        channel = self.edge
+        if channel is not None and channel.site.settings.show_lane:
+            raw[b"X-Twistbridge-Lane"] = [b"resource"]
 
     def parseCookies(self) -> None:
         # Twisted's raises and catches a ValueError for every ";" without a "=" (32 KiB
@@ -157,30 +142,37 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         channel.handling = True
         super().requestReceived(command, path, version)
 
-    def _admitted(
-        self, command: bytes, path: bytes, version: bytes
-    ) -> TwistbridgeChannel | None:
-        """The channel, if the request may go on; else None (400 for a bad one)."""
+    def _admitted(self, command: bytes, path: bytes, version: bytes) -> Edge | None:
+        """The channel, if the request may go on; else None (refused by a rule)."""
         channel = self.edge
-        if channel is None or channel.refused:
+        if channel is None:
             return None
-        problem = _problem(
-            command, path, version, self.requestHeaders.getRawHeaders(b"host")
-        )
-        if problem:
-            channel.refuse(400, problem)
-            return None
-        return channel
+        head = rules.Head(command, path, version, received_headers(self))
+        return channel if channel.admits(head) else None
 
     def _observe(self) -> None:
         channel = self.edge
         proxy = channel.site.proxy if channel is not None else None
         if proxy is not None:
-            self._scheme = proxy.apply(self)  # before anything reads the client
+            self._forwarded(proxy)  # before anything reads the client
         observer = channel.site.observer if channel is not None else None
         if observer is not None:
             self._observer = observer
             self._token = observer.start(self.path)
+
+    def _forwarded(self, proxy: rules.ProxyHeaders) -> None:
+        client, self._scheme = forwarded(proxy, self.getClientAddress(), self._values)
+        if client is not None:
+            self.client = client
+
+    def _values(self, name: bytes) -> list[bytes]:
+        return list(self.requestHeaders.getRawHeaders(name) or ())
+
+    @property
+    def response_type(self) -> bytes:
+        """The answer's Content-Type, b"" until it has one (the dashboard's)."""
+        values = self.responseHeaders.getRawHeaders(b"content-type")
+        return values[0] if values else b""
 
     def isSecure(self) -> bool:
         # The scheme a trusted proxy says the client used (`http.proxy`), if any.
@@ -206,6 +198,21 @@ class TwistbridgeRequest(OrderedHeadersRequest):
             observer.end(self._token, self.method, self.code if self.finished else 499)
 
 
+def forwarded(
+    proxy: rules.ProxyHeaders, peer: IAddress, values: Callable[[bytes], list[bytes]]
+) -> tuple[IAddress | None, str | None]:
+    """The client address and the scheme a trusted proxy's headers give (each None
+    where the connection's own stands), for a request of either lane."""
+    if not isinstance(peer, IPv4Address | IPv6Address):
+        return None, None
+    client, scheme = proxy.read(peer.host, values)
+    if client is None:
+        return None, scheme
+    host, port = client
+    kind = IPv6Address if ":" in host else IPv4Address
+    return kind("TCP", host, port), scheme
+
+
 def _segments(path: bytes) -> list[bytes]:
     """The path's segments after the first "/", each unquoted (`postpath`)."""
     return [unquote_to_bytes(s) if b"%" in s else s for s in path[1:].split(b"/")]
@@ -223,29 +230,3 @@ def _date() -> bytes:
     if second != _date_second:
         _date_second, _date_value = second, datetimeToString(second)
     return _date_value
-
-
-@lru_cache(maxsize=256)
-def _valid_host(value: bytes) -> bool:
-    return _HOST.fullmatch(value) is not None
-
-
-def _problem(
-    command: bytes, target: bytes, version: bytes, hosts: Sequence[bytes] | None
-) -> str | None:
-    """Why a request must be refused with 400, or None."""
-    if version == b"HTTP/1.1" and not hosts:
-        return "An HTTP/1.1 request needs a Host header."
-    if hosts and (len(hosts) > 1 or not _valid_host(hosts[0])):
-        return "The Host header is not one valid host."
-    if not _VISIBLE.fullmatch(target):
-        # RFC 9112 section 3.2: a target is visible ASCII; Twisted lets 0x7f-0xb0
-        # through, which frameworks then fail to decode (h11 and uvicorn: 400).
-        return "The request target has a byte outside visible ASCII."
-    if target.startswith(b"/"):
-        return None
-    if target == b"*" and command == b"OPTIONS":
-        return None
-    if target.startswith((b"http://", b"https://")):
-        return None
-    return "The request target is not a path."

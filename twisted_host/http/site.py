@@ -6,55 +6,23 @@ from __future__ import annotations
 
 from io import BytesIO
 from time import monotonic
-from typing import TYPE_CHECKING, Any, TextIO, cast
-from typing import Protocol as Interface
+from typing import Any, TextIO, cast
 
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import Protocol
 from twisted.internet.task import LoopingCall
-from twisted.web import http
 from twisted.web.resource import Resource
 from twisted.web.server import Request, Site
 
 from core.settings import Settings
-from twisted_host.http.access_log import combined_line
-from twisted_host.http.channel import TwistbridgeChannel, refusal
+from twisted_host.http.access_log import Logged, combined_line
+from twisted_host.http.channel import TwistbridgeChannel
 from twisted_host.http.httptools_impl import HttptoolsChannel
+from twisted_host.http.interfaces import Connection, RequestObserver
+from twisted_host.http.lanes import Lanes
 from twisted_host.http.paths import EmptySegment, has_empty_segment
-from twisted_host.http.proxy import ProxyHeaders
-from twisted_host.http.request import RequestObserver, TwistbridgeRequest
-
-if TYPE_CHECKING:
-    from twisted_host.http.websocket import WireProtocol
-
-
-class Connection(Interface):
-    """What the Site tracks of an open connection, HTTP/1.1 (`TwistbridgeChannel`)
-    or HTTP/2 (`twisted_host.http.h2_connection.SiteH2Connection`): its deadlines,
-    a graceful stop, the dashboard's open streams."""
-
-    answered: bool  # a request has been answered
-    last_activity: float  # monotonic seconds
-
-    @property
-    def persistent(self) -> int: ...
-
-    @persistent.setter
-    def persistent(self, value: int) -> None: ...  # 0: close after the answers
-
-    @property
-    def websocket(self) -> WireProtocol | None: ...
-
-    @property
-    def requests(self) -> list[Any]: ...  # Any: Twisted's requests, untyped
-
-    @property
-    def transport(self) -> Any: ...
-
-    def check_deadlines(self, now: float) -> None: ...
-
-    def loseConnection(self) -> None: ...
-
+from twisted_host.http.request import TwistbridgeRequest
+from twisted_host.http.rules import ProxyHeaders, refusal
 
 # The channel of each `Settings.http` value: the same edge, two parsers.
 CHANNELS: dict[str, type[TwistbridgeChannel]] = {
@@ -94,6 +62,9 @@ class TwistbridgeSite(Site):
             else None
         )
         self.connections: set[Connection] = set()
+        # The bridges' mounts, for the C parser's direct lane (`lanes`); filled by
+        # whoever builds the Site (`twisted_host.site`).
+        self.lanes = Lanes()
         self._sweep = LoopingCall(self.check_deadlines)
         self._lines: list[str] = []  # written out by flush_log, once a second
 
@@ -135,10 +106,13 @@ class TwistbridgeSite(Site):
         # Never a temporary file: the body limit keeps every body small.
         return BytesIO()
 
-    def log(self, request: http.Request) -> None:
+    def log(self, request: Logged) -> None:  # type: ignore[override]
         if self.access_log is not None:
             stamp = self._logDateTime or "-"  # set by Twisted once the factory starts
-            self._lines.append(combined_line(stamp, request))
+            line = combined_line(stamp, request)
+            if self.settings.show_lane:
+                line = f"{line} lane={request.lane}"
+            self._lines.append(line)
 
     def flush_log(self) -> None:
         """Write the lines logged since the last call, in one write."""

@@ -4,7 +4,9 @@
 
 (`edge`: the bridge under twistbridge's own Site, whose edge streams request bodies
 and enforces its limits, the body limit raised to 64 MiB, the idle timeout 2 s,
-with the parser `EDGE_HTTP` names in the environment, else the default;
+with the parser `EDGE_HTTP` names in the environment, else the default, the mount
+on the Site's direct lane as `twistbridge serve` puts it (httptools: the direct
+lane; twisted: the resource lane);
 `late`: the bridge is made once the reactor runs, as a plugin would) and prints
 `... ready: http://127.0.0.1:PORT/` once it takes requests. With
 `ASGI_HOST_TLS=CERT:KEY:PASSWORD` in the environment it serves HTTPS (`https://...`)
@@ -45,18 +47,15 @@ def serve_bridge(name: str, late: bool = False, edge: bool = False) -> int:
 
         def listen(_: object) -> None:
             if bridge.startup_error is None:
-                site = (
-                    TwistbridgeSite(
-                        root,
-                        Settings(
-                            max_body_size=64 * 1024 * 1024,
-                            idle_timeout=2,
-                            http=os.environ.get("EDGE_HTTP", Settings.http),
-                        ),
+                site: Site = Site(root, requestFactory=ASGIRequest)
+                if edge:
+                    settings = Settings(
+                        max_body_size=64 * 1024 * 1024,
+                        idle_timeout=2,
+                        http=os.environ.get("EDGE_HTTP", Settings.http),
                     )
-                    if edge
-                    else Site(root, requestFactory=ASGIRequest)
-                )
+                    site = edge_site = TwistbridgeSite(root, settings)
+                    edge_site.lanes.add("/bridge", bridge)
                 if TLS:
                     from twisted_host.run.tls import TLSFiles, certificate_options
 

@@ -22,7 +22,9 @@ from tests.servers import Server, spawn
 HOST = [sys.executable, "-m", "tests.twisted_host.bridges.wsgi_host"]
 
 
-@pytest.fixture(scope="module", params=["mount", "gunicorn"])
+# The mount under a plain Site (the resource lane), under twistbridge's own Site on
+# its default parser (the direct lane, `twisted_host.http.lanes`), and gunicorn.
+@pytest.fixture(scope="module", params=["mount", "edge", "gunicorn"])
 def host(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
@@ -32,7 +34,7 @@ def host(
 
 
 def is_mount(server: Server) -> bool:
-    return list(server.process.args)[-1] == "mount"  # type: ignore[arg-type]
+    return list(server.process.args)[-1] != "gunicorn"  # type: ignore[arg-type]
 
 
 def connect(server: Server, rcvbuf: int | None = None) -> socket.socket:

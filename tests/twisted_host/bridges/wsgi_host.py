@@ -3,7 +3,8 @@
     python -m tests.twisted_host.bridges.wsgi_host [mount|edge|gunicorn]
 
 (`edge`: the mount under twistbridge's own Site, whose edge streams request bodies
-(with the parser `EDGE_HTTP` names in the environment, else the default)
+(with the parser `EDGE_HTTP` names in the environment, else the default, the mount
+on the Site's direct lane as `twistbridge serve` puts it: httptools takes it there)
 and enforces its limits, the body limit raised to 64 MiB, the idle timeout 2 s) prints its ready line
 once it takes requests. The apps show what a server does with
 an app's iterator (close(), a client gone, blocks yielded over time, a failure after
@@ -160,10 +161,14 @@ def serve_mount(edge: bool) -> None:
     from twisted_host.http.site import TwistbridgeSite
 
     root = Resource()
-    root.putChild(PREFIX[1:].encode(), WSGIMount(reactor, app, threads=4))
+    mount = WSGIMount(reactor, app, threads=4)
+    root.putChild(PREFIX[1:].encode(), mount)
     parser = os.environ.get("EDGE_HTTP", Settings.http)  # the edge's parser
     settings = Settings(max_body_size=64 * 1024 * 1024, idle_timeout=2, http=parser)
-    site = TwistbridgeSite(root, settings) if edge else Site(root)
+    site: Site = Site(root)
+    if edge:
+        site = edge_site = TwistbridgeSite(root, settings)
+        edge_site.lanes.add(PREFIX, mount)
     port = reactor.listenTCP(0, site, interface="127.0.0.1")
     print(f"wsgi ready: http://127.0.0.1:{port.getHost().port}/", flush=True)
     reactor.run()

@@ -3,7 +3,7 @@ tests against uvicorn are in test_proxy.py; uvicorn reads no `Forwarded`)."""
 
 from __future__ import annotations
 
-from twisted_host.http.proxy import forwarded_pairs
+from twisted_host.http.rules.forwarded import forwarded_pairs
 
 
 def test_elements_and_quoted_values() -> None:

@@ -1,8 +1,9 @@
-"""Behind a proxy: the client's address and scheme as the proxy saw them, taken from
-`X-Forwarded-For` / `X-Forwarded-Proto` (or RFC 7239 `Forwarded`) only when the peer
-that sent them is trusted (`--forwarded-allow-ips`), for every mount and the access log
-alike: the request's `getClientAddress()` and `isSecure()` say what WSGI's
-`REMOTE_ADDR`/`wsgi.url_scheme` and ASGI's `client`/`scheme` then show.
+"""The proxy-header rule: the client's address and scheme as the proxy saw them, taken
+from `X-Forwarded-For` / `X-Forwarded-Proto` (or RFC 7239 `Forwarded`) only when the
+peer that sent them is trusted (`--forwarded-allow-ips`), for every mount and the access
+log alike: the request's `getClientAddress()` and `isSecure()` (set from what
+`ProxyHeaders.read` returns) say what WSGI's `REMOTE_ADDR`/`wsgi.url_scheme` and ASGI's
+`client`/`scheme` then show.
 
 The rules are uvicorn's (`uvicorn.middleware.proxy_headers`), so that an app sees the
 same behind either: the trusted peers are addresses, networks and literals, or `*`;
@@ -18,10 +19,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from functools import lru_cache
-
-from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.web.http import Request
 
 _SCHEMES = frozenset({"http", "https", "ws", "wss"})
 # One forwarded-pair of RFC 7239 §4: token "=" (token / quoted-string). Each piece
@@ -127,22 +126,22 @@ class ProxyHeaders:
     def __init__(self, allowed: str) -> None:
         self.trusted = TrustedPeers(allowed)
 
-    def apply(self, request: Request) -> str | None:
-        """Set the request's client address from the headers; return the scheme
-        they give (None: the connection's own)."""
-        peer = request.getClientAddress()
-        if not isinstance(peer, IPv4Address | IPv6Address):
-            return None
-        if peer.host not in self.trusted:
-            return None
-        headers = request.requestHeaders
-        hops = headers.getRawHeaders(b"x-forwarded-for")
-        protos = headers.getRawHeaders(b"x-forwarded-proto")
+    def read(
+        self, peer: str, values: Callable[[bytes], list[bytes]]
+    ) -> tuple[tuple[str, int] | None, str | None]:
+        """The client (host, port) and the scheme that a head's proxy headers give
+        (`values`: a header's values by lower-case name, as `Head.values`), sent by
+        the peer at `peer` (an IP address): (None, None) when it is not trusted or
+        says nothing; a scheme of None: the connection's own."""
+        if peer not in self.trusted:
+            return None, None
+        hops = values(b"x-forwarded-for")
+        protos = values(b"x-forwarded-proto")
         scheme = None
-        if hops is None and protos is None:
-            forwarded = headers.getRawHeaders(b"forwarded")
-            if forwarded is None:
-                return None
+        if not hops and not protos:
+            forwarded = values(b"forwarded")
+            if not forwarded:
+                return None, None
             elements = forwarded_pairs(",".join(v.decode("latin-1") for v in forwarded))
             fors = [e["for"] for e in elements if "for" in e]
             protos_of = [e["proto"] for e in elements if "proto" in e]
@@ -152,9 +151,9 @@ class ProxyHeaders:
             chain = b", ".join(hops).decode("latin-1") if hops else None
             if protos:
                 scheme = protos[-1].decode("latin-1").strip()
+        client = None
         if chain is not None:
-            host, port = self.trusted.client([h.strip() for h in chain.split(",")])
-            if host:
-                kind = IPv6Address if ":" in host else IPv4Address
-                request.client = kind("TCP", host, port)
-        return scheme if scheme in _SCHEMES else None
+            client = self.trusted.client([h.strip() for h in chain.split(",")])
+            if not client[0]:
+                client = None
+        return client, scheme if scheme in _SCHEMES else None

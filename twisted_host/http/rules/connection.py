@@ -1,0 +1,34 @@
+"""The rules of the connection: persistence, and the deadlines of the Site's sweep."""
+
+from __future__ import annotations
+
+import re
+
+from core.settings import Settings
+from twisted_host.http.rules.head import Refusal
+
+_CLOSE = re.compile(rb"(?:^|,)[ \t]*close[ \t]*(?:,|$)", re.IGNORECASE)
+
+
+def persists(version: bytes, connection: list[bytes]) -> bool:
+    """Whether the connection persists after the answer. RFC 9110 section 7.6.1:
+    Connection is a list, over any number of lines; "close" in any of them ends it
+    (Twisted's own read the first line only, split at spaces). HTTP/1.0 closes."""
+    return version == b"HTTP/1.1" and not any(map(_CLOSE.search, connection))
+
+
+def header_deadline(
+    started: float | None, now: float, limits: Settings
+) -> Refusal | None:
+    """408 for a head whose first byte came over `header_timeout` seconds ago and is
+    not complete (slowloris)."""
+    if started is not None and now - started > limits.header_timeout:
+        detail = f"The headers took over {limits.header_timeout:g} s."
+        return Refusal("header_deadline", 408, detail)
+    return None
+
+
+def idle_expired(last_activity: float, now: float, limits: Settings) -> bool:
+    """A keep-alive connection that sent nothing for `idle_timeout` seconds, with
+    no answer under way, is closed without a word (RFC 9112 section 9.8)."""
+    return now - last_activity > limits.idle_timeout
