@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 
 from bench.compare.external import EXTERNAL_TARGETS, is_url
-from bench.compare.scenarios import PROFILES, SCENARIOS, Profile, with_repeats
+from bench.compare.scenarios import PROFILES, SCENARIOS, with_repeats
 from bench.compare.servers import TARGETS
 from bench.load.external import ENGINES, EngineMissing, run_hey, run_wrk
 from bench.load.http import BadTarget
@@ -200,7 +200,15 @@ def compare(
         raise click.UsageError("--locustfile writes a file, --from-locust reads one")
     chosen = tuple(s for s in SCENARIOS if not scenarios or s in scenarios)
     if locustfile is not None:
-        _write_locustfile(locustfile, profile, chosen, targets, wsgi_threads)
+        from bench.compare.locust import LocustPlanError, write_locustfile
+
+        try:
+            carried, on = write_locustfile(
+                locustfile, profile, chosen, targets, wsgi_threads
+            )
+        except LocustPlanError as bad:
+            raise click.UsageError(str(bad)) from None
+        _say_written(locustfile, chosen, carried, on)
         return
     if from_locust is not None:
         _report_locust(from_locust, output)
@@ -222,36 +230,22 @@ def compare(
         sys.exit(1)
 
 
-def _write_locustfile(
-    path: Path,
-    profile: Profile,
-    scenarios: tuple[str, ...],
-    targets: tuple[str, ...],
-    wsgi_threads: int,
+def _say_written(
+    locustfile: Path,
+    asked: tuple[str, ...],
+    carried: tuple[str, ...],
+    on: tuple[str, ...],
 ) -> None:
-    from bench.compare.locust import LOCUST_SCENARIOS, write_locustfile
-
-    if any(is_url(t) for t in targets):
-        raise click.UsageError("with --locustfile the URL is Locust's --host")
-    if "uvicorn" in targets:
-        raise click.UsageError(
-            "uvicorn is not served behind the Site: not in a locustfile"
-        )
-    carried = tuple(s for s in scenarios if s in LOCUST_SCENARIOS)
-    if not carried:
-        raise click.UsageError(f"a locustfile carries {', '.join(LOCUST_SCENARIOS)}")
-    chosen = tuple(t for t in EXTERNAL_TARGETS if not targets or t in targets)
-    write_locustfile(path, profile, carried, chosen, wsgi_threads)
     console = Console()
-    if "lesson" in scenarios:
+    if "lesson" in asked:
         console.print(
             "[dim]the lesson is left out: it needs one clock, not a crowd[/dim]"
         )
-    console.print(f"wrote {path}: {', '.join(carried)} on {', '.join(chosen)}")
+    console.print(f"wrote {locustfile}: {', '.join(carried)} on {', '.join(on)}")
     console.print(
-        f"  locust -f {path} --master --headless --expect-workers N "
+        f"  locust -f {locustfile} --master --headless --expect-workers N "
         "--host http://SITE --csv run\n"
-        f"  locust -f {path} --worker --master-host MASTER   (on each load machine)\n"
+        f"  locust -f {locustfile} --worker --master-host MASTER   (on each load machine)\n"
         "  twistbridge compare --from-locust run -o report"
     )
 

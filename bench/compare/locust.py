@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bench.compare.external import EXTERNAL_TARGETS, is_url
 from bench.compare.results import PointResult, Results
 from bench.compare.scenarios import Point, Profile, points
 from bench.load.result import CONNECT_REFUSED, TIMEOUT, LoadResult, Window
@@ -45,6 +46,10 @@ _PERCENTILE_COLUMNS = [
     ("99.99%", 99.99),
     ("100%", 100.0),
 ]
+
+
+class LocustPlanError(ValueError):
+    """What was asked cannot be a locustfile."""
 
 
 class LocustCSVError(ValueError):
@@ -77,19 +82,33 @@ def write_locustfile(
     scenarios: tuple[str, ...],
     targets: tuple[str, ...],
     wsgi_threads: int,
-) -> None:
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Write the locustfile of these scenarios on these targets (all the Site's
+    mounts if none); the scenarios and targets it carries. LocustPlanError when it
+    could carry none, or a target it cannot."""
+    if any(is_url(t) for t in targets):
+        raise LocustPlanError("with --locustfile the URL is Locust's --host")
+    if "uvicorn" in targets:
+        raise LocustPlanError(
+            "uvicorn is not served behind the Site: not in a locustfile"
+        )
+    carried = tuple(s for s in scenarios if s in LOCUST_SCENARIOS)
+    if not carried:
+        raise LocustPlanError(f"a locustfile carries {', '.join(LOCUST_SCENARIOS)}")
+    chosen = tuple(t for t in EXTERNAL_TARGETS if not targets or t in targets)
     plan = {
         "profile": profile.to_dict(),
-        "scenarios": [s for s in scenarios if s in LOCUST_SCENARIOS],
-        "targets": list(targets),
+        "scenarios": list(carried),
+        "targets": list(chosen),
         "wsgi_threads": wsgi_threads,
         "timeout": profile.timeout,
-        "stages": stages(profile, scenarios, targets),
+        "stages": stages(profile, carried, chosen),
     }
     source = resources.files("bench").joinpath("compare/templates/locustfile.py")
     text = source.read_text()
     assert text.count(_PLACEHOLDER) == 1, "the locustfile template lost its plan line"
     path.write_text(text.replace(_PLACEHOLDER, f"json.loads({json.dumps(plan)!r})"))
+    return carried, chosen
 
 
 @dataclass
