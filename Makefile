@@ -32,10 +32,13 @@ typecheck: $(STAMP)
 # The suite on two processes (pytest-xdist), this machine's cores: each worker starts
 # its own servers on ephemeral ports and has its own tmp_path; --dist loadscope keeps
 # a module's tests, and its module-scoped servers, on one worker. PYTEST_ARGS adds
-# flags, e.g. PYTEST_ARGS=--durations=40 for the slowest tests.
+# flags, e.g. PYTEST_ARGS=--durations=40 for the slowest tests. Tests marked `timing`
+# compare wall-clock times, which a second worker on the same cores skews: they run
+# after the others, in one process.
 PYTEST_WORKERS ?= 2
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -m "not timing" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m timing $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
