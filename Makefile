@@ -36,9 +36,17 @@ typecheck: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-# tests/test_package.py installs the wheel `dist` built (run alone, it builds its own).
+# The suite on two processes (pytest-xdist), this machine's cores: each worker starts
+# its own servers on ephemeral ports and has its own tmp_path; --dist loadscope keeps
+# a module's tests, and its module-scoped servers, on one worker. PYTEST_ARGS adds
+# flags, e.g. PYTEST_ARGS=--durations=40 for the slowest tests. Tests marked `timing`
+# compare wall-clock times, which a second worker on the same cores skews: they run
+# after the others, in one process. tests/test_package.py installs the wheel `dist`
+# built (run alone, it builds its own).
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP) dist
-	TWISTBRIDGE_DIST=dist $(BIN)/python -m pytest
+	TWISTBRIDGE_DIST=dist $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -m "not timing" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m timing $(PYTEST_ARGS)
 
 # The sdist and the wheel, as a release would upload them. --no-isolation: built with
 # the venv's setuptools (the `test` extra pins the floor [build-system] asks for)

@@ -160,6 +160,12 @@ def _external(targets: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
               help="Measurement windows per point (default: the profile's).")  # fmt: skip
 @click.option("--pin/--no-pin", default=True, show_default=True,
               help="Run the servers and the load on separate cores, where there are several.")  # fmt: skip
+@click.option("--locustfile", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the scenarios as a Locust file here (for a master and workers "
+              "on several machines against a deployment) and exit; no lesson.")  # fmt: skip
+@click.option("--from-locust", "from_locust", metavar="CSV_PREFIX",
+              help="Make the report from the CSV files of a Locust run of that file "
+              "(`locust --csv CSV_PREFIX`) instead of loading anything.")  # fmt: skip
 def compare(
     quick: bool,
     profile_name: str,
@@ -169,6 +175,8 @@ def compare(
     wsgi_threads: int,
     repeats: int | None,
     pin: bool,
+    locustfile: Path | None,
+    from_locust: str | None,
 ) -> None:
     """Start the servers, load /native, /wsgi, /asgi, /klein and uvicorn with the same
     scenarios, stop the servers, and write a report with charts. With --target URL,
@@ -188,10 +196,27 @@ def compare(
     if quick and profile_name not in ("full", "quick"):
         raise click.UsageError("--quick and --profile disagree")
     profile = with_repeats(PROFILES["quick" if quick else profile_name], repeats)
+    if locustfile is not None and from_locust is not None:
+        raise click.UsageError("--locustfile writes a file, --from-locust reads one")
+    chosen = tuple(s for s in SCENARIOS if not scenarios or s in scenarios)
+    if locustfile is not None:
+        from bench.compare.locust import LocustPlanError, write_locustfile
+
+        try:
+            carried, on = write_locustfile(
+                locustfile, profile, chosen, targets, wsgi_threads
+            )
+        except LocustPlanError as bad:
+            raise click.UsageError(str(bad)) from None
+        _say_written(locustfile, chosen, carried, on)
+        return
+    if from_locust is not None:
+        _report_locust(from_locust, output)
+        return
     external, names = _external(targets)
     plan = Plan(
         profile=profile,
-        scenarios=tuple(s for s in SCENARIOS if not scenarios or s in scenarios),
+        scenarios=chosen,
         targets=tuple(t for t in TARGETS if not names or t in names),
         wsgi_threads=wsgi_threads,
         pin=pin,
@@ -203,3 +228,41 @@ def compare(
         sys.exit(130)
     if results.failure:
         sys.exit(1)
+
+
+def _say_written(
+    locustfile: Path,
+    asked: tuple[str, ...],
+    carried: tuple[str, ...],
+    on: tuple[str, ...],
+) -> None:
+    console = Console()
+    if "lesson" in asked:
+        console.print(
+            "[dim]the lesson is left out: it needs one clock, not a crowd[/dim]"
+        )
+    console.print(f"wrote {locustfile}: {', '.join(carried)} on {', '.join(on)}")
+    console.print(
+        f"  locust -f {locustfile} --master --headless --expect-workers N "
+        "--host http://SITE --csv run\n"
+        f"  locust -f {locustfile} --worker --master-host MASTER   (on each load machine)\n"
+        "  twistbridge compare --from-locust run -o report"
+    )
+
+
+def _report_locust(prefix: str, output: Path | None) -> None:
+    from bench.compare import summary
+    from bench.compare.locust import LocustCSVError, read_results
+    from bench.compare.session import default_output, write
+
+    try:
+        results = read_results(prefix)
+    except (LocustCSVError, OSError) as bad:
+        raise click.UsageError(str(bad)) from None
+    folder = output or default_output()
+    profile = results.meta["profile"]
+    threads = int(results.meta["settings"]["wsgi_threads"])
+    write(results, folder, threads, float(profile["busy_seconds"]))
+    console = Console()
+    summary.show(results, console)
+    console.print(f"report: [bold]{folder / 'report.html'}[/bold]")

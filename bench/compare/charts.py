@@ -107,7 +107,8 @@ def latency(results: Results) -> Figure | None:
             axes.bar(xs, values, width, color=COLOURS[target],
                      label=LABELS[target] if level == levels[0] else None)  # fmt: skip
         axes.set_xticks(range(len(keys)), keys)
-        axes.set_yscale("log")
+        if axes.get_ylim()[1] > 0:  # a level with no answer at all has no scale
+            axes.set_yscale("log")
         axes.set_title(f"{level} connection{'s' if level > 1 else ''}")
         axes.grid(True, axis="y", alpha=0.3)
     grid[0][0].set_ylabel("latency, ms (log scale)")

@@ -97,19 +97,20 @@ def compare(plan: Plan, console: Console) -> Results:
                 os.sched_setaffinity(0, saved)
             results.meta["server_starts"] = runner.starts
     results.meta["finished"] = _now()
-    write(results, plan)
+    write(results, plan.output, plan.wsgi_threads, plan.profile.busy_seconds)
     summary.show(results, console)
     console.print(f"report: [bold]{plan.output / 'report.html'}[/bold]")
     return results
 
 
-def write(results: Results, plan: Plan) -> None:
-    results.write_json(plan.output / "results.json")
-    results.write_csv(plan.output / "results.csv")
-    drawn = charts.draw_all(
-        results, plan.output / "charts", plan.wsgi_threads, plan.profile.busy_seconds
-    )
-    report.render(results, drawn, plan.output / "report.html")
+def write(results: Results, output: Path, threads: int, busy_seconds: float) -> None:
+    """results.json, results.csv, charts/ and report.html in `output`; `threads` and
+    `busy_seconds` draw the slow chart's caps."""
+    output.mkdir(parents=True, exist_ok=True)
+    results.write_json(output / "results.json")
+    results.write_csv(output / "results.csv")
+    drawn = charts.draw_all(results, output / "charts", threads, busy_seconds)
+    report.render(results, drawn, output / "report.html")
 
 
 def default_output() -> Path:

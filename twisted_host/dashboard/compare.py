@@ -20,6 +20,7 @@ from twisted.web.server import Request
 from core.contract import FEATURES, FEATURES_BY_NAME, Feature
 from core.mounts import MOUNTS, UVICORN, Mount
 from twisted_host.dashboard import flask_to_klein, moving
+from twisted_host.dashboard.klein_notes import KLEIN_NOTES
 from twisted_host.dashboard.notes import CHEAT_SHEET, NOTES
 from twisted_host.dashboard.parts import IMPLEMENTED_BY, InModule, Part
 from twisted_host.dashboard.templating import code_block, render, uvicorn_base
@@ -114,6 +115,7 @@ class ComparePage(Page):
             "compare.html",
             feature=self.feature,
             notes=NOTES[self.feature.name],
+            klein_note=KLEIN_NOTES[self.feature.name],
             sides=sides,
             try_links=_try_links(self.feature, request, self.uvicorn_port),
             previous=names[here - 1] if here > 0 else None,

@@ -15,6 +15,8 @@ from tests.twisted_host.dashboard.conftest import screenshot
 from tests.twisted_host.dashboard.test_browser import js, until
 from tests.twisted_host.dashboard.test_race import events, start
 
+# Wide enough for the five legs side by side (the pictures in docs/images).
+LEGS_IN_A_ROW = 1600
 RACE_TIMEOUT = 60  # 12 requests on four targets, the WSGI one in three rounds
 STATUS = "return document.getElementById('race-status').textContent"
 UNFINISHED = (
@@ -132,7 +134,7 @@ def test_busy_race_native_and_asgi_in_one_second_wsgi_in_three(
     rounds = sorted(round(end) for end in wsgi["ends"])
     assert rounds == [1] * 4 + [2] * 4 + [3] * 4, wsgi["ends"]
     assert "the pool has 4 threads" in wsgi["sentences"]
-    screenshot(browser, "race-busy")
+    screenshot(browser, "race-busy", width=LEGS_IN_A_ROW)
     screenshot(browser, "race-busy-phone", width=400)
 
     # The permalink draws the same race from the record inside it.
@@ -157,7 +159,7 @@ def test_blocking_race_shows_the_lag_on_native_and_asgi_only(
         assert "The reactor was late by up to" in lags[mount]["sentences"]
     for mount in ("wsgi", "uvicorn"):
         assert lags[mount]["lag"] < 0.5, (mount, lags[mount])
-    screenshot(browser, "race-blocking")
+    screenshot(browser, "race-blocking", width=LEGS_IN_A_ROW)
 
 
 def test_a_second_race_while_one_runs_is_refused_on_the_page(

@@ -20,6 +20,10 @@ import pytest
 
 from tests.servers import Server, run_server
 
+# Wall-clock ratios: a test process beside this one on the same cores stretches the
+# long requests more than the short ones, so `make test` runs these after the others.
+pytestmark = pytest.mark.timing
+
 SIZES = (8_000, 16_000, 32_000)  # under the 32 KiB header block limit
 TRIES = 5
 FORM_BODY = b"form-field=a"
