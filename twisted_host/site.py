@@ -26,6 +26,7 @@ from twisted_host.dashboard.race.page import RacePage
 from twisted_host.dashboard.race.race import Races
 from twisted_host.dashboard.stats import Stats
 from twisted_host.hosting import App, check, demo_apps
+from twisted_host.http.access_log_file import AccessLogFile
 from twisted_host.http.health import Healthz, Readiness, Readyz
 from twisted_host.http.site import TwistbridgeSite
 from twisted_host.http.websocket import WebSocketLimits
@@ -99,7 +100,9 @@ def build_site(
     readiness = Readiness()
     root.putChild(b"healthz", Healthz())
     root.putChild(b"readyz", Readyz(readiness))
-    site = TwistbridgeSite(root, settings, access_log=access_log, observer=stats)
+    log = AccessLogFile(access_log) if access_log is not None else None
+    stats.access_log = log
+    site = TwistbridgeSite(root, settings, access_log=log, observer=stats)
     stats.connections = site.connections
     return Hosted(site, bridges, pools, stats, readiness)
 

@@ -79,6 +79,12 @@ class Metrics:
             registry=own,
             multiprocess_mode="liveall",  # one series per worker: a `pid` label
         )
+        self.log_dropped = Counter(
+            "twistbridge_access_log_dropped_lines",
+            "Access log lines the file refused (a full disk), dropped.",
+            registry=own,
+        )
+        self._dropped = 0  # of the access log's count, what the counter has
         self._loop = LoopingCall(self.update)
         self._loop.clock = cast(IReactorTime, reactor)
         reactor.callWhenRunning(self._loop.start, UPDATE_INTERVAL, now=False)
@@ -121,6 +127,10 @@ class Metrics:
         self.asgi_open.set(sum(len(tasks) for tasks in self.stats.asgi_tasks))
         if self.stats.lags:
             self.lag.set(self.stats.lags[-1][1])
+        log = self.stats.access_log
+        if log is not None and log.dropped > self._dropped:
+            self.log_dropped.inc(log.dropped - self._dropped)
+            self._dropped = log.dropped
 
     def exposition(self) -> bytes:
         self.update()  # this worker's figures as of now; the others' within a second
@@ -164,11 +174,12 @@ class Metrics:
         }
 
 
-# The gauges `/stats` sums over workers, and the names it gives the sums.
+# The values `/stats` sums over workers, and the names it gives the sums.
 _SUMMED = {
     "twistbridge_wsgi_pool_busy": "wsgi_busy",
     "twistbridge_wsgi_pool_queue": "wsgi_backlog",
     "twistbridge_asgi_open_calls": "asgi_open_tasks",
+    "twistbridge_access_log_dropped_lines_total": "access_log_dropped",
 }
 
 

@@ -1,12 +1,12 @@
 """The Site: the edge's channel and request, a cap on open connections, one sweep for
 the header and idle deadlines, bodies held in memory (they are bounded), and the
-access log in Twisted's combined format, written once a second."""
+access log in Twisted's combined format (`access_log_file` writes it)."""
 
 from __future__ import annotations
 
 from io import BytesIO
 from time import monotonic
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, cast
 from typing import Protocol as Interface
 
 from twisted.internet.interfaces import IAddress
@@ -18,6 +18,7 @@ from twisted.web.server import Request, Site
 
 from core.settings import Settings
 from twisted_host.http.access_log import combined_line
+from twisted_host.http.access_log_file import AccessLogFile
 from twisted_host.http.channel import TwistbridgeChannel, refusal
 from twisted_host.http.httptools_impl import HttptoolsChannel
 from twisted_host.http.paths import EmptySegment, has_empty_segment
@@ -64,7 +65,7 @@ CHANNELS: dict[str, type[TwistbridgeChannel]] = {
 
 
 class TwistbridgeSite(Site):
-    """A `Site` with the edge's limits; its access log goes to a stream (or is off),
+    """A `Site` with the edge's limits; its access log goes to a file (or is off),
     and its requests report to an observer (the dashboard's figures) when given."""
 
     protocol = TwistbridgeChannel  # type: ignore[assignment]  # an HTTPChannel
@@ -75,7 +76,7 @@ class TwistbridgeSite(Site):
         resource: Resource,
         settings: Settings,
         *,
-        access_log: TextIO | None = None,
+        access_log: AccessLogFile | None = None,
         observer: RequestObserver | None = None,
     ) -> None:
         # No Twisted timeout: it costs two timer operations per request; one sweep
@@ -95,7 +96,6 @@ class TwistbridgeSite(Site):
         )
         self.connections: set[Connection] = set()
         self._sweep = LoopingCall(self.check_deadlines)
-        self._lines: list[str] = []  # written out by flush_log, once a second
 
     def startFactory(self) -> None:
         super().startFactory()
@@ -138,14 +138,7 @@ class TwistbridgeSite(Site):
     def log(self, request: http.Request) -> None:
         if self.access_log is not None:
             stamp = self._logDateTime or "-"  # set by Twisted once the factory starts
-            self._lines.append(combined_line(stamp, request))
-
-    def flush_log(self) -> None:
-        """Write the lines logged since the last call, in one write."""
-        if self.access_log is not None and self._lines:
-            lines, self._lines = self._lines, []
-            self.access_log.write("\n".join(lines) + "\n")
-            self.access_log.flush()
+            self.access_log.append(combined_line(stamp, request))
 
 
 class Overloaded(Protocol):

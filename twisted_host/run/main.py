@@ -87,6 +87,9 @@ def run(
 
 def serve(reactor: AsyncioSelectorReactor, hosted: Hosted, listener: Listener) -> int:
     """Run the reactor until the Site stops; the process's exit status."""
+    from twisted_host.run.log_files import reopen_on_usr1
+
+    reopen_on_usr1(reactor, hosted.site.access_log)
     reactor.run()
     return _exit_status(hosted, listener)
 
@@ -157,8 +160,8 @@ def start_site(
         access_log=access_log,
     )
     shutdown = _graceful_shutdown(reactor, settings, hosted, uvicorn)
-    if access_log is not None:
-        _flush_access_log(reactor, hosted.site.flush_log)
+    if hosted.site.access_log is not None:
+        _flush_access_log(reactor, hosted.site.access_log.flush)
     # Over TLS, a connection may switch to HTTP/2 (ALPN); plain HTTP stays HTTP/1.1.
     factory: IProtocolFactory = (
         wrap(HTTP2Factory(hosted.site), tls_options)

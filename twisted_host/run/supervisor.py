@@ -35,12 +35,14 @@ from twisted.internet.protocol import ProcessProtocol
 from twisted.python.failure import Failure
 
 from core.settings import Settings
+from twisted_host.http.access_log_file import reopenable_path
 from twisted_host.run import metrics_dir
+from twisted_host.run.log_files import reopen_log_files
 from twisted_host.run.process import tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
 from twisted_host.run.tls import TLSFiles
 from twisted_host.run.uvicorn import UvicornChild
-from twisted_host.run.worker import SETTINGS_VARIABLE, TLS_VARIABLE
+from twisted_host.run.worker import OFF, SETTINGS_VARIABLE, TLS_VARIABLE
 
 LISTEN_FD = 3  # where a worker finds the listening socket
 READY_FD = 4  # where a worker writes that it listens
@@ -63,6 +65,7 @@ class Worker(ProcessProtocol):
         self.ended: defer.Deferred[Worker] = defer.Deferred()
         self.status = "running"
         self.served = False  # it listened
+        self.reopens = 0  # the supervisor's SIGUSR1s this worker has had
 
     def connectionMade(self) -> None:
         assert self.transport is not None
@@ -108,7 +111,7 @@ class Supervisor:
         self.count = count
         self.sock = sock
         self.uvicorn = uvicorn
-        self.access_log = access_log
+        self.log_arg, self.log_fd = _access_log_for_workers(access_log)
         self.metrics_path = metrics_path
         self.workers: dict[int, Worker] = {}  # slot: the worker serving it now
         self.retiring: set[Worker] = set()  # replaced, draining
@@ -117,17 +120,18 @@ class Supervisor:
         self.stopping = False
         self.reloading = False
         self.status = 0
+        self.reopens = 0  # SIGUSR1s received
 
     # --- workers ------------------------------------------------------------------
 
     def spawn(self, slot: int) -> Worker:
         worker = Worker(slot)
+        worker.reopens = self.reopens  # it opens its log files after them
         worker.ended.addCallback(self._ended)
+        worker.listening.addCallback(self._listening)
         uvicorn_port = self.uvicorn.port if self.uvicorn else 0
-        log_fd = self.access_log.fileno() if self.access_log is not None else None
         argv = [sys.executable, "-m", "twisted_host.run.worker"]
-        argv += [str(LISTEN_FD), str(READY_FD), str(uvicorn_port)]
-        argv += ["1" if log_fd is not None else "0"]
+        argv += [str(LISTEN_FD), str(READY_FD), str(uvicorn_port), self.log_arg]
         env = dict(os.environ)
         env[SETTINGS_VARIABLE] = self.settings.to_json()
         env[metrics_dir.VARIABLE] = str(self.metrics_path)
@@ -135,7 +139,7 @@ class Supervisor:
             env[TLS_VARIABLE] = self.tls.to_json()
         child_fds: dict[int, int | str] = {
             0: 0,
-            1: log_fd if log_fd is not None else 1,
+            1: self.log_fd,
             2: 2,
             LISTEN_FD: self.sock.fileno(),
             READY_FD: "r",
@@ -182,6 +186,12 @@ class Supervisor:
     def _served(self, worker: Worker, slot: int) -> None:
         self.failures[slot] = 0
 
+    def _listening(self, worker: Worker) -> Worker:
+        if worker.reopens < self.reopens:  # a SIGUSR1 came while it started
+            worker.reopens = self.reopens
+            worker.signal(signal.SIGUSR1)
+        return worker
+
     # --- start, stop, reload ------------------------------------------------------
 
     def start(self) -> defer.Deferred[list[Worker]]:
@@ -189,12 +199,14 @@ class Supervisor:
         return defer.gatherResults([w.listening for w in workers], consumeErrors=True)
 
     def install_signals(self) -> None:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
             signal.signal(signum, self._signalled)
 
     def _signalled(self, signum: int, frame: FrameType | None) -> None:
         if signum == signal.SIGHUP:
             self.reactor.callFromThread(self.reload)
+        elif signum == signal.SIGUSR1:
+            self.reactor.callFromThread(self.reopen_logs)
         elif self.stopping:
             _say("second signal, killing the workers")
             for worker in [*self.workers.values(), *self.retiring]:
@@ -203,6 +215,18 @@ class Supervisor:
             os._exit(1)
         else:
             self.reactor.callFromThread(self.stop)
+
+    def reopen_logs(self) -> None:
+        """SIGUSR1: this process's log files, then every worker's (each reopens its
+        own); a worker still starting gets it once it listens (`_served`)."""
+        paths = reopen_log_files(None)
+        self.reopens += 1
+        listening = [w for w in self.workers.values() if w.served]
+        for worker in listening:
+            worker.reopens = self.reopens
+            worker.signal(signal.SIGUSR1)
+        here = f"; reopened {', '.join(paths)}" if paths else ""
+        _say(f"SIGUSR1: passed to {len(listening)} workers{here}")
 
     def stop(self) -> None:
         if self.stopping:
@@ -317,6 +341,19 @@ def _start(supervisor: Supervisor, uvicorn: UvicornChild | None) -> None:
 
     # A worker that fails before listening stops them all (`_ended`).
     supervisor.start().addCallbacks(up, lambda _: None)
+
+
+def _access_log_for_workers(access_log: TextIO | None) -> tuple[str, int]:
+    """The worker's ACCESS_LOG argument, and its standard output."""
+    if access_log is None:
+        return OFF, 1
+    path = reopenable_path(access_log, access_log.fileno())
+    if path is None:  # standard output, a pipe: every worker writes to it
+        return "-", access_log.fileno()
+    # A file of its own: every worker opens it (appending) and reopens it on
+    # SIGUSR1; here it would only hold the rotated file open.
+    access_log.close()
+    return path, 1
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:

@@ -8,13 +8,17 @@ the apps to import (`--wsgi`, `--asgi`), and the certificate in `TWISTBRIDGE_TLS
 worker says it listens by writing a line to READY_FD rather than printing the ready
 line: the supervisor prints that one, once for all; standard output is the access
 log. UVICORN_PORT is the supervisor's uvicorn (0: none), for the dashboard's links.
+ACCESS_LOG is `off`, `-` (standard output) or the absolute path of a file, which the
+worker opens itself, appending, so that it can open it again on SIGUSR1.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sys
+from typing import TextIO
 
 from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 from twisted.internet.interfaces import IListeningPort
@@ -25,6 +29,7 @@ from twisted_host.run.reactor import install_asyncio_reactor
 
 SETTINGS_VARIABLE = "TWISTBRIDGE_SETTINGS"
 TLS_VARIABLE = "TWISTBRIDGE_TLS"  # the certificate files, as for the uvicorn child
+OFF = "off"  # ACCESS_LOG: none
 
 
 class _ReadyPipe(Listener):
@@ -41,10 +46,14 @@ class _ReadyPipe(Listener):
 
 def main(argv: list[str]) -> int:
     die_with_parent()  # a supervisor killed with SIGKILL leaves no worker behind
+    # SIGUSR1 reopens the log files once the worker serves (`serve`); until then it
+    # must not end it (its default action): the supervisor sends it again then.
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     # Out of the terminal's process group: Ctrl-C reaches the supervisor alone, which
     # passes one SIGTERM on (two would be the "exit at once" signal).
     os.setpgid(0, 0)
-    listen_fd, ready_fd, uvicorn_port, access_log = (int(arg) for arg in argv)
+    listen_fd, ready_fd, uvicorn_port = (int(arg) for arg in argv[:3])
+    access_log = _access_log(argv[3])
     settings = Settings.from_json(os.environ.get(SETTINGS_VARIABLE, "{}"))
     reactor = install_asyncio_reactor()
     from twisted_host.hosting import configured_apps
@@ -73,9 +82,15 @@ def main(argv: list[str]) -> int:
         apps=apps,
         uvicorn_port=uvicorn_port or None,
         tls_options=options,
-        access_log=sys.stdout if access_log else None,
+        access_log=access_log,
     )
     return serve(reactor, hosted, listener)
+
+
+def _access_log(argument: str) -> TextIO | None:
+    if argument == OFF:
+        return None
+    return sys.stdout if argument == "-" else open(argument, "a")
 
 
 if __name__ == "__main__":
