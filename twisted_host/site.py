@@ -6,9 +6,9 @@ dashboard beside them, and the edge (`twisted_host.http`) around them all."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 from twisted.web.resource import IResource, Resource
@@ -50,6 +50,7 @@ def build_site(
     *,
     apps: Sequence[App] | None = None,
     uvicorn_port: int | None = None,
+    uvicorn_state: Callable[[], dict[str, Any] | None] | None = None,
     access_log: TextIO | None = None,
 ) -> Hosted:
     """The Site of `twistbridge serve`: every app (default: the demo's mounts), `/`,
@@ -83,6 +84,7 @@ def build_site(
         [bridge.tasks for bridge in bridges],
         mounts=[app.mount.name for app in apps],
     )
+    stats.uvicorn = uvicorn_state
     root = Index(uvicorn_port, stats, apps)
     root.putChild(b"", root)
     for app, resource in zip(apps, resources, strict=True):

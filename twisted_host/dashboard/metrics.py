@@ -13,6 +13,7 @@ memory: 3 µs per request measured, against 45 µs for a whole `/native/hello`).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import Any, cast
 
 from prometheus_client import (
@@ -22,8 +23,10 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 from twisted.internet.interfaces import IReactorCore, IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.web.server import Request
@@ -85,6 +88,9 @@ class Metrics:
             registry=own,
         )
         self._dropped = 0  # of the access log's count, what the counter has
+        self.uvicorn = _UvicornCollector(stats)
+        if own is not None:
+            own.register(self.uvicorn)
         self._loop = LoopingCall(self.update)
         self._loop.clock = cast(IReactorTime, reactor)
         reactor.callWhenRunning(self._loop.start, UPDATE_INTERVAL, now=False)
@@ -141,6 +147,7 @@ class Metrics:
             return self.registry
         registry = CollectorRegistry()
         MultiProcessCollector(registry, str(self.path))
+        registry.register(self.uvicorn)
         return registry
 
     def workers(self) -> dict[str, Any]:
@@ -172,6 +179,32 @@ class Metrics:
             **{key: int(value) for key, value in sums.items()},
             "reactor_lag_ms": dict(sorted(lags.items())),
         }
+
+
+class _UvicornCollector(Collector):
+    """The uvicorn child's state, read at each scrape: its process (this one's
+    child, or the supervisor's) is no worker writing values of its own."""
+
+    def __init__(self, stats: Stats) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterable[Metric]:
+        state = self.stats.uvicorn() if self.stats.uvicorn is not None else None
+        if state is None:
+            return
+        yield GaugeMetricFamily(
+            "twistbridge_uvicorn_up",
+            "1 while the uvicorn child serves; 0 while it is dead or starting.",
+            value=1 if state["up"] else 0,
+        )
+        yield CounterMetricFamily(
+            "twistbridge_uvicorn_restarts",
+            "Times the uvicorn child was started again after it died.",
+            value=state["restarts"],
+        )
+
+    def describe(self) -> Iterable[Metric]:
+        return ()  # nothing to check against the registry's other names
 
 
 # The values `/stats` sums over workers, and the names it gives the sums.

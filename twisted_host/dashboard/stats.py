@@ -131,7 +131,7 @@ class Stats:
         self.workers: Callable[[], dict[str, Any]] | None = None
         self.access_log: AccessLogFile | None = None  # None: no access log
         # The uvicorn child's state (`twisted_host.run.uvicorn_keeper`), when one runs.
-        self.uvicorn: Callable[[], dict[str, Any]] | None = None
+        self.uvicorn: Callable[[], dict[str, Any] | None] | None = None
         self._due: float | None = None
         self._lag_loop = LoopingCall(self._tick)
         self._lag_loop.clock = cast(IReactorTime, reactor)

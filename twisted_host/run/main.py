@@ -19,10 +19,12 @@ from twisted.internet.interfaces import (
 from twisted.internet.task import LoopingCall
 
 from core.settings import Settings
+from twisted_host.run import metrics_dir
 from twisted_host.run.process import Listener, tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
 from twisted_host.run.tls import TLSFiles, certificate_options, wrap
 from twisted_host.run.uvicorn import UvicornChild
+from twisted_host.run.uvicorn_keeper import UvicornKeeper, read_state
 
 if TYPE_CHECKING:
     from twisted.internet.ssl import CertificateOptions
@@ -116,7 +118,7 @@ def start(
     options = certificate_options(tls, ALPN) if tls is not None else None
     uvicorn = _start_uvicorn(reactor, settings, host, uvicorn_port if demo else 0, tls)
     if uvicorn is not None:
-        settings = uvicorn.upstream_for(settings)
+        settings = uvicorn.child.upstream_for(settings)
     scheme = "https" if options is not None else "http"
     description = endpoint or tcp_description(host, port)
     listener = Listener(reactor, "twistbridge", description, scheme)
@@ -140,7 +142,7 @@ def start_site(
     listener: Listener,
     *,
     apps: Sequence[App] | None = None,
-    uvicorn: UvicornChild | None = None,
+    uvicorn: UvicornKeeper | None = None,
     uvicorn_port: int | None = None,
     access_log: TextIO | None = None,
     tls_options: CertificateOptions | None = None,
@@ -152,11 +154,20 @@ def start_site(
     from twisted_host.http.h2 import HTTP2Factory
     from twisted_host.site import build_site
 
+    folder = metrics_dir.current()
     hosted = build_site(
         settings,
         reactor,
         apps=apps,
-        uvicorn_port=uvicorn.port if uvicorn else uvicorn_port,
+        uvicorn_port=uvicorn.child.port if uvicorn else uvicorn_port,
+        # This process's child, or the supervisor's (it writes the state to a file).
+        uvicorn_state=(
+            uvicorn.state
+            if uvicorn is not None
+            else read_state(folder)
+            if uvicorn_port and folder
+            else None
+        ),
         access_log=access_log,
     )
     shutdown = _graceful_shutdown(reactor, settings, hosted, uvicorn)
@@ -168,7 +179,7 @@ def start_site(
         if tls_options is not None
         else hosted.site
     )
-    suffix = f" ; uvicorn {uvicorn.url}" if uvicorn else ""
+    suffix = f" ; uvicorn {uvicorn.child.url}" if uvicorn else ""
     open_port = _opener(hosted, server_endpoint, factory, shutdown, listener, suffix)
     reactor.callWhenRunning(open_port)
     return hosted
@@ -180,19 +191,19 @@ def _start_uvicorn(
     host: str,
     port: int,
     tls: TLSFiles | None,
-) -> UvicornChild | None:
+) -> UvicornKeeper | None:
     if not port:
         return None
-    uvicorn = UvicornChild.start(settings, host, port, tls)
-    reactor.addSystemEventTrigger("before", "shutdown", uvicorn.stop)
-    return uvicorn
+    child = UvicornChild.start(settings, host, port, tls)
+    reactor.addSystemEventTrigger("before", "shutdown", child.stop)
+    return UvicornKeeper(reactor, child)
 
 
 def _graceful_shutdown(
     reactor: AsyncioSelectorReactor,
     settings: Settings,
     hosted: Hosted,
-    uvicorn: UvicornChild | None,
+    uvicorn: UvicornKeeper | None,
 ) -> GracefulShutdown:
     from twisted_host.http.shutdown import GracefulShutdown
 
@@ -200,7 +211,7 @@ def _graceful_shutdown(
         reactor,
         hosted.site,
         settings.shutdown_grace,
-        on_begin=uvicorn.process.terminate if uvicorn is not None else None,
+        on_begin=uvicorn.child.terminate if uvicorn is not None else None,
         readiness=hosted.readiness,
         drain_delay=settings.drain_delay,
     )

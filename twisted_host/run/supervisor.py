@@ -12,10 +12,11 @@ queue when its worker closes it (Linux, unless root sets
 connections; a shared socket stays open here while workers come and go.
 
 The supervisor restarts a worker that dies (at once if it had served, with a
-doubling delay up to 10 s while new ones die before listening), stops every worker
+doubling delay up to 10 s while new ones die before listening: `backoff`), stops every worker
 gracefully on SIGTERM or SIGINT (exit 0; a second signal kills them, exit 1), and on
 SIGHUP replaces them one at a time, each new one listening before the old one
-drains, as gunicorn does. uvicorn stays one child, of the supervisor.
+drains, as gunicorn does. uvicorn stays one child, of the supervisor, restarted
+when it dies (`uvicorn_keeper`).
 """
 
 from __future__ import annotations
@@ -37,18 +38,18 @@ from twisted.python.failure import Failure
 from core.settings import Settings
 from twisted_host.http.access_log_file import reopenable_path
 from twisted_host.run import metrics_dir
+from twisted_host.run.backoff import Backoff
 from twisted_host.run.log_files import reopen_log_files
 from twisted_host.run.process import tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
 from twisted_host.run.tls import TLSFiles
 from twisted_host.run.uvicorn import UvicornChild
+from twisted_host.run.uvicorn_keeper import STATE_FILE, UvicornKeeper
 from twisted_host.run.worker import OFF, SETTINGS_VARIABLE, TLS_VARIABLE
 
 LISTEN_FD = 3  # where a worker finds the listening socket
 READY_FD = 4  # where a worker writes that it listens
 BACKLOG = 4096  # as SoonTCPEndpoint's
-FIRST_RETRY = 0.5  # seconds before restarting a worker that died before listening
-MAX_RETRY = 10.0
 
 
 class WorkerDied(Exception):
@@ -115,7 +116,7 @@ class Supervisor:
         self.metrics_path = metrics_path
         self.workers: dict[int, Worker] = {}  # slot: the worker serving it now
         self.retiring: set[Worker] = set()  # replaced, draining
-        self.failures = [0] * count  # deaths before listening, in a row, per slot
+        self.backoffs = [Backoff() for _ in range(count)]  # per slot
         self.up = False  # every worker has listened once
         self.stopping = False
         self.reloading = False
@@ -169,11 +170,7 @@ class Supervisor:
 
     def _restart(self, worker: Worker) -> None:
         slot = worker.slot
-        if worker.served and self.failures[slot] == 0:
-            delay = 0.0  # it had served: replace it now
-        else:
-            self.failures[slot] += 1
-            delay = min(FIRST_RETRY * 2 ** (self.failures[slot] - 1), MAX_RETRY)
+        delay = self.backoffs[slot].delay(worker.served)
         _say(f"worker {worker.pid} exited ({worker.status}); a new one in {delay:g} s")
         self.reactor.callLater(delay, self._respawn, slot)
 
@@ -184,7 +181,7 @@ class Supervisor:
         worker.listening.addCallback(self._served, slot)
 
     def _served(self, worker: Worker, slot: int) -> None:
-        self.failures[slot] = 0
+        self.backoffs[slot].served()
 
     def _listening(self, worker: Worker) -> Worker:
         if worker.reopens < self.reopens:  # a SIGUSR1 came while it started
@@ -233,7 +230,7 @@ class Supervisor:
             return
         self.stopping = True
         if self.uvicorn is not None:
-            self.uvicorn.process.terminate()
+            self.uvicorn.terminate()
         for worker in [*self.workers.values(), *self.retiring]:
             worker.signal(signal.SIGTERM)
         # The port closes when the last worker closes it (after its --drain-delay):
@@ -305,6 +302,8 @@ def supervise(
     if uvicorn is not None:  # the workers' proxies forward to it by default
         settings = uvicorn.upstream_for(settings)
     metrics = metrics_dir.make()
+    if uvicorn is not None:  # restarted when it dies; the workers show its state
+        UvicornKeeper(reactor, uvicorn, metrics / STATE_FILE)
     supervisor = Supervisor(
         reactor,
         settings,
