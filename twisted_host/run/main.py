@@ -1,11 +1,12 @@
 """`run(...)`: the main job behind `twistbridge serve`, typed so that tests and other
 programs can call it without the CLI; `start` for what it does before the reactor
-runs (the `twistd` plugin's service); `start_site` and `serve` for one process serving
-the Site (the whole server, or one worker of `--workers N`); `listen_forever` for the
-raw listeners."""
+runs (the `twistd` plugin's service); `start_site` for one process serving the Site
+(the whole server, or one worker of `--workers N`), which `serving.serve` runs;
+`listen_forever` for the raw listeners."""
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
@@ -22,6 +23,14 @@ from core.settings import Settings
 from twisted_host.run import metrics_dir
 from twisted_host.run.process import Listener, tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
+from twisted_host.run.restart import (
+    SITE,
+    UVICORN,
+    InheritedEndpoint,
+    exec_again,
+    inherited,
+)
+from twisted_host.run.serving import Serving, serve, startup_error
 from twisted_host.run.tls import TLSFiles, certificate_options, wrap
 from twisted_host.run.uvicorn import UvicornChild
 from twisted_host.run.uvicorn_keeper import UvicornKeeper, read_state
@@ -71,8 +80,12 @@ def run(
             access_log=access_log,
             tls=tls,
         )
+    # Until `serve` handles them: a SIGHUP or SIGUSR1 while starting must not end
+    # the process (their default action); a restart's new process inherits these.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     reactor = install_asyncio_reactor()
-    hosted, listener = start(
+    serving = start(
         reactor,
         settings,
         host=host,
@@ -84,16 +97,10 @@ def run(
         demo=demo,
         tls=tls,
     )
-    return serve(reactor, hosted, listener)
-
-
-def serve(reactor: AsyncioSelectorReactor, hosted: Hosted, listener: Listener) -> int:
-    """Run the reactor until the Site stops; the process's exit status."""
-    from twisted_host.run.log_files import reopen_on_usr1
-
-    reopen_on_usr1(reactor, hosted.site.access_log)
-    reactor.run()
-    return _exit_status(hosted, listener)
+    status = serve(reactor, serving, restart=True)
+    if serving.shutdown.restarting:
+        exec_again(serving.sockets())
+    return status
 
 
 def start(
@@ -108,31 +115,39 @@ def start(
     apps: Sequence[App],
     demo: bool,
     tls: TLSFiles | None,
-) -> tuple[Hosted, Listener]:
+) -> Serving:
     """What `run` does before the reactor runs (one process): uvicorn started, the
-    Site built, its port opened once the reactor runs. `twistd twistbridge` calls it
-    from its service, and twistd runs the reactor."""
+    Site built, its port opened once the reactor runs (the sockets a restart handed
+    down, if it did). `twistd twistbridge` calls it from its service, and twistd runs
+    the reactor."""
     from twisted_host.hosting import demo_apps
     from twisted_host.http.h2 import ALPN
 
     options = certificate_options(tls, ALPN) if tls is not None else None
-    uvicorn = _start_uvicorn(reactor, settings, host, uvicorn_port if demo else 0, tls)
+    sockets = inherited()
+    uvicorn = _start_uvicorn(
+        reactor, settings, host, uvicorn_port if demo else 0, tls, sockets.get(UVICORN)
+    )
     if uvicorn is not None:
         settings = uvicorn.child.upstream_for(settings)
     scheme = "https" if options is not None else "http"
     description = endpoint or tcp_description(host, port)
     listener = Listener(reactor, "twistbridge", description, scheme)
-    hosted = start_site(
+    server_endpoint = (
+        InheritedEndpoint(reactor, sockets[SITE])
+        if SITE in sockets
+        else _server_endpoint(reactor, host, port, endpoint)
+    )
+    return start_site(
         reactor,
         settings,
-        _server_endpoint(reactor, host, port, endpoint),
+        server_endpoint,
         listener,
         apps=[*demo_apps(settings), *apps] if demo else list(apps),
         uvicorn=uvicorn,
         access_log=access_log,
         tls_options=options,
     )
-    return hosted, listener
 
 
 def start_site(
@@ -146,7 +161,7 @@ def start_site(
     uvicorn_port: int | None = None,
     access_log: TextIO | None = None,
     tls_options: CertificateOptions | None = None,
-) -> Hosted:
+) -> Serving:
     """Build the Site (`apps`, default the demo's) and open its port once the reactor
     runs and every ASGI lifespan has started; `uvicorn` is the child this process
     stops, `uvicorn_port` one another process runs (the dashboard links to either).
@@ -182,7 +197,7 @@ def start_site(
     suffix = f" ; uvicorn {uvicorn.child.url}" if uvicorn else ""
     open_port = _opener(hosted, server_endpoint, factory, shutdown, listener, suffix)
     reactor.callWhenRunning(open_port)
-    return hosted
+    return Serving(hosted, listener, shutdown, uvicorn)
 
 
 def _start_uvicorn(
@@ -191,10 +206,11 @@ def _start_uvicorn(
     host: str,
     port: int,
     tls: TLSFiles | None,
+    fd: int | None,
 ) -> UvicornKeeper | None:
     if not port:
         return None
-    child = UvicornChild.start(settings, host, port, tls)
+    child = UvicornChild.start(settings, host, port, tls, fd)
     reactor.addSystemEventTrigger("before", "shutdown", child.stop)
     return UvicornKeeper(reactor, child)
 
@@ -228,13 +244,6 @@ def _flush_access_log(
     reactor.addSystemEventTrigger("after", "shutdown", flush)
 
 
-def _startup_error(hosted: Hosted) -> str | None:
-    for bridge in hosted.asgi:
-        if bridge.startup_error is not None:
-            return str(bridge.startup_error)
-    return None
-
-
 def _opener(
     hosted: Hosted,
     server_endpoint: IStreamServerEndpoint,
@@ -247,7 +256,7 @@ def _opener(
     from twisted.internet.defer import gatherResults
 
     def listen(_: object) -> object:
-        if _startup_error(hosted) is not None:
+        if startup_error(hosted) is not None:
             return None  # a bridge has stopped the reactor and logged why
         return server_endpoint.listen(factory)
 
@@ -262,14 +271,6 @@ def _opener(
         started.addCallback(listen).addCallbacks(listening, listener.failed)
 
     return open_port
-
-
-def _exit_status(hosted: Hosted, listener: Listener) -> int:
-    error = _startup_error(hosted)
-    if error is not None:
-        print(f"twistbridge: ASGI startup failed: {error}", file=sys.stderr)
-        return 1
-    return listener.status
 
 
 def _server_endpoint(

@@ -36,15 +36,17 @@ class UvicornChild:
 
     @classmethod
     def start(
-        cls, settings: Settings, host: str, port: int, tls: TLSFiles | None = None
+        cls,
+        settings: Settings,
+        host: str,
+        port: int,
+        tls: TLSFiles | None = None,
+        fd: int | None = None,
     ) -> UvicornChild:
+        """A child on host:port, or on the listening socket `fd` (a restart's)."""
         # Bound here: the port queues connections from now on, and a port the system
         # chose is known at once; the child serves it as a socket it inherits.
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, max(port, 0)))
-        sock.listen(1024)
+        sock = socket.socket(fileno=fd) if fd is not None else _bound(host, port)
         env = dict(os.environ, TWISTBRIDGE_SETTINGS=settings.to_json())
         if tls is not None:
             env["TWISTBRIDGE_TLS"] = tls.to_json()
@@ -91,14 +93,23 @@ class UvicornChild:
             self.process.terminate()
 
     def stop(self) -> None:
-        """Stop the child, waiting for it (8 s, then SIGKILL), and close the socket."""
+        """Stop the child, waiting for it (8 s, then SIGKILL). The socket stays open
+        until this process ends, or is handed to the one a restart executes."""
         self.terminate()
         try:
             self.process.wait(timeout=8)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self.sock.close()
+
+
+def _bound(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, max(port, 0)))
+    sock.listen(1024)
+    return sock
 
 
 def asgi_url(scheme: str, host: str, port: int) -> str:

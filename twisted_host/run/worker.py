@@ -48,7 +48,9 @@ def main(argv: list[str]) -> int:
     die_with_parent()  # a supervisor killed with SIGKILL leaves no worker behind
     # SIGUSR1 reopens the log files once the worker serves (`serve`); until then it
     # must not end it (its default action): the supervisor sends it again then.
+    # SIGHUP stops a worker gracefully once it serves; ignored until then.
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     # Out of the terminal's process group: Ctrl-C reaches the supervisor alone, which
     # passes one SIGTERM on (two would be the "exit at once" signal).
     os.setpgid(0, 0)
@@ -60,7 +62,8 @@ def main(argv: list[str]) -> int:
     from twisted_host.http.h2 import ALPN
     from twisted_host.http.transport import SoonInheritedEndpoint
     from twisted_host.run.loader import LoadError
-    from twisted_host.run.main import serve, start_site
+    from twisted_host.run.main import start_site
+    from twisted_host.run.serving import serve
     from twisted_host.run.tls import TLSFiles, certificate_options
 
     try:
@@ -74,7 +77,7 @@ def main(argv: list[str]) -> int:
     with socket.socket(fileno=os.dup(listen_fd)) as probe:
         family = probe.family  # IPv4 or IPv6, as the supervisor bound it
     listener = _ReadyPipe(reactor, ready_fd)
-    hosted = start_site(
+    serving = start_site(
         reactor,
         settings,
         SoonInheritedEndpoint(reactor, listen_fd, family),
@@ -84,7 +87,7 @@ def main(argv: list[str]) -> int:
         tls_options=options,
         access_log=access_log,
     )
-    return serve(reactor, hosted, listener)
+    return serve(reactor, serving, restart=False)
 
 
 def _access_log(argument: str) -> TextIO | None:
