@@ -234,7 +234,9 @@ class Stats:
 
     def _access_log(self) -> dict[str, Any] | None:
         log = self.access_log
-        return None if log is None else {"file": log.name, "dropped": log.dropped}
+        if log is None:
+            return None
+        return {"file": log.name, "pending": len(log.lines), "dropped": log.dropped}
 
     def _pool(self) -> dict[str, int]:
         # Every WSGI mount has a pool of its own: the figures are their sums.

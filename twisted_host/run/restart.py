@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import sys
 from typing import NoReturn, cast
@@ -45,6 +46,10 @@ def exec_again(sockets: dict[str, int]) -> NoReturn:
     """Run this process's command line again in its place, with `sockets` open."""
     for fd in sockets.values():
         os.set_inheritable(fd, True)
+    # Ignored until the new process handles them (an ignored signal stays ignored
+    # across exec; a handler does not): another SIGHUP must not end it meanwhile.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     sys.stdout.flush()
     sys.stderr.flush()
     env = dict(os.environ, **{VARIABLE: json.dumps(sockets)})
