@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import os
 import stat
-import sys
 import time
 from collections.abc import Callable
 from typing import TextIO
+
+from twisted_host.run.process import say
 
 MAX_LINES = 10_000  # about 2 MB of lines; a busy second writes at once past it
 SAY_EVERY = 60.0  # seconds between two lines about the same failing file
@@ -92,7 +93,7 @@ class AccessLogFile:
         self._mid_line = False
         if self._failure is not None:
             self._failure = None
-            _say(
+            say(
                 f"access log: writing to {self.name} again; "
                 f"{self._unsaid} lines dropped since the last report, "
                 f"{self.dropped} in all"
@@ -105,7 +106,7 @@ class AccessLogFile:
         if self._failure is None:
             self._failure = error
             self._said_at = self.clock()
-            _say(
+            say(
                 f"access log: cannot write to {self.name}: {error.strerror}; "
                 f"{lost} lines dropped, and every line until it can "
                 f"(said again every {SAY_EVERY:g} s while it lasts)"
@@ -119,7 +120,7 @@ class AccessLogFile:
         if self._failure is None or self.clock() - self._said_at < SAY_EVERY:
             return
         self._said_at = self.clock()
-        _say(
+        say(
             f"access log: still cannot write to {self.name}: "
             f"{self._failure.strerror}; {self._unsaid} lines dropped in the last "
             f"{SAY_EVERY:g} s, {self.dropped} in all"
@@ -137,7 +138,7 @@ class AccessLogFile:
         try:
             fd = os.open(self.path, flags, 0o644)
         except OSError as error:
-            _say(f"access log: cannot reopen {self.path}: {error.strerror}")
+            say(f"access log: cannot reopen {self.path}: {error.strerror}")
             return None
         if self._stream is not None:
             self._stream.close()
@@ -147,7 +148,3 @@ class AccessLogFile:
         self.fd = fd
         self._mid_line = False
         return self.path
-
-
-def _say(message: str) -> None:
-    print(f"twistbridge: {message}", file=sys.stderr, flush=True)

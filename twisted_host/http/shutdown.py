@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable
 from types import FrameType
@@ -29,6 +28,7 @@ from twisted.internet.task import LoopingCall
 from twisted_host.http.health import Readiness
 from twisted_host.http.site import TwistbridgeSite
 from twisted_host.http.websocket import GOING_AWAY
+from twisted_host.run.process import say
 
 POLL = 0.05  # seconds between looks at the connections still open
 # Seconds a connection that has not sent a request yet is left open while draining:
@@ -69,10 +69,10 @@ class GracefulShutdown:
     def _signalled(self, signum: int, frame: FrameType | None) -> None:
         if self.restarting:
             self.restarting = False  # the drain goes on; the process ends after it
-            _say("stopping instead of restarting")
+            say("stopping instead of restarting")
             return
         if self.stopping:
-            _say("second signal, exiting now")
+            say("second signal, exiting now")
             os._exit(1)
         self.reactor.callFromThread(self.begin)  # type: ignore[attr-defined]
 
@@ -82,12 +82,12 @@ class GracefulShutdown:
         set. A restart before the port listens, or during a stop, is ignored."""
         if self.stopping or self.port is None:
             doing = "starting" if self.port is None else "stopping"
-            _say(f"SIGHUP ignored: the server is {doing}")
+            say(f"SIGHUP ignored: the server is {doing}")
             return
-        _say("SIGHUP: restarting once the requests in flight are answered")
+        say("SIGHUP: restarting once the requests in flight are answered")
+        # No `on_begin` (uvicorn's stop): the requests in flight may be proxied to
+        # it; it stops with the reactor, after them.
         self.stopping = self.restarting = True
-        if self.on_begin is not None:
-            self.on_begin()
         self._close()
 
     def begin(self) -> None:
@@ -140,7 +140,3 @@ class GracefulShutdown:
         assert self._poll is not None
         self._poll.stop()
         self.reactor.stop()  # type: ignore[attr-defined]
-
-
-def _say(message: str) -> None:
-    print(f"twistbridge: {message}", file=sys.stderr, flush=True)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 from types import FrameType
 
 from twisted.internet.interfaces import IReactorThreads
 
 from twisted_host.http.access_log_file import AccessLogFile
+from twisted_host.run.process import say
 
 
 def reopen_log_files(access_log: AccessLogFile | None) -> list[str]:
@@ -55,11 +55,7 @@ def reopen_on_usr1(reactor: IReactorThreads, access_log: AccessLogFile | None) -
     def reopen() -> None:
         paths = reopen_log_files(access_log)
         where = ", ".join(paths) if paths else "none are files of their own"
-        print(
-            f"twistbridge: SIGUSR1: log files reopened ({where})",
-            file=sys.stderr,
-            flush=True,
-        )
+        say(f"SIGUSR1: log files reopened ({where})")
 
     def signalled(signum: int, frame: FrameType | None) -> None:
         reactor.callFromThread(reopen)

@@ -29,6 +29,7 @@ from twisted.internet.interfaces import (
 from zope.interface import implementer
 
 from twisted_host.http.transport import SoonPort
+from twisted_host.run.process import say
 
 VARIABLE = "TWISTBRIDGE_INHERITED"  # {"site": fd, "uvicorn": fd}
 SITE = "site"
@@ -56,7 +57,7 @@ def exec_again(sockets: dict[str, int]) -> NoReturn:
     try:
         os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
     except OSError as error:
-        print(f"twistbridge: cannot restart: {error}", file=sys.stderr, flush=True)
+        say(f"cannot restart: {error}")
         os._exit(1)
 
 

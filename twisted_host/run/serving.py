@@ -5,14 +5,13 @@ sends it (see docs/DEPLOY.md, "Signals")."""
 from __future__ import annotations
 
 import signal
-import sys
 from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 
-from twisted_host.run.process import Listener
+from twisted_host.run.process import Listener, say
 from twisted_host.run.restart import SITE, UVICORN
 from twisted_host.run.uvicorn_keeper import UvicornKeeper
 
@@ -67,6 +66,6 @@ def startup_error(hosted: Hosted) -> str | None:
 def _exit_status(hosted: Hosted, listener: Listener) -> int:
     error = startup_error(hosted)
     if error is not None:
-        print(f"twistbridge: ASGI startup failed: {error}", file=sys.stderr)
+        say(f"ASGI startup failed: {error}")
         return 1
     return listener.status

@@ -40,7 +40,7 @@ from twisted_host.http.access_log_file import reopenable_path
 from twisted_host.run import metrics_dir
 from twisted_host.run.backoff import Backoff
 from twisted_host.run.log_files import reopen_log_files
-from twisted_host.run.process import tcp_description
+from twisted_host.run.process import say, tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
 from twisted_host.run.tls import TLSFiles
 from twisted_host.run.uvicorn import UvicornChild
@@ -159,7 +159,7 @@ class Supervisor:
             if self.stopping:
                 del self.workers[worker.slot]
             elif not self.up:
-                _say(f"worker {worker.pid} failed to start ({worker.status})")
+                say(f"worker {worker.pid} failed to start ({worker.status})")
                 del self.workers[worker.slot]  # gone: nothing to wait for
                 self.status = 1
                 self.stop()
@@ -171,7 +171,7 @@ class Supervisor:
     def _restart(self, worker: Worker) -> None:
         slot = worker.slot
         delay = self.backoffs[slot].delay(worker.served)
-        _say(f"worker {worker.pid} exited ({worker.status}); a new one in {delay:g} s")
+        say(f"worker {worker.pid} exited ({worker.status}); a new one in {delay:g} s")
         self.reactor.callLater(delay, self._respawn, slot)
 
     def _respawn(self, slot: int) -> None:
@@ -205,7 +205,7 @@ class Supervisor:
         elif signum == signal.SIGUSR1:
             self.reactor.callFromThread(self.reopen_logs)
         elif self.stopping:
-            _say("second signal, killing the workers")
+            say("second signal, killing the workers")
             for worker in [*self.workers.values(), *self.retiring]:
                 worker.signal(signal.SIGKILL)
             metrics_dir.remove(self.metrics_path)
@@ -223,7 +223,7 @@ class Supervisor:
             worker.reopens = self.reopens
             worker.signal(signal.SIGUSR1)
         here = f"; reopened {', '.join(paths)}" if paths else ""
-        _say(f"SIGUSR1: passed to {len(listening)} workers{here}")
+        say(f"SIGUSR1: passed to {len(listening)} workers{here}")
 
     def stop(self) -> None:
         if self.stopping:
@@ -265,7 +265,7 @@ class Supervisor:
                 await new.listening
             except WorkerDied as died:
                 self.workers[slot] = old  # keep serving with the old one
-                _say(f"reload stopped: {died}")
+                say(f"reload stopped: {died}")
                 return
             self.retiring.add(old)
             old.signal(signal.SIGTERM)  # it drains; the socket stays open here
@@ -294,7 +294,7 @@ def supervise(
     try:
         sock = _listening_socket(host, port)
     except OSError as error:
-        _say(f"cannot listen on {tcp_description(host, port)}: {error}")
+        say(f"cannot listen on {tcp_description(host, port)}: {error}")
         return 1
     uvicorn = (
         UvicornChild.start(settings, host, uvicorn_port, tls) if uvicorn_port else None
@@ -362,7 +362,3 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     sock.bind((host, port))
     sock.listen(BACKLOG)
     return sock
-
-
-def _say(message: str) -> None:
-    print(f"twistbridge: {message}", file=sys.stderr, flush=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_host.run.backoff import Backoff
+from twisted_host.run.process import say
 from twisted_host.run.uvicorn import UvicornChild
 
 STATE_FILE = "uvicorn.json"  # in the metrics folder of `serve --workers N`
@@ -93,7 +93,7 @@ class UvicornKeeper:
             return
         delay = self.backoff.delay(served)
         how = f"signal {-status}" if status < 0 else f"status {status}"
-        _say(
+        say(
             f"uvicorn {self.child.process.pid} exited ({how}); a new one in {delay:g} s"
         )
         self._write_state()
@@ -135,7 +135,3 @@ def read_state(folder: Path) -> Callable[[], dict[str, Any] | None]:
         return found
 
     return state
-
-
-def _say(message: str) -> None:
-    print(f"twistbridge: {message}", file=sys.stderr, flush=True)
