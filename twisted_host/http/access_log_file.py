@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Callable
 from typing import TextIO
 
 from twisted_host.run.process import say
@@ -50,15 +49,12 @@ class AccessLogFile:
     """The access log of one process: `append` a line per request, `flush` once a
     second, `reopen` on SIGUSR1."""
 
-    def __init__(
-        self, stream: TextIO, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, stream: TextIO) -> None:
         self.fd = stream.fileno()
         self.path = reopenable_path(stream, self.fd)
         # Kept to be closed when a reopen replaces it (it owns `fd`).
         self._stream: TextIO | None = stream if self.path is not None else None
         self.name = self.path or getattr(stream, "name", f"fd {self.fd}")
-        self.clock = clock
         self.lines: list[str] = []
         self.dropped = 0  # lines lost since the start
         self._failure: OSError | None = None  # the last write's, while it fails
@@ -105,7 +101,7 @@ class AccessLogFile:
         self._unsaid += lost
         if self._failure is None:
             self._failure = error
-            self._said_at = self.clock()
+            self._said_at = time.monotonic()
             say(
                 f"access log: cannot write to {self.name}: {error.strerror}; "
                 f"{lost} lines dropped, and every line until it can "
@@ -117,9 +113,9 @@ class AccessLogFile:
             self._remind()
 
     def _remind(self) -> None:
-        if self._failure is None or self.clock() - self._said_at < SAY_EVERY:
+        if self._failure is None or time.monotonic() - self._said_at < SAY_EVERY:
             return
-        self._said_at = self.clock()
+        self._said_at = time.monotonic()
         say(
             f"access log: still cannot write to {self.name}: "
             f"{self._failure.strerror}; {self._unsaid} lines dropped in the last "

@@ -6,7 +6,6 @@ runs (the `twistd` plugin's service); `start_site` for one process serving the S
 
 from __future__ import annotations
 
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
@@ -21,7 +20,7 @@ from twisted.internet.task import LoopingCall
 
 from core.settings import Settings
 from twisted_host.run import metrics_dir
-from twisted_host.run.process import Listener, tcp_description
+from twisted_host.run.process import Listener, hold_signals, tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
 from twisted_host.run.restart import (
     SITE,
@@ -61,6 +60,7 @@ def run(
     uvicorn serves the demo's ASGI app beside it: with no demo, none runs. With
     `tls`, the Site (and uvicorn) serve HTTPS only, the Site HTTP/2 as well. With
     more than one worker, a supervisor runs them (`twisted_host.run.supervisor`)."""
+    hold_signals()
     if workers > 1:
         if apps or endpoint:
             # Objects do not cross into processes: each worker imports the apps
@@ -80,10 +80,6 @@ def run(
             access_log=access_log,
             tls=tls,
         )
-    # Until `serve` handles them: a SIGHUP or SIGUSR1 while starting must not end
-    # the process (their default action); a restart's new process inherits these.
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     reactor = install_asyncio_reactor()
     serving = start(
         reactor,

@@ -21,6 +21,15 @@ def say(message: str) -> None:
     print(f"twistbridge: {message}", file=sys.stderr, flush=True)
 
 
+def hold_signals() -> None:
+    """Ignore SIGHUP and SIGUSR1 until the process handles them (once it serves):
+    while it starts, their default action would end it. An ignored signal stays
+    ignored across exec (a handler does not), so a restart's new program and a
+    child started now inherit this."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+
+
 def die_with_parent() -> None:
     # Linux: the child gets SIGTERM when this process dies, even by SIGKILL.
     try:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import sys
 from typing import NoReturn, cast
@@ -29,7 +28,7 @@ from twisted.internet.interfaces import (
 from zope.interface import implementer
 
 from twisted_host.http.transport import SoonPort
-from twisted_host.run.process import say
+from twisted_host.run.process import hold_signals, say
 
 VARIABLE = "TWISTBRIDGE_INHERITED"  # {"site": fd, "uvicorn": fd}
 SITE = "site"
@@ -47,10 +46,7 @@ def exec_again(sockets: dict[str, int]) -> NoReturn:
     """Run this process's command line again in its place, with `sockets` open."""
     for fd in sockets.values():
         os.set_inheritable(fd, True)
-    # Ignored until the new process handles them (an ignored signal stays ignored
-    # across exec; a handler does not): another SIGHUP must not end it meanwhile.
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+    hold_signals()  # another SIGHUP must not end the new program while it starts
     sys.stdout.flush()
     sys.stderr.flush()
     env = dict(os.environ, **{VARIABLE: json.dumps(sockets)})

@@ -12,11 +12,12 @@ queue when its worker closes it (Linux, unless root sets
 connections; a shared socket stays open here while workers come and go.
 
 The supervisor restarts a worker that dies (at once if it had served, with a
-doubling delay up to 10 s while new ones die before listening: `backoff`), stops every worker
-gracefully on SIGTERM or SIGINT (exit 0; a second signal kills them, exit 1), and on
-SIGHUP replaces them one at a time, each new one listening before the old one
-drains, as gunicorn does. uvicorn stays one child, of the supervisor, restarted
-when it dies (`uvicorn_keeper`).
+doubling delay up to 10 s while new ones die before listening: `backoff`), stops
+every worker gracefully on SIGTERM or SIGINT (exit 0; a second signal kills them,
+exit 1), on SIGHUP replaces them one at a time, each new one listening before the
+old one drains, as gunicorn does, and passes SIGUSR1 on (each worker reopens its log
+files). uvicorn stays one child, of the supervisor, restarted when it dies
+(`uvicorn_keeper`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ worker opens itself, appending, so that it can open it again on SIGUSR1.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import sys
 from typing import TextIO
@@ -24,7 +23,7 @@ from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 from twisted.internet.interfaces import IListeningPort
 
 from core.settings import Settings
-from twisted_host.run.process import Listener, die_with_parent
+from twisted_host.run.process import Listener, die_with_parent, hold_signals
 from twisted_host.run.reactor import install_asyncio_reactor
 
 SETTINGS_VARIABLE = "TWISTBRIDGE_SETTINGS"
@@ -46,11 +45,8 @@ class _ReadyPipe(Listener):
 
 def main(argv: list[str]) -> int:
     die_with_parent()  # a supervisor killed with SIGKILL leaves no worker behind
-    # SIGUSR1 reopens the log files once the worker serves (`serve`); until then it
-    # must not end it (its default action): the supervisor sends it again then.
-    # SIGHUP stops a worker gracefully once it serves; ignored until then.
-    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # Until it serves; a SIGUSR1 meanwhile, the supervisor sends again then.
+    hold_signals()
     # Out of the terminal's process group: Ctrl-C reaches the supervisor alone, which
     # passes one SIGTERM on (two would be the "exit at once" signal).
     os.setpgid(0, 0)
