@@ -34,7 +34,7 @@ class _Readable:
     """A file descriptor the reactor watches until it is readable once."""
 
     def __init__(
-        self, reactor: AsyncioSelectorReactor, fd: int, then: Callable[[], None]
+        self, reactor: AsyncioSelectorReactor, fd: int, then: Callable[[int], None]
     ) -> None:
         self.reactor = reactor
         self.fd = fd
@@ -46,8 +46,10 @@ class _Readable:
 
     def doRead(self) -> None:
         self.reactor.removeReader(self)
-        os.close(self.fd)
-        self.then()
+        try:
+            self.then(self.fd)
+        finally:
+            os.close(self.fd)
 
     def connectionLost(self, reason: Failure) -> None:
         pass  # the reactor stops: the child stops with it
@@ -79,14 +81,15 @@ class UvicornKeeper:
         _Readable(self.reactor, self.child.ready_fd, self._ready)
         _Readable(self.reactor, os.pidfd_open(self.child.process.pid), self._ended)
 
-    def _ready(self) -> None:
-        # Readable: a line (it serves), or the end of the pipe (it died first).
-        if self.child.process.poll() is None:
+    def _ready(self, fd: int) -> None:
+        # Readable: a line (it serves), or the end of the pipe (it died first; the
+        # pipe may end before the process can be waited for).
+        if os.read(fd, 64) and self.child.process.poll() is None:
             self.up = True
             self.backoff.served()
             self._write_state()
 
-    def _ended(self) -> None:
+    def _ended(self, pidfd: int) -> None:
         served, self.up = self.up, False
         status = self.child.process.wait()  # it has ended: no wait
         if self.child.stopping:
