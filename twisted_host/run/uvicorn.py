@@ -47,6 +47,7 @@ class UvicornChild:
         # Bound here: the port queues connections from now on, and a port the system
         # chose is known at once; the child serves it as a socket it inherits.
         sock = socket.socket(fileno=fd) if fd is not None else _bound(host, port)
+        sock.set_inheritable(False)  # a restart's was; each child gets it by pass_fds
         env = dict(os.environ, TWISTBRIDGE_SETTINGS=settings.to_json())
         if tls is not None:
             env["TWISTBRIDGE_TLS"] = tls.to_json()
