@@ -57,7 +57,11 @@ def reopen_on_usr1(reactor: IReactorThreads, access_log: AccessLogFile | None) -
         where = ", ".join(paths) if paths else "none are files of their own"
         say(f"SIGUSR1: log files reopened ({where})")
 
+    previous = signal.getsignal(signal.SIGUSR1)  # twistd's rotation of its log
+
     def signalled(signum: int, frame: FrameType | None) -> None:
         reactor.callFromThread(reopen)
+        if callable(previous):
+            previous(signum, frame)
 
     signal.signal(signal.SIGUSR1, signalled)
