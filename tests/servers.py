@@ -10,7 +10,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,3 +224,17 @@ def make_certificates(folder: Path) -> Certificates:
         )
     )
     return Certificates(ca, certfile, keyfile)
+
+
+# How `serve` runs, for the faults an operator meets in each: one process, or a
+# supervisor and two workers (`--workers 2`).
+PROCESS_MODELS = {"single": (), "workers": ("--workers", "2")}
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 15) -> float:
+    """Seconds until `condition()` is true; AssertionError past `timeout`."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < timeout, "timed out"
+        time.sleep(0.05)
+    return time.monotonic() - started

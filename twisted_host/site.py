@@ -6,9 +6,9 @@ dashboard beside them, and the edge (`twisted_host.http`) around them all."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 from twisted.web.resource import IResource, Resource
@@ -26,6 +26,7 @@ from twisted_host.dashboard.race.page import RacePage
 from twisted_host.dashboard.race.race import Races
 from twisted_host.dashboard.stats import Stats
 from twisted_host.hosting import App, check, demo_apps
+from twisted_host.http.access_log_file import AccessLogFile
 from twisted_host.http.health import Healthz, Readiness, Readyz
 from twisted_host.http.site import TwistbridgeSite
 from twisted_host.http.websocket import WebSocketLimits
@@ -49,6 +50,7 @@ def build_site(
     *,
     apps: Sequence[App] | None = None,
     uvicorn_port: int | None = None,
+    uvicorn_state: Callable[[], dict[str, Any] | None] | None = None,
     access_log: TextIO | None = None,
 ) -> Hosted:
     """The Site of `twistbridge serve`: every app (default: the demo's mounts), `/`,
@@ -82,6 +84,7 @@ def build_site(
         [bridge.tasks for bridge in bridges],
         mounts=[app.mount.name for app in apps],
     )
+    stats.uvicorn = uvicorn_state
     root = Index(uvicorn_port, stats, apps)
     root.putChild(b"", root)
     for app, resource in zip(apps, resources, strict=True):
@@ -99,7 +102,9 @@ def build_site(
     readiness = Readiness()
     root.putChild(b"healthz", Healthz())
     root.putChild(b"readyz", Readyz(readiness))
-    site = TwistbridgeSite(root, settings, access_log=access_log, observer=stats)
+    log = AccessLogFile(access_log) if access_log is not None else None
+    stats.access_log = log
+    site = TwistbridgeSite(root, settings, access_log=log, observer=stats)
     for app, resource in zip(apps, resources, strict=True):
         if settings.direct_lane and isinstance(resource, ASGIResource | WSGIMount):
             site.lanes.add(app.mount.prefix, resource)

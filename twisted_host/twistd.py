@@ -11,7 +11,8 @@ loop): parsing the options installs it, as twistd's own `--reactor` does, before
 twistd would install its default; naming another reactor (`twistd --reactor epoll
 twistbridge`) is a usage error. twistd runs the reactor and writes the log (`-n`:
 to standard output); `--workers` is `twistbridge serve`'s alone (one twistd, one
-process); SIGTERM stops the Site as gracefully as under `serve`, uvicorn with it.
+process); SIGTERM stops the Site as gracefully as under `serve`, uvicorn with it,
+and SIGUSR1 reopens the access log as well as rotating twistd's log file.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ class Options(usage.Options):
     def parseOptions(self, options: Sequence[str] | None = None) -> None:
         args = list(options or [])
         try:
-            with serve.make_context(f"twistd {NAME}", args) as ctx:
-                plan = serve_plan(**ctx.params)
+            # Not `with`: leaving the context would close the access log file
+            # (`--access-log-file`), which the service writes to from its start.
+            ctx = serve.make_context(f"twistd {NAME}", args)
+            plan = serve_plan(**ctx.params)
         except click.exceptions.Exit as done:  # --help
             raise SystemExit(done.exit_code) from None
         except click.ClickException as bad:
@@ -77,13 +80,15 @@ class SiteService(Service):
         self.plan = plan
 
     def startService(self) -> None:
+        from twisted_host.run.log_files import reopen_on_usr1
         from twisted_host.run.main import start
         from twisted_host.run.reactor import install_asyncio_reactor
 
         super().startService()
         plan = self.plan
-        hosted, listener = start(
-            install_asyncio_reactor(),  # installed already: the options did it
+        reactor = install_asyncio_reactor()  # installed already: the options did it
+        serving = start(
+            reactor,
             plan.settings,
             host=plan.host,
             port=plan.port,
@@ -94,7 +99,10 @@ class SiteService(Service):
             demo=plan.settings.demo,
             tls=plan.tls,
         )
-        atexit.register(_exit_as_serve, hosted, listener)
+        # The access log reopens on SIGUSR1 as under `serve` (and twistd's own log
+        # file still rotates: its handler is called too).
+        reopen_on_usr1(reactor, serving.hosted.site.access_log)
+        atexit.register(_exit_as_serve, serving.hosted, serving.listener)
 
 
 def _exit_as_serve(hosted: Hosted, listener: Listener) -> None:
@@ -102,7 +110,7 @@ def _exit_as_serve(hosted: Hosted, listener: Listener) -> None:
     stops, whatever stopped it, it exits 0, a port that could not be opened
     included. Run at exit, after twistd has removed its pid file and stopped its
     log; the one line saying why is already out."""
-    from twisted_host.run.main import exit_status
+    from twisted_host.run.serving import exit_status
 
     status = exit_status(hosted, listener)
     if status:

@@ -209,6 +209,12 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         ("_fromListeningDescriptor", "_preexistingSocket"),
         "twisted_host.http.transport: a worker serves the socket its supervisor bound",
     ),
+    (
+        "twisted.internet.tcp",
+        "Port",
+        ("_fromListeningDescriptor",),
+        "twisted_host.run.restart: a process SIGHUP restarted serves its old socket",
+    ),
 ]
 
 

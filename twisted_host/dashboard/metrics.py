@@ -13,6 +13,7 @@ memory: 3 µs per request measured, against 45 µs for a whole `/native/hello`).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import Any, cast
 
 from prometheus_client import (
@@ -22,8 +23,10 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 from twisted.internet.interfaces import IReactorCore, IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.web.server import Request
@@ -79,6 +82,15 @@ class Metrics:
             registry=own,
             multiprocess_mode="liveall",  # one series per worker: a `pid` label
         )
+        self.log_dropped = Counter(
+            "twistbridge_access_log_dropped_lines",
+            "Access log lines the file refused (a full disk), dropped.",
+            registry=own,
+        )
+        self._dropped = 0  # of the access log's count, what the counter has
+        self.uvicorn = _UvicornCollector(stats)
+        if own is not None:
+            own.register(self.uvicorn)
         self._loop = LoopingCall(self.update)
         self._loop.clock = cast(IReactorTime, reactor)
         reactor.callWhenRunning(self._loop.start, UPDATE_INTERVAL, now=False)
@@ -121,6 +133,10 @@ class Metrics:
         self.asgi_open.set(sum(len(tasks) for tasks in self.stats.asgi_tasks))
         if self.stats.lags:
             self.lag.set(self.stats.lags[-1][1])
+        log = self.stats.access_log
+        if log is not None and log.dropped > self._dropped:
+            self.log_dropped.inc(log.dropped - self._dropped)
+            self._dropped = log.dropped
 
     def exposition(self) -> bytes:
         self.update()  # this worker's figures as of now; the others' within a second
@@ -131,6 +147,7 @@ class Metrics:
             return self.registry
         registry = CollectorRegistry()
         MultiProcessCollector(registry, str(self.path))
+        registry.register(self.uvicorn)
         return registry
 
     def workers(self) -> dict[str, Any]:
@@ -164,11 +181,38 @@ class Metrics:
         }
 
 
-# The gauges `/stats` sums over workers, and the names it gives the sums.
+class _UvicornCollector(Collector):
+    """The uvicorn child's state, read at each scrape: its process (this one's
+    child, or the supervisor's) is no worker writing values of its own."""
+
+    def __init__(self, stats: Stats) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterable[Metric]:
+        state = self.stats.uvicorn() if self.stats.uvicorn is not None else None
+        if state is None:
+            return
+        yield GaugeMetricFamily(
+            "twistbridge_uvicorn_up",
+            "1 while the uvicorn child serves; 0 while it is dead or starting.",
+            value=1 if state["up"] else 0,
+        )
+        yield CounterMetricFamily(
+            "twistbridge_uvicorn_restarts",
+            "Times the uvicorn child was started again after it died.",
+            value=state["restarts"],
+        )
+
+    def describe(self) -> Iterable[Metric]:
+        return ()  # nothing to check against the registry's other names
+
+
+# The values `/stats` sums over workers, and the names it gives the sums.
 _SUMMED = {
     "twistbridge_wsgi_pool_busy": "wsgi_busy",
     "twistbridge_wsgi_pool_queue": "wsgi_backlog",
     "twistbridge_asgi_open_calls": "asgi_open_tasks",
+    "twistbridge_access_log_dropped_lines_total": "access_log_dropped",
 }
 
 

@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 
 from core.mounts import MOUNT_NAMES
 from twisted_host.dashboard.live import open_streams
+from twisted_host.http.access_log_file import AccessLogFile
 from twisted_host.http.interfaces import Connection
 
 WINDOW = 5.0  # seconds of history behind requests/s, p50/p99 and the lag maximum
@@ -128,6 +129,9 @@ class Stats:
         self.lags: deque[tuple[float, float]] = deque(maxlen=_MAX_SAMPLES)
         # Every worker's figures, when this Site is one of `serve --workers N`.
         self.workers: Callable[[], dict[str, Any]] | None = None
+        self.access_log: AccessLogFile | None = None  # None: no access log
+        # The uvicorn child's state (`twisted_host.run.uvicorn_keeper`), when one runs.
+        self.uvicorn: Callable[[], dict[str, Any] | None] | None = None
         self._due: float | None = None
         self._lag_loop = LoopingCall(self._tick)
         self._lag_loop.clock = cast(IReactorTime, reactor)
@@ -223,8 +227,16 @@ class Stats:
                 "max": _ms(max(lag for _, lag in self.lags)) if self.lags else None,
                 "interval_ms": LAG_INTERVAL * 1000,
             },
+            "access_log": self._access_log(),
+            "uvicorn": self.uvicorn() if self.uvicorn is not None else None,
             **({"workers": self.workers()} if self.workers is not None else {}),
         }
+
+    def _access_log(self) -> dict[str, Any] | None:
+        log = self.access_log
+        if log is None:
+            return None
+        return {"file": log.name, "pending": len(log.lines), "dropped": log.dropped}
 
     def _pool(self) -> dict[str, int]:
         # Every WSGI mount has a pool of its own: the figures are their sums.

@@ -7,13 +7,17 @@ finish (up to a grace period; each connection closes after its answer), then sto
 the reactor, whose shutdown runs the ASGI lifespan shutdown, stops the WSGI pool and
 uvicorn. A second signal exits at once. Twisted's own handlers stop the reactor
 straight away, cutting every request in flight.
+
+`restart` (SIGHUP in a single process: `twisted_host.run.restart`) drains the same
+way but leaves the listening socket open, so that connections wait in its queue for
+the process that `run` then executes in place of this one; SIGTERM or SIGINT during
+it turns it into a stop.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable
 from types import FrameType
@@ -24,6 +28,7 @@ from twisted.internet.task import LoopingCall
 from twisted_host.http.health import Readiness
 from twisted_host.http.site import TwistbridgeSite
 from twisted_host.http.websocket import GOING_AWAY
+from twisted_host.run.process import say
 
 POLL = 0.05  # seconds between looks at the connections still open
 # Seconds a connection that has not sent a request yet is left open while draining:
@@ -52,6 +57,7 @@ class GracefulShutdown:
         self.drain_delay = drain_delay
         self.port: IListeningPort | None = None
         self.stopping = False
+        self.restarting = False  # stopping in order to run again, on the same socket
         self._deadline = 0.0
         self._poll: LoopingCall | None = None
 
@@ -61,12 +67,28 @@ class GracefulShutdown:
         signal.signal(signal.SIGINT, self._signalled)
 
     def _signalled(self, signum: int, frame: FrameType | None) -> None:
+        if self.restarting:
+            self.restarting = False  # the drain goes on; the process ends after it
+            say("stopping instead of restarting")
+            return
         if self.stopping:
-            print(
-                "twistbridge: second signal, exiting now", file=sys.stderr, flush=True
-            )
+            say("second signal, exiting now")
             os._exit(1)
         self.reactor.callFromThread(self.begin)  # type: ignore[attr-defined]
+
+    def restart(self) -> None:
+        """Stop accepting, keeping the listening socket open; answer what is in
+        flight (up to the grace period), then stop the reactor, with `restarting`
+        set. A restart before the port listens, or during a stop, is ignored."""
+        if self.stopping or self.port is None:
+            doing = "starting" if self.port is None else "stopping"
+            say(f"SIGHUP ignored: the server is {doing}")
+            return
+        say("SIGHUP: restarting once the requests in flight are answered")
+        # No `on_begin` (uvicorn's stop): the requests in flight may be proxied to
+        # it; it stops with the reactor, after them.
+        self.stopping = self.restarting = True
+        self._close()
 
     def begin(self) -> None:
         if self.stopping:
@@ -86,12 +108,18 @@ class GracefulShutdown:
 
     def _close(self) -> None:
         assert self.port is not None
-        self.port.stopListening()
+        if self.restarting:
+            # Out of the reactor but open: the reactor's shutdown does not close it,
+            # and connections queue for the next process.
+            self.port.stopReading()  # type: ignore[attr-defined]
+        else:
+            self.port.stopListening()
         # WebSockets are told the server goes (1001); _check closes the rest as each
         # connection's answer in progress ends.
+        going = "restarting" if self.restarting else "stopping"
         for channel in list(self.site.connections):
             if channel.websocket is not None:
-                channel.websocket.loseConnection(GOING_AWAY, "The server is stopping")
+                channel.websocket.loseConnection(GOING_AWAY, f"The server is {going}")
         self._deadline = time.monotonic() + self.grace
         self._poll = LoopingCall(self._check)
         self._poll.clock = self.reactor  # type: ignore[assignment]

@@ -1,12 +1,12 @@
 """The Site: the edge's channel and request, a cap on open connections, one sweep for
 the header and idle deadlines, bodies held in memory (they are bounded), and the
-access log in Twisted's combined format, written once a second."""
+access log in Twisted's combined format (`access_log_file` writes it)."""
 
 from __future__ import annotations
 
 from io import BytesIO
 from time import monotonic
-from typing import Any, TextIO, cast
+from typing import Any, cast
 
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import Protocol
@@ -16,6 +16,7 @@ from twisted.web.server import Request, Site
 
 from core.settings import Settings
 from twisted_host.http.access_log import Logged, combined_line
+from twisted_host.http.access_log_file import AccessLogFile
 from twisted_host.http.channel import TwistbridgeChannel
 from twisted_host.http.httptools_impl import HttptoolsChannel
 from twisted_host.http.interfaces import Connection, RequestObserver
@@ -32,7 +33,7 @@ CHANNELS: dict[str, type[TwistbridgeChannel]] = {
 
 
 class TwistbridgeSite(Site):
-    """A `Site` with the edge's limits; its access log goes to a stream (or is off),
+    """A `Site` with the edge's limits; its access log goes to a file (or is off),
     and its requests report to an observer (the dashboard's figures) when given."""
 
     protocol = TwistbridgeChannel  # type: ignore[assignment]  # an HTTPChannel
@@ -43,7 +44,7 @@ class TwistbridgeSite(Site):
         resource: Resource,
         settings: Settings,
         *,
-        access_log: TextIO | None = None,
+        access_log: AccessLogFile | None = None,
         observer: RequestObserver | None = None,
     ) -> None:
         # No Twisted timeout: it costs two timer operations per request; one sweep
@@ -66,7 +67,6 @@ class TwistbridgeSite(Site):
         # whoever builds the Site (`twisted_host.site`).
         self.lanes = Lanes()
         self._sweep = LoopingCall(self.check_deadlines)
-        self._lines: list[str] = []  # written out by flush_log, once a second
 
     def startFactory(self) -> None:
         super().startFactory()
@@ -112,14 +112,7 @@ class TwistbridgeSite(Site):
             line = combined_line(stamp, request)
             if self.settings.show_lane:
                 line = f"{line} lane={request.lane}"
-            self._lines.append(line)
-
-    def flush_log(self) -> None:
-        """Write the lines logged since the last call, in one write."""
-        if self.access_log is not None and self._lines:
-            lines, self._lines = self._lines, []
-            self.access_log.write("\n".join(lines) + "\n")
-            self.access_log.flush()
+            self.access_log.append(line)
 
 
 class Overloaded(Protocol):

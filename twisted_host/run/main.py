@@ -1,8 +1,8 @@
 """`run(...)`: the main job behind `twistbridge serve`, typed so that tests and other
 programs can call it without the CLI; `start` for what it does before the reactor
-runs (the `twistd` plugin's service); `start_site` and `serve` for one process serving
-the Site (the whole server, or one worker of `--workers N`); `listen_forever` for the
-raw listeners."""
+runs (the `twistd` plugin's service); `start_site` for one process serving the Site
+(the whole server, or one worker of `--workers N`), which `serving.serve` runs;
+`listen_forever` for the raw listeners."""
 
 from __future__ import annotations
 
@@ -19,10 +19,20 @@ from twisted.internet.interfaces import (
 from twisted.internet.task import LoopingCall
 
 from core.settings import Settings
-from twisted_host.run.process import Listener, tcp_description
+from twisted_host.run import metrics_dir
+from twisted_host.run.process import Listener, hold_signals, tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
+from twisted_host.run.restart import (
+    SITE,
+    UVICORN,
+    InheritedEndpoint,
+    exec_again,
+    inherited,
+)
+from twisted_host.run.serving import Serving, serve, startup_error
 from twisted_host.run.tls import TLSFiles, certificate_options, wrap
 from twisted_host.run.uvicorn import UvicornChild
+from twisted_host.run.uvicorn_keeper import UvicornKeeper, read_state
 
 if TYPE_CHECKING:
     from twisted.internet.ssl import CertificateOptions
@@ -50,6 +60,7 @@ def run(
     uvicorn serves the demo's ASGI app beside it: with no demo, none runs. With
     `tls`, the Site (and uvicorn) serve HTTPS only, the Site HTTP/2 as well. With
     more than one worker, a supervisor runs them (`twisted_host.run.supervisor`)."""
+    hold_signals()
     if workers > 1:
         if apps or endpoint:
             # Objects do not cross into processes: each worker imports the apps
@@ -70,7 +81,7 @@ def run(
             tls=tls,
         )
     reactor = install_asyncio_reactor()
-    hosted, listener = start(
+    serving = start(
         reactor,
         settings,
         host=host,
@@ -82,13 +93,10 @@ def run(
         demo=demo,
         tls=tls,
     )
-    return serve(reactor, hosted, listener)
-
-
-def serve(reactor: AsyncioSelectorReactor, hosted: Hosted, listener: Listener) -> int:
-    """Run the reactor until the Site stops; the process's exit status."""
-    reactor.run()
-    return exit_status(hosted, listener)
+    status = serve(reactor, serving, restart=True)
+    if serving.shutdown.restarting:
+        exec_again(serving.sockets())
+    return status
 
 
 def start(
@@ -103,31 +111,39 @@ def start(
     apps: Sequence[App],
     demo: bool,
     tls: TLSFiles | None,
-) -> tuple[Hosted, Listener]:
+) -> Serving:
     """What `run` does before the reactor runs (one process): uvicorn started, the
-    Site built, its port opened once the reactor runs. `twistd twistbridge` calls it
-    from its service, and twistd runs the reactor."""
+    Site built, its port opened once the reactor runs (the sockets a restart handed
+    down, if it did). `twistd twistbridge` calls it from its service, and twistd runs
+    the reactor."""
     from twisted_host.hosting import demo_apps
     from twisted_host.http.h2 import ALPN
 
     options = certificate_options(tls, ALPN) if tls is not None else None
-    uvicorn = _start_uvicorn(reactor, settings, host, uvicorn_port if demo else 0, tls)
+    sockets = inherited()
+    uvicorn = _start_uvicorn(
+        reactor, settings, host, uvicorn_port if demo else 0, tls, sockets.get(UVICORN)
+    )
     if uvicorn is not None:
-        settings = uvicorn.upstream_for(settings)
+        settings = uvicorn.child.upstream_for(settings)
     scheme = "https" if options is not None else "http"
     description = endpoint or tcp_description(host, port)
     listener = Listener(reactor, "twistbridge", description, scheme)
-    hosted = start_site(
+    server_endpoint = (
+        InheritedEndpoint(reactor, sockets[SITE])
+        if SITE in sockets
+        else _server_endpoint(reactor, host, port, endpoint)
+    )
+    return start_site(
         reactor,
         settings,
-        _server_endpoint(reactor, host, port, endpoint),
+        server_endpoint,
         listener,
         apps=[*demo_apps(settings), *apps] if demo else list(apps),
         uvicorn=uvicorn,
         access_log=access_log,
         tls_options=options,
     )
-    return hosted, listener
 
 
 def start_site(
@@ -137,11 +153,11 @@ def start_site(
     listener: Listener,
     *,
     apps: Sequence[App] | None = None,
-    uvicorn: UvicornChild | None = None,
+    uvicorn: UvicornKeeper | None = None,
     uvicorn_port: int | None = None,
     access_log: TextIO | None = None,
     tls_options: CertificateOptions | None = None,
-) -> Hosted:
+) -> Serving:
     """Build the Site (`apps`, default the demo's) and open its port once the reactor
     runs and every ASGI lifespan has started; `uvicorn` is the child this process
     stops, `uvicorn_port` one another process runs (the dashboard links to either).
@@ -149,26 +165,35 @@ def start_site(
     from twisted_host.http.h2 import HTTP2Factory
     from twisted_host.site import build_site
 
+    folder = metrics_dir.current()
     hosted = build_site(
         settings,
         reactor,
         apps=apps,
-        uvicorn_port=uvicorn.port if uvicorn else uvicorn_port,
+        uvicorn_port=uvicorn.child.port if uvicorn else uvicorn_port,
+        # This process's child, or the supervisor's (it writes the state to a file).
+        uvicorn_state=(
+            uvicorn.state
+            if uvicorn is not None
+            else read_state(folder)
+            if uvicorn_port and folder
+            else None
+        ),
         access_log=access_log,
     )
     shutdown = _graceful_shutdown(reactor, settings, hosted, uvicorn)
-    if access_log is not None:
-        _flush_access_log(reactor, hosted.site.flush_log)
+    if hosted.site.access_log is not None:
+        _flush_access_log(reactor, hosted.site.access_log.flush)
     # Over TLS, a connection may switch to HTTP/2 (ALPN); plain HTTP stays HTTP/1.1.
     factory: IProtocolFactory = (
         wrap(HTTP2Factory(hosted.site), tls_options)
         if tls_options is not None
         else hosted.site
     )
-    suffix = f" ; uvicorn {uvicorn.url}" if uvicorn else ""
+    suffix = f" ; uvicorn {uvicorn.child.url}" if uvicorn else ""
     open_port = _opener(hosted, server_endpoint, factory, shutdown, listener, suffix)
     reactor.callWhenRunning(open_port)
-    return hosted
+    return Serving(hosted, listener, shutdown, uvicorn)
 
 
 def _start_uvicorn(
@@ -177,19 +202,20 @@ def _start_uvicorn(
     host: str,
     port: int,
     tls: TLSFiles | None,
-) -> UvicornChild | None:
+    fd: int | None,
+) -> UvicornKeeper | None:
     if not port:
         return None
-    uvicorn = UvicornChild.start(settings, host, port, tls)
-    reactor.addSystemEventTrigger("before", "shutdown", uvicorn.stop)
-    return uvicorn
+    child = UvicornChild.start(settings, host, port, tls, fd)
+    reactor.addSystemEventTrigger("before", "shutdown", child.stop)
+    return UvicornKeeper(reactor, child)
 
 
 def _graceful_shutdown(
     reactor: AsyncioSelectorReactor,
     settings: Settings,
     hosted: Hosted,
-    uvicorn: UvicornChild | None,
+    uvicorn: UvicornKeeper | None,
 ) -> GracefulShutdown:
     from twisted_host.http.shutdown import GracefulShutdown
 
@@ -197,7 +223,7 @@ def _graceful_shutdown(
         reactor,
         hosted.site,
         settings.shutdown_grace,
-        on_begin=uvicorn.process.terminate if uvicorn is not None else None,
+        on_begin=uvicorn.child.terminate if uvicorn is not None else None,
         readiness=hosted.readiness,
         drain_delay=settings.drain_delay,
     )
@@ -214,13 +240,6 @@ def _flush_access_log(
     reactor.addSystemEventTrigger("after", "shutdown", flush)
 
 
-def _startup_error(hosted: Hosted) -> str | None:
-    for bridge in hosted.asgi:
-        if bridge.startup_error is not None:
-            return str(bridge.startup_error)
-    return None
-
-
 def _opener(
     hosted: Hosted,
     server_endpoint: IStreamServerEndpoint,
@@ -233,7 +252,7 @@ def _opener(
     from twisted.internet.defer import gatherResults
 
     def listen(_: object) -> object:
-        if _startup_error(hosted) is not None:
+        if startup_error(hosted) is not None:
             return None  # a bridge has stopped the reactor and logged why
         return server_endpoint.listen(factory)
 
@@ -248,16 +267,6 @@ def _opener(
         started.addCallback(listen).addCallbacks(listening, listener.failed)
 
     return open_port
-
-
-def exit_status(hosted: Hosted, listener: Listener) -> int:
-    """The exit status once the reactor has stopped: 1 when the Site never served
-    (its port could not be opened, an ASGI app failed to start), saying why."""
-    error = _startup_error(hosted)
-    if error is not None:
-        print(f"twistbridge: ASGI startup failed: {error}", file=sys.stderr)
-        return 1
-    return listener.status
 
 
 def _server_endpoint(

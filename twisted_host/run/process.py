@@ -1,5 +1,6 @@
 """What every process `twistbridge` starts shares: the ready line that tests and
-`compare` wait for, and children that die with their parent."""
+`compare` wait for, children that die with their parent, and what it tells the
+operator (`say`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,20 @@ from twisted.python.failure import Failure
 
 # What a command prints once it takes requests; the tests and `compare` wait for it.
 READY = re.compile(r"ready: (https?://\S+?)/?(?: ; uvicorn (https?://\S+?)/asgi/)?$")
+
+
+def say(message: str) -> None:
+    """One line for the operator on standard error: a fault met, a signal handled."""
+    print(f"twistbridge: {message}", file=sys.stderr, flush=True)
+
+
+def hold_signals() -> None:
+    """Ignore SIGHUP and SIGUSR1 until the process handles them (once it serves):
+    while it starts, their default action would end it. An ignored signal stays
+    ignored across exec (a handler does not), so a restart's new program and a
+    child started now inherit this."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
 
 
 def die_with_parent() -> None:

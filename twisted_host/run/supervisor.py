@@ -12,10 +12,12 @@ queue when its worker closes it (Linux, unless root sets
 connections; a shared socket stays open here while workers come and go.
 
 The supervisor restarts a worker that dies (at once if it had served, with a
-doubling delay up to 10 s while new ones die before listening), stops every worker
-gracefully on SIGTERM or SIGINT (exit 0; a second signal kills them, exit 1), and on
-SIGHUP replaces them one at a time, each new one listening before the old one
-drains, as gunicorn does. uvicorn stays one child, of the supervisor.
+doubling delay up to 10 s while new ones die before listening: `backoff`), stops
+every worker gracefully on SIGTERM or SIGINT (exit 0; a second signal kills them,
+exit 1), on SIGHUP replaces them one at a time, each new one listening before the
+old one drains, as gunicorn does, and passes SIGUSR1 on (each worker reopens its log
+files). uvicorn stays one child, of the supervisor, restarted when it dies
+(`uvicorn_keeper`).
 """
 
 from __future__ import annotations
@@ -35,18 +37,20 @@ from twisted.internet.protocol import ProcessProtocol
 from twisted.python.failure import Failure
 
 from core.settings import Settings
+from twisted_host.http.access_log_file import reopenable_path
 from twisted_host.run import metrics_dir
-from twisted_host.run.process import tcp_description
+from twisted_host.run.backoff import Backoff
+from twisted_host.run.log_files import reopen_log_files
+from twisted_host.run.process import say, tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
 from twisted_host.run.tls import TLSFiles
 from twisted_host.run.uvicorn import UvicornChild
-from twisted_host.run.worker import SETTINGS_VARIABLE, TLS_VARIABLE
+from twisted_host.run.uvicorn_keeper import STATE_FILE, UvicornKeeper
+from twisted_host.run.worker import OFF, SETTINGS_VARIABLE, TLS_VARIABLE
 
 LISTEN_FD = 3  # where a worker finds the listening socket
 READY_FD = 4  # where a worker writes that it listens
 BACKLOG = 4096  # as SoonTCPEndpoint's
-FIRST_RETRY = 0.5  # seconds before restarting a worker that died before listening
-MAX_RETRY = 10.0
 
 
 class WorkerDied(Exception):
@@ -63,6 +67,7 @@ class Worker(ProcessProtocol):
         self.ended: defer.Deferred[Worker] = defer.Deferred()
         self.status = "running"
         self.served = False  # it listened
+        self.reopens = 0  # the supervisor's SIGUSR1s this worker has had
 
     def connectionMade(self) -> None:
         assert self.transport is not None
@@ -108,26 +113,27 @@ class Supervisor:
         self.count = count
         self.sock = sock
         self.uvicorn = uvicorn
-        self.access_log = access_log
+        self.log_arg, self.log_fd = _access_log_for_workers(access_log)
         self.metrics_path = metrics_path
         self.workers: dict[int, Worker] = {}  # slot: the worker serving it now
         self.retiring: set[Worker] = set()  # replaced, draining
-        self.failures = [0] * count  # deaths before listening, in a row, per slot
+        self.backoffs = [Backoff() for _ in range(count)]  # per slot
         self.up = False  # every worker has listened once
         self.stopping = False
         self.reloading = False
         self.status = 0
+        self.reopens = 0  # SIGUSR1s received
 
     # --- workers ------------------------------------------------------------------
 
     def spawn(self, slot: int) -> Worker:
         worker = Worker(slot)
+        worker.reopens = self.reopens  # it opens its log files after them
         worker.ended.addCallback(self._ended)
+        worker.listening.addCallback(self._listening)
         uvicorn_port = self.uvicorn.port if self.uvicorn else 0
-        log_fd = self.access_log.fileno() if self.access_log is not None else None
         argv = [sys.executable, "-m", "twisted_host.run.worker"]
-        argv += [str(LISTEN_FD), str(READY_FD), str(uvicorn_port)]
-        argv += ["1" if log_fd is not None else "0"]
+        argv += [str(LISTEN_FD), str(READY_FD), str(uvicorn_port), self.log_arg]
         env = dict(os.environ)
         env[SETTINGS_VARIABLE] = self.settings.to_json()
         env[metrics_dir.VARIABLE] = str(self.metrics_path)
@@ -135,7 +141,7 @@ class Supervisor:
             env[TLS_VARIABLE] = self.tls.to_json()
         child_fds: dict[int, int | str] = {
             0: 0,
-            1: log_fd if log_fd is not None else 1,
+            1: self.log_fd,
             2: 2,
             LISTEN_FD: self.sock.fileno(),
             READY_FD: "r",
@@ -154,7 +160,7 @@ class Supervisor:
             if self.stopping:
                 del self.workers[worker.slot]
             elif not self.up:
-                _say(f"worker {worker.pid} failed to start ({worker.status})")
+                say(f"worker {worker.pid} failed to start ({worker.status})")
                 del self.workers[worker.slot]  # gone: nothing to wait for
                 self.status = 1
                 self.stop()
@@ -165,12 +171,8 @@ class Supervisor:
 
     def _restart(self, worker: Worker) -> None:
         slot = worker.slot
-        if worker.served and self.failures[slot] == 0:
-            delay = 0.0  # it had served: replace it now
-        else:
-            self.failures[slot] += 1
-            delay = min(FIRST_RETRY * 2 ** (self.failures[slot] - 1), MAX_RETRY)
-        _say(f"worker {worker.pid} exited ({worker.status}); a new one in {delay:g} s")
+        delay = self.backoffs[slot].delay(worker.served)
+        say(f"worker {worker.pid} exited ({worker.status}); a new one in {delay:g} s")
         self.reactor.callLater(delay, self._respawn, slot)
 
     def _respawn(self, slot: int) -> None:
@@ -180,7 +182,13 @@ class Supervisor:
         worker.listening.addCallback(self._served, slot)
 
     def _served(self, worker: Worker, slot: int) -> None:
-        self.failures[slot] = 0
+        self.backoffs[slot].served()
+
+    def _listening(self, worker: Worker) -> Worker:
+        if worker.reopens < self.reopens:  # a SIGUSR1 came while it started
+            worker.reopens = self.reopens
+            worker.signal(signal.SIGUSR1)
+        return worker
 
     # --- start, stop, reload ------------------------------------------------------
 
@@ -189,14 +197,16 @@ class Supervisor:
         return defer.gatherResults([w.listening for w in workers], consumeErrors=True)
 
     def install_signals(self) -> None:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
             signal.signal(signum, self._signalled)
 
     def _signalled(self, signum: int, frame: FrameType | None) -> None:
         if signum == signal.SIGHUP:
             self.reactor.callFromThread(self.reload)
+        elif signum == signal.SIGUSR1:
+            self.reactor.callFromThread(self.reopen_logs)
         elif self.stopping:
-            _say("second signal, killing the workers")
+            say("second signal, killing the workers")
             for worker in [*self.workers.values(), *self.retiring]:
                 worker.signal(signal.SIGKILL)
             metrics_dir.remove(self.metrics_path)
@@ -204,12 +214,24 @@ class Supervisor:
         else:
             self.reactor.callFromThread(self.stop)
 
+    def reopen_logs(self) -> None:
+        """SIGUSR1: this process's log files, then every worker's (each reopens its
+        own); a worker still starting gets it once it listens (`_served`)."""
+        paths = reopen_log_files(None)
+        self.reopens += 1
+        listening = [w for w in self.workers.values() if w.served]
+        for worker in listening:
+            worker.reopens = self.reopens
+            worker.signal(signal.SIGUSR1)
+        here = f"; reopened {', '.join(paths)}" if paths else ""
+        say(f"SIGUSR1: passed to {len(listening)} workers{here}")
+
     def stop(self) -> None:
         if self.stopping:
             return
         self.stopping = True
         if self.uvicorn is not None:
-            self.uvicorn.process.terminate()
+            self.uvicorn.terminate()
         for worker in [*self.workers.values(), *self.retiring]:
             worker.signal(signal.SIGTERM)
         # The port closes when the last worker closes it (after its --drain-delay):
@@ -244,7 +266,7 @@ class Supervisor:
                 await new.listening
             except WorkerDied as died:
                 self.workers[slot] = old  # keep serving with the old one
-                _say(f"reload stopped: {died}")
+                say(f"reload stopped: {died}")
                 return
             self.retiring.add(old)
             old.signal(signal.SIGTERM)  # it drains; the socket stays open here
@@ -273,7 +295,7 @@ def supervise(
     try:
         sock = _listening_socket(host, port)
     except OSError as error:
-        _say(f"cannot listen on {tcp_description(host, port)}: {error}")
+        say(f"cannot listen on {tcp_description(host, port)}: {error}")
         return 1
     uvicorn = (
         UvicornChild.start(settings, host, uvicorn_port, tls) if uvicorn_port else None
@@ -281,6 +303,8 @@ def supervise(
     if uvicorn is not None:  # the workers' proxies forward to it by default
         settings = uvicorn.upstream_for(settings)
     metrics = metrics_dir.make()
+    if uvicorn is not None:  # restarted when it dies; the workers show its state
+        UvicornKeeper(reactor, uvicorn, metrics / STATE_FILE)
     supervisor = Supervisor(
         reactor,
         settings,
@@ -319,6 +343,19 @@ def _start(supervisor: Supervisor, uvicorn: UvicornChild | None) -> None:
     supervisor.start().addCallbacks(up, lambda _: None)
 
 
+def _access_log_for_workers(access_log: TextIO | None) -> tuple[str, int]:
+    """The worker's ACCESS_LOG argument, and its standard output."""
+    if access_log is None:
+        return OFF, 1
+    path = reopenable_path(access_log, access_log.fileno())
+    if path is None:  # standard output, a pipe: every worker writes to it
+        return "-", access_log.fileno()
+    # A file of its own: every worker opens it (appending) and reopens it on
+    # SIGUSR1; here it would only hold the rotated file open.
+    access_log.close()
+    return path, 1
+
+
 def _listening_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -326,7 +363,3 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     sock.bind((host, port))
     sock.listen(BACKLOG)
     return sock
-
-
-def _say(message: str) -> None:
-    print(f"twistbridge: {message}", file=sys.stderr, flush=True)

@@ -1,8 +1,9 @@
 """The uvicorn process `twistbridge serve` starts beside the Twisted Site.
 
 It serves the same Starlette app under the same `/asgi` prefix, on a socket the parent
-bound and passed down (`python -m twisted_host.run.uvicorn_child FD`); the settings come
-as JSON in `TWISTBRIDGE_SETTINGS`.
+bound and passed down (`python -m twisted_host.run.uvicorn_child FD READY_FD`), and
+writes a line to READY_FD once it serves (the parent's `uvicorn_keeper` then knows a
+later death is not one at start); the settings come as JSON in `TWISTBRIDGE_SETTINGS`.
 """
 
 from __future__ import annotations
@@ -58,7 +59,21 @@ def main(argv: list[str]) -> None:
     )
     # As a socket, not `fd=`: uvicorn takes an fd for a Unix socket and would leave
     # TCP_NODELAY off, so every keep-alive answer would wait for a delayed ACK.
-    uvicorn.Server(config).run(sockets=[sock])
+    _Server(config, int(argv[1])).run(sockets=[sock])
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, saying on a pipe when it serves."""
+
+    def __init__(self, config: uvicorn.Config, ready_fd: int) -> None:
+        super().__init__(config)
+        self.ready_fd = ready_fd
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:  # not after a failed lifespan startup
+            os.write(self.ready_fd, b"ready\n")
+        os.close(self.ready_fd)
 
 
 if __name__ == "__main__":

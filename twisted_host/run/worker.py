@@ -8,6 +8,8 @@ the apps to import (`--wsgi`, `--asgi`), and the certificate in `TWISTBRIDGE_TLS
 worker says it listens by writing a line to READY_FD rather than printing the ready
 line: the supervisor prints that one, once for all; standard output is the access
 log. UVICORN_PORT is the supervisor's uvicorn (0: none), for the dashboard's links.
+ACCESS_LOG is `off`, `-` (standard output) or the absolute path of a file, which the
+worker opens itself, appending, so that it can open it again on SIGUSR1.
 """
 
 from __future__ import annotations
@@ -15,16 +17,18 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from typing import TextIO
 
 from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 from twisted.internet.interfaces import IListeningPort
 
 from core.settings import Settings
-from twisted_host.run.process import Listener, die_with_parent
+from twisted_host.run.process import Listener, die_with_parent, hold_signals
 from twisted_host.run.reactor import install_asyncio_reactor
 
 SETTINGS_VARIABLE = "TWISTBRIDGE_SETTINGS"
 TLS_VARIABLE = "TWISTBRIDGE_TLS"  # the certificate files, as for the uvicorn child
+OFF = "off"  # ACCESS_LOG: none
 
 
 class _ReadyPipe(Listener):
@@ -41,17 +45,21 @@ class _ReadyPipe(Listener):
 
 def main(argv: list[str]) -> int:
     die_with_parent()  # a supervisor killed with SIGKILL leaves no worker behind
+    # Until it serves; a SIGUSR1 meanwhile, the supervisor sends again then.
+    hold_signals()
     # Out of the terminal's process group: Ctrl-C reaches the supervisor alone, which
     # passes one SIGTERM on (two would be the "exit at once" signal).
     os.setpgid(0, 0)
-    listen_fd, ready_fd, uvicorn_port, access_log = (int(arg) for arg in argv)
+    listen_fd, ready_fd, uvicorn_port = (int(arg) for arg in argv[:3])
+    access_log = _access_log(argv[3])
     settings = Settings.from_json(os.environ.get(SETTINGS_VARIABLE, "{}"))
     reactor = install_asyncio_reactor()
     from twisted_host.hosting import configured_apps
     from twisted_host.http.h2 import ALPN
     from twisted_host.http.transport import SoonInheritedEndpoint
     from twisted_host.run.loader import LoadError
-    from twisted_host.run.main import serve, start_site
+    from twisted_host.run.main import start_site
+    from twisted_host.run.serving import serve
     from twisted_host.run.tls import TLSFiles, certificate_options
 
     try:
@@ -65,7 +73,7 @@ def main(argv: list[str]) -> int:
     with socket.socket(fileno=os.dup(listen_fd)) as probe:
         family = probe.family  # IPv4 or IPv6, as the supervisor bound it
     listener = _ReadyPipe(reactor, ready_fd)
-    hosted = start_site(
+    serving = start_site(
         reactor,
         settings,
         SoonInheritedEndpoint(reactor, listen_fd, family),
@@ -73,9 +81,15 @@ def main(argv: list[str]) -> int:
         apps=apps,
         uvicorn_port=uvicorn_port or None,
         tls_options=options,
-        access_log=sys.stdout if access_log else None,
+        access_log=access_log,
     )
-    return serve(reactor, hosted, listener)
+    return serve(reactor, serving, restart=False)
+
+
+def _access_log(argument: str) -> TextIO | None:
+    if argument == OFF:
+        return None
+    return sys.stdout if argument == "-" else open(argument, "a")
 
 
 if __name__ == "__main__":

@@ -50,7 +50,11 @@ def test_stats_document(own_server: Server) -> None:
         "asgi_bridge",
         "open",
         "reactor_lag_ms",
+        "access_log",
+        "uvicorn",
     }
+    assert document["access_log"] is None  # --no-access-log
+    assert set(document["uvicorn"]) == {"pid", "up", "restarts", "url"}
     assert document["window_seconds"] == 5.0
     assert set(document["mounts"]) == {*MOUNT_NAMES, "site"}
     for figures in document["mounts"].values():

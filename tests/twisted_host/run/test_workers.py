@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import pytest
 
 from tests.client import fetch, keep_fetching
 from tests.processes import children, cpu_seconds, running
-from tests.servers import TWISTBRIDGE, Server, run_server
+from tests.servers import TWISTBRIDGE, Server, run_server, wait_until
 from tests.twisted_host.http.test_shutdown import _connect_refused
 
 WORKER = "twisted_host.run.worker"
@@ -31,15 +31,6 @@ def two_workers(tmp_path: Path) -> Iterator[Server]:
 
 def _workers(server: Server) -> list[int]:
     return children(server.process.pid, WORKER)
-
-
-def _wait(condition: Callable[[], bool], timeout: float = 15) -> float:
-    """Seconds until `condition()` held."""
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < timeout, "timed out"
-        time.sleep(0.05)
-    return time.monotonic() - started
 
 
 def test_both_workers_serve_under_load(two_workers: Server) -> None:
@@ -62,7 +53,7 @@ def test_a_killed_worker_is_replaced_while_the_port_answers(
     victim, survivor = _workers(two_workers)
     with keep_fetching(two_workers.base("native") + "/hello", threads=2) as tally:
         os.kill(victim, signal.SIGKILL)
-        took = _wait(lambda: len(set(_workers(two_workers)) - {victim}) == 2)
+        took = wait_until(lambda: len(set(_workers(two_workers)) - {victim}) == 2)
         time.sleep(1)
     assert took < 5
     assert survivor in _workers(two_workers)
@@ -78,8 +69,8 @@ def test_sighup_replaces_every_worker_without_a_failed_request(
     with keep_fetching(two_workers.base("native") + "/hello", threads=3) as tally:
         time.sleep(0.3)
         two_workers.process.send_signal(signal.SIGHUP)
-        _wait(lambda: len(set(_workers(two_workers)) - old) == 2, timeout=30)
-        _wait(lambda: not set(_workers(two_workers)) & old)
+        wait_until(lambda: len(set(_workers(two_workers)) - old) == 2, timeout=30)
+        wait_until(lambda: not set(_workers(two_workers)) & old)
         time.sleep(0.5)
     assert tally.statuses == {200: tally.total} and not tally.failures, tally
     assert tally.total > 50
@@ -93,7 +84,7 @@ def test_sigterm_stops_every_process_with_exit_0(tmp_path: Path) -> None:
         assert len(everything) == 3  # two workers and uvicorn
         server.process.send_signal(signal.SIGTERM)
         assert server.process.wait(timeout=30) == 0
-        _wait(lambda: not any(running(pid) for pid in everything), timeout=5)
+        wait_until(lambda: not any(running(pid) for pid in everything), timeout=5)
     assert "Traceback" not in server.output()
 
 
@@ -123,7 +114,7 @@ def test_second_signal_kills_every_worker(tmp_path: Path) -> None:
         server.process.send_signal(signal.SIGINT)
         assert server.process.wait(timeout=10) == 1
         assert time.monotonic() - stopped_at < 2
-        _wait(lambda: not any(running(pid) for pid in workers), timeout=5)
+        wait_until(lambda: not any(running(pid) for pid in workers), timeout=5)
         with pytest.raises(OSError):
             pending.result(timeout=20)
     assert "second signal" in server.output()
@@ -142,19 +133,19 @@ def test_a_worker_dying_at_start_is_retried_later_and_later(
 
     for _ in range(2):
         # Kill each replacement before it listens (a worker takes ~0.5 s to start).
-        _wait(lambda: newcomer() is not None, timeout=20)
+        wait_until(lambda: newcomer() is not None, timeout=20)
         doomed = newcomer()
         assert doomed is not None
         killed_at = time.monotonic()
         os.kill(doomed, signal.SIGKILL)
-        _wait(lambda gone=doomed: newcomer() not in (gone, None), timeout=20)
+        wait_until(lambda gone=doomed: newcomer() not in (gone, None), timeout=20)
         gaps.append(time.monotonic() - killed_at)
     log = two_workers.output()
     assert "a new one in 0 s" in log
     assert "a new one in 0.5 s" in log and "a new one in 1 s" in log
     assert gaps[0] >= 0.4 and gaps[1] >= 0.9, gaps
     # Left alone, the last one listens; the survivor answered all along.
-    _wait(lambda: fetch(two_workers.url + "/readyz").status == 200)
+    wait_until(lambda: fetch(two_workers.url + "/readyz").status == 200)
     assert survivor in _workers(two_workers)
 
 
