@@ -185,3 +185,20 @@ def test_many_streams_on_one_connection_are_not_cut(
         assert _calm_lines(https_server, tls) == []
     assert statuses == [b"200"] * 1500
     still_serving(https_server, certificates)
+
+
+def test_a_clients_goaway_closes_the_connection(
+    https_server: Server, certificates: Certificates
+) -> None:
+    # RFC 9113 section 6.8: GOAWAY "initiate[s] shutdown of a connection". On main
+    # the Site forgot the connection but its socket stayed open, for good (a client
+    # holding many such sockets held as many of the server's descriptors).
+    with h2_client(https_server, certificates, receive_buffer=None) as (tls, conn):
+        conn.close_connection()
+        tls.sendall(conn.data_to_send())
+        started = time.monotonic()
+        tls.settimeout(10)
+        while tls.recv(65536):
+            pass  # its SETTINGS, then the end
+        assert time.monotonic() - started < 3
+    still_serving(https_server, certificates)
