@@ -16,10 +16,11 @@ All of them spend the token bucket Twisted keeps for client resets (a burst of
 `_resetTokenBurst`, refilled at `_resetTokenRate` a second); an empty bucket ends the
 connection with GOAWAY ENHANCE_YOUR_CALM, as Twisted does for resets alone.
 
-And a connection Twisted ends (a protocol error, a spent bucket, the Site's close)
-closes at once: Twisted leaves itself registered as the TLS transport's producer, and
-TLS waits for its producer before it closes, so such a connection lingered until the
-idle timeout. An invalid connection preface gets its GOAWAY PROTOCOL_ERROR (RFC 9113
+And a connection Twisted ends (a protocol error, a spent bucket, the Site's close,
+the client's GOAWAY) closes at once: Twisted leaves itself registered as the TLS
+transport's producer, and TLS waits for its producer before it closes, so such a
+connection lingered (after a client's GOAWAY, for good: the Site had forgotten it,
+its socket stayed open). An invalid connection preface gets its GOAWAY PROTOCOL_ERROR (RFC 9113
 section 3.4), which h2 does not queue for it.
 """
 
@@ -36,6 +37,7 @@ from h2.errors import ErrorCodes
 from h2.events import StreamEnded, StreamReset
 from hyperframe.frame import DataFrame, Frame, RstStreamFrame, WindowUpdateFrame
 from twisted.internet.error import ConnectionLost
+from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 from twisted.web._http2 import H2Connection
 
@@ -141,22 +143,28 @@ class GuardedH2Connection(H2Connection):
         if self.conn.state_machine.state is not ConnectionState.CLOSED:
             # No GOAWAY queued: h2 raised before it could (an invalid preface).
             self.conn.close_connection(error_code=ErrorCodes.PROTOCOL_ERROR)
-        transport: Any = self.transport  # TLS, a consumer: ITransport says not
-        if transport is None:
-            return
-        transport.unregisterProducer()  # else TLS waits for it to close
         super()._terminate(reason)
-        # TLS sends its close_notify, then waits for the client's before it closes,
-        # reading whatever a flood still sends. RFC 8446 section 6.1 lets the
-        # closing side go without waiting: the write side closes once the GOAWAY
-        # and the close_notify are out, nothing more is read, and the connection is
-        # cut LINGER seconds later (at once, a reset could overtake the GOAWAY in a
-        # client that has not read it yet: nginx lingers too).
+
+    def connectionLost(
+        self, reason: Failure = connectionDone, _cancelTimeouts: bool = True
+    ) -> None:
+        transport: Any = self.transport  # TLS, a consumer: ITransport says not
+        super().connectionLost(reason, _cancelTimeouts)
         beneath = getattr(transport, "transport", None)
-        if beneath is not None:
-            beneath.stopReading()
-            beneath.loseWriteConnection()
-            self._reactor.callLater(LINGER, beneath.abortConnection)
+        if beneath is None or beneath.disconnected:
+            return  # lost to the network: nothing left to close
+        # Ended here (an error, a spent budget, the Site's close, the client's
+        # GOAWAY): Twisted asked TLS to close, which waits for its producer, this
+        # connection, to go. Then TLS sends its close_notify and waits for the
+        # client's, reading whatever a flood still sends. RFC 8446 section 6.1 lets
+        # the closing side go without waiting: the write side closes once the
+        # GOAWAY and the close_notify are out, nothing more is read, and the
+        # connection is cut LINGER seconds later (at once, a reset could overtake
+        # the GOAWAY in a client that has not read it yet: nginx lingers too).
+        transport.unregisterProducer()
+        beneath.stopReading()
+        beneath.loseWriteConnection()
+        self._reactor.callLater(LINGER, beneath.abortConnection)
 
 
 def _peer(connection: H2Connection) -> str:

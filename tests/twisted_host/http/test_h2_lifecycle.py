@@ -17,7 +17,7 @@ import httpx
 from h2.errors import ErrorCodes
 
 from tests.servers import Certificates, run_server
-from tests.twisted_host.http.test_h2_floods import _request, ending, h2_client
+from tests.twisted_host.http.h2_raw import ending, h2_client, request
 
 
 def _answer(
@@ -59,7 +59,7 @@ def test_sigterm_lets_an_h2_request_finish(
         _serve(tmp_path, certificates) as server,
         h2_client(server, certificates) as (tls, conn),
     ):
-        conn.send_headers(1, _request("/native/busy?seconds=1"), end_stream=True)
+        conn.send_headers(1, request("/native/busy?seconds=1"), end_stream=True)
         tls.sendall(conn.data_to_send())
         time.sleep(0.3)
         server.process.send_signal(signal.SIGTERM)
@@ -79,7 +79,7 @@ def test_idle_h2_connection_is_closed(
         h2_client(server, certificates) as (tls, conn),
     ):
         # A stream answered over more than the idle timeout is not cut...
-        conn.send_headers(1, _request("/native/busy?seconds=1"), end_stream=True)
+        conn.send_headers(1, request("/native/busy?seconds=1"), end_stream=True)
         tls.sendall(conn.data_to_send())
         assert _answer(tls, conn, 1)[:3:2] == (200, None)
         # ...then, with no stream open, the connection goes.
@@ -97,7 +97,7 @@ def test_stalled_h2_upload_is_closed(
         _serve(tmp_path, certificates, "--idle-timeout", "0.5") as server,
         h2_client(server, certificates) as (tls, conn),
     ):
-        conn.send_headers(1, _request("/native/echo"))
+        conn.send_headers(1, request("/native/echo"))
         conn.send_data(1, b"the start of a body")
         tls.sendall(conn.data_to_send())
         assert ending(tls, conn) == "goaway NO_ERROR"
@@ -112,7 +112,7 @@ def test_dashboard_counts_an_h2_event_stream(
         h2_client(server, certificates) as (tls, conn),
         httpx.Client(http2=True, verify=certificates.client_context()) as client,
     ):
-        conn.send_headers(1, _request("/native/events?count=5"), end_stream=True)
+        conn.send_headers(1, request("/native/events?count=5"), end_stream=True)
         tls.sendall(conn.data_to_send())
         conn.receive_data(tls.recv(65536))  # the answer has begun
         document = client.get(server.url + "/stats").json()

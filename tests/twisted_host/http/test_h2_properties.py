@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 
 from tests.servers import Certificates, Server
 from tests.twisted_host.conftest import serve_https
-from tests.twisted_host.http.test_h2_floods import CLOSED, GoawayWatch, alpn_h2
+from tests.twisted_host.http.h2_raw import CLOSED, GoawayWatch, alpn_h2
 
 h2_edge = pytest.fixture(scope="module")(serve_https)
 LIVENESS = b"liveness"  # the last PING's opaque data
