@@ -88,7 +88,7 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
             ) or rules.field_line(line)
             if refused is not None:
                 # Before Twisted's parser sees the line: it would join a folded one
-                # to the line before (obs-fold), which h11 and llhttp refuse.
+                # to the line before (obs-fold), which llhttp and uvicorn refuse.
                 self.refuse_with(refused)
                 return
         else:
@@ -112,7 +112,8 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
             # hide in the body: the rule takes one line, "chunked", only.
             refused = rules.transfer_encoding(value, self._has(b"transfer-encoding"))
         elif lower == b"content-length" and value.strip().isdigit():
-            refused = rules.content_length(value, self.limits)  # 413 before the body
+            # 413 before the body; a length that is no number is Twisted's 400.
+            refused = rules.content_length(value, self.limits)
         if refused is not None:
             self.refuse_with(refused)
             return False
