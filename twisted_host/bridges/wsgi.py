@@ -136,8 +136,11 @@ class WSGIMount(WSGIResource):
     def serve(self, request: DirectRequest) -> None:
         """The direct lane (`twisted_host.http.lanes`): no `Request` at all."""
         if self._admitted(request):
-            environ = direct_environ(request, _InputStream(BytesIO()))
-            self._respond(request, environ)
+            # A body that streams is `body_stream` (the response's input then); one
+            # read whole before its turn came (pipelined) is `content`.
+            body = request.content if request.content is not None else BytesIO()
+            body.seek(0)
+            self._respond(request, direct_environ(request, _InputStream(body)))
 
     def _admitted(self, answer: Answer) -> bool:
         """Whether the request may wait for a thread; if not, 503 is its answer."""

@@ -152,6 +152,26 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
         """Give the answer a rule owes, and close."""
         self.refuse(refused.status, refused.detail)
 
+    def takes_body(self, received: int) -> bool:
+        """Whether a body of which `received` bytes arrived may go on; if not, it
+        is refused now (413), as the bytes arrive (either lane asks)."""
+        refused = rules.body_size(received, self.limits)
+        if refused is not None:
+            self.refuse_with(refused)
+            return False
+        return True
+
+    def admits(self, head: rules.Head) -> bool:
+        """Whether a complete head may go on to its app: not if the connection was
+        refused, or a rule of the head refuses it now (either lane asks)."""
+        if self.refused:
+            return False
+        refused = rules.admit(head)
+        if refused is not None:
+            self.refuse_with(refused)
+            return False
+        return True
+
     def refuse(self, status: int, detail: str) -> None:
         """Answer `status` and close; ignore whatever else the client sends."""
         if self.refused:

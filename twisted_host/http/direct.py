@@ -105,9 +105,7 @@ class DirectRequest:
         if channel.refused:
             return
         self._received += len(data)
-        over = rules.body_size(self._received, channel.limits)
-        if over is not None:
-            channel.refuse_with(over)
+        if not channel.takes_body(self._received):
             return
         if self.content is None:
             self.content = BytesIO()
@@ -118,7 +116,7 @@ class DirectRequest:
     ) -> bool:
         """At the end of the headers of a request with a body: hand it to the
         bridge now, its body to come through `body_stream`."""
-        if not self._admitted():
+        if not self.channel.admits(self.head):
             return False
         self.body_stream = BodyStream(self.channel, self, expect_continue)
         self._start()
@@ -127,7 +125,7 @@ class DirectRequest:
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         if self.body_stream is not None:
             self.body_stream.end()  # dispatched when its headers were in
-        elif self._admitted():
+        elif self.channel.admits(self.head):
             self._start()
 
     def connectionLost(self, reason: Failure) -> None:
@@ -140,16 +138,6 @@ class DirectRequest:
         on_lost, self._on_lost = self._on_lost, None
         if on_lost is not None:
             on_lost()
-
-    def _admitted(self) -> bool:
-        channel = self.channel
-        if channel.refused:
-            return False
-        refused = rules.admit(self.head)
-        if refused is not None:
-            channel.refuse_with(refused)
-            return False
-        return True
 
     def _start(self) -> None:
         channel = self.channel

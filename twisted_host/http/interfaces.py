@@ -12,7 +12,7 @@ from twisted.python.failure import Failure
 
 from core.settings import Settings
 from twisted_host.http.access_log import Logged
-from twisted_host.http.rules import ProxyHeaders, Refusal
+from twisted_host.http.rules import Head, ProxyHeaders, Refusal
 
 
 class Wire(Protocol):
@@ -130,6 +130,10 @@ class Edge(Protocol):
     def refuse(self, status: int, detail: str) -> None: ...
 
     def refuse_with(self, refused: Refusal) -> None: ...
+
+    def admits(self, head: Head) -> bool: ...
+
+    def takes_body(self, received: int) -> bool: ...
 
     def loseConnection(self) -> None: ...
 

@@ -55,9 +55,7 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         if channel is None or channel.refused:
             return
         self._received += len(data)
-        over = rules.body_size(self._received, channel.limits)
-        if over is not None:
-            channel.refuse_with(over)
+        if not channel.takes_body(self._received):
             return
         super().handleContentChunk(data)
 
@@ -147,14 +145,10 @@ class TwistbridgeRequest(OrderedHeadersRequest):
     def _admitted(self, command: bytes, path: bytes, version: bytes) -> Edge | None:
         """The channel, if the request may go on; else None (refused by a rule)."""
         channel = self.edge
-        if channel is None or channel.refused:
+        if channel is None:
             return None
         head = rules.Head(command, path, version, received_headers(self))
-        refused = rules.admit(head)
-        if refused is not None:
-            channel.refuse_with(refused)
-            return None
-        return channel
+        return channel if channel.admits(head) else None
 
     def _observe(self) -> None:
         channel = self.edge
