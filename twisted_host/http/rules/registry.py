@@ -125,6 +125,12 @@ RULES: tuple[Rule, ...] = (
         "receive a complete request in the time it was prepared to wait.",
     ),
     _rule(
+        connection.half_close_expired,
+        None,
+        "RFC 9112 §9.6: a connection closes in stages; a client's half-close ends "
+        "its requests, not the answers owed (uvicorn and nginx answer first).",
+    ),
+    _rule(
         connection.idle_expired,
         None,
         "RFC 9112 §9.8: a server MAY close an idle "
