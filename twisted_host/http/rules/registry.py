@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from twisted_host.http.rules import body, connection, fields, request_line
+# Each module by its full name: the package imports this one (a cycle otherwise).
+import twisted_host.http.rules.body as body
+import twisted_host.http.rules.connection as connection
+import twisted_host.http.rules.fields as fields
+import twisted_host.http.rules.request_line as request_line
 from twisted_host.http.rules.forwarded import ProxyHeaders
 from twisted_host.http.rules.head import Head, Refusal, Rule
 
