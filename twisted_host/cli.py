@@ -12,7 +12,9 @@ import click
 
 from core.busy import MAX_SECONDS
 from core.settings import Settings
+from twisted_host import __version__
 from twisted_host.cli_apps import UpstreamURL, app_options
+from twisted_host.cli_docs import docs
 from twisted_host.cli_plan import serve_plan
 from twisted_host.run.uvicorn import AUTO_PORT
 
@@ -112,7 +114,7 @@ PLUGIN_GROUP = "twistbridge.commands"
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="twistbridge")
+@click.version_option(version=__version__, prog_name="twistbridge")
 def main() -> None:
     """twistbridge: the web examples of "Twisted Network Programming Essentials",
     written four ways and served side by side by one Twisted process.
@@ -121,6 +123,7 @@ def main() -> None:
       /native/...  twisted.web resources (Deferreds, on the reactor)
       /wsgi/...    a Flask app in Twisted's WSGIResource (a thread pool)
       /asgi/...    a Starlette app on twistbridge's ASGI bridge (the event loop)
+      /klein/...   a Klein app: Flask-style routes on twisted.web (the reactor)
       uvicorn      the same Starlette app on uvicorn, at :8001/asgi/...
 
     Start with `twistbridge serve` and open http://127.0.0.1:8000/.
@@ -277,31 +280,4 @@ def raw_handler(host: str, port: int) -> None:
     sys.exit(listen_forever(handler_factory(), host, port, "raw-handler"))
 
 
-@main.command()
-@click.option(
-    "--output",
-    default=str(Path("docs") / "MIGRATION.md"),
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where the guide goes (relative paths: from the current folder).",
-)
-@click.option(
-    "--check",
-    is_flag=True,
-    help="Write nothing; exit 1 when the file is missing or differs from the code.",
-)
-def docs(output: Path, check: bool) -> None:
-    """Generate the migration guide (docs/MIGRATION.md) from the running code."""
-    from twisted_host.run.reactor import install_asyncio_reactor
-
-    install_asyncio_reactor()  # importing the mounts imports twisted's reactor
-    from twisted_host.dashboard.docs import is_current, write
-
-    if check:
-        if not is_current(output):
-            click.echo(f"{output} is stale: run `twistbridge docs`", err=True)
-            sys.exit(1)
-        click.echo(f"{output} is up to date")
-        return
-    write(output)
-    click.echo(f"wrote {output}")
+main.add_command(docs)

@@ -19,14 +19,27 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
     (
         "twisted.web.wsgi",
         "_WSGIResponse",
-        ("", "_requestFinished", "_sendResponseHeaders", "run", "start", "write"),
+        ("", "_requestFinished", "startResponse", "run", "start", "write"),
         "twisted_host.bridges.wsgi_response: the per-request WSGI driver, streaming",
+    ),
+    (
+        "twisted.web.wsgi",
+        "_wsgiStringToBytes",
+        ("",),
+        "twisted_host.bridges.wsgi_response: the app's status and headers as bytes",
     ),
     (
         "twisted.web.http",
         "HTTPChannel",
-        ("_waitingForTransport",),
-        "twisted_host.bridges.wsgi_response: a pipelined answer starts paused",
+        ("_waitingForTransport", "registerProducer", "unregisterProducer"),
+        "twisted_host.bridges.answer and twisted_host.http.direct: a pipelined "
+        "answer's producer starts paused (both lanes)",
+    ),
+    (
+        "twisted.web.http",
+        "_hostHeaderExpression",
+        ("", "match"),
+        "twisted_host.bridges.wsgi_environ: SERVER_NAME as getRequestHostname",
     ),
     (
         "twisted.web.http",
@@ -57,7 +70,8 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         "twisted.web.wsgi",
         "_InputStream",
         ("",),
-        "twisted_host.bridges.wsgi_environ: the environ's wsgi.input, read whole",
+        "twisted_host.bridges.wsgi_environ and .wsgi: the environ's wsgi.input, read "
+        "whole (either lane)",
     ),
     (
         "twisted.web.http",
@@ -89,7 +103,8 @@ PRIVATE: list[tuple[str, str, tuple[str, ...], str]] = [
         "twisted.web.http_headers",
         "_nameEncoder",
         ("", "encode"),
-        "twisted_host.http.headers: headers llhttp checked, stored without a recheck",
+        "twisted_host.http.headers: headers llhttp checked, stored without a recheck; "
+        "twisted_host.http.direct: the direct lane's answer headers, as Twisted's",
     ),
     (
         "twisted.web.http_headers",

@@ -144,7 +144,7 @@ class DirectRequest:
         channel.handling = True
         site = channel.site
         if site.proxy is not None:
-            client, self.scheme = forwarded(site.proxy, self.client, self.head.values)
+            client, self.scheme = forwarded(site.proxy, self.client, self.values)
             if client is not None:
                 self.client = client
         if site.observer is not None:
@@ -154,13 +154,15 @@ class DirectRequest:
 
     # --- the head, for the bridge and the access log -------------------------------
 
+    def values(self, name: bytes) -> list[bytes]:
+        """Every value of a (lower-case) header name: `Head.values` without its
+        lower-casing of each name, which the channel did as it parsed them."""
+        return [value for key, value in self.headers if key == name]
+
     def getHeader(self, name: bytes) -> bytes | None:
         """The last value of a (lower-case) header name, as `Request.getHeader`."""
-        found = None
-        for key, value in self.headers:  # names lower-cased as parsed
-            if key == name:
-                found = value
-        return found
+        values = self.values(name)
+        return values[-1] if values else None
 
     def getClientAddress(self) -> IAddress:
         return self.client
