@@ -10,6 +10,7 @@ A row whose head never completes (a deadline) is read until the server closes.""
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from h2.config import H2Configuration
+from h2.connection import H2Connection
+from h2.events import ResponseReceived, StreamReset
 
 from core.content import HELLO
 from tests.servers import PARSERS, Certificates, Server, run_server
@@ -321,6 +325,7 @@ H2_ROWS = {
     "body_size": ("POST", "/asgi/form", {}, b"form-field=" + b"x" * 10000, 413, b""),
     "wsgi_passes": ("GET", "/wsgi/echo", {"x_foo": "evil", "x-foo": "good"}, b"", 200, b"evil"),
     "proxy_headers": ("GET", "/a/", {"x-forwarded-for": "1.2.3.4"}, b"", 200, b""),
+    "target": ("GET", "asgi/hello", {}, b"", 400, b""),  # sent by a raw h2 client
 }
 # fmt: on
 
@@ -340,6 +345,9 @@ def h2_site(
 def test_h2_row(h2_site: Server, certificates: Certificates, rule: str) -> None:
     method, path, headers, body, status, lacks = H2_ROWS[rule]
     context = certificates.client_context()
+    if not path.startswith("/"):  # httpx would mend the path: h2's own client
+        assert _raw_h2_status(h2_site.url, context, path.encode()) == status
+        return
     with httpx.Client(http2=True, verify=context, timeout=30) as client:
         reply = client.request(
             method, h2_site.url + path, headers=headers, content=body
@@ -350,3 +358,26 @@ def test_h2_row(h2_site: Server, certificates: Certificates, rule: str) -> None:
     if rule == "proxy_headers":
         assert reply.json()["client"] == "1.2.3.4"
     assert (after.http_version, after.text) == ("HTTP/2", HELLO)
+
+
+def _raw_h2_status(url: str, context: ssl.SSLContext, path: bytes) -> int:
+    """The status of a GET whose `:path` is sent as given, over TLS and h2."""
+    parts = urlsplit(url)
+    context.set_alpn_protocols(["h2"])
+    raw = socket.create_connection((parts.hostname, parts.port), timeout=10)
+    with context.wrap_socket(raw, server_hostname=parts.hostname) as sock:
+        config = H2Configuration(client_side=True, validate_outbound_headers=False)
+        conn = H2Connection(config=config)
+        conn.initiate_connection()
+        authority = parts.netloc.encode()
+        head = [(b":method", b"GET"), (b":scheme", b"https"), (b":authority", authority), (b":path", path)]  # fmt: skip
+        conn.send_headers(1, head, end_stream=True)
+        sock.sendall(conn.data_to_send())
+        while data := sock.recv(65536):
+            for event in conn.receive_data(data):
+                if isinstance(event, ResponseReceived):
+                    return int(dict(event.headers)[b":status"])
+                if isinstance(event, StreamReset):
+                    return 0
+            sock.sendall(conn.data_to_send())
+    return 0

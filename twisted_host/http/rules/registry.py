@@ -50,6 +50,7 @@ RULES: tuple[Rule, ...] = (
         400,
         "RFC 9112 §3.2: a request-target is origin, absolute, "
         "authority or asterisk form, in visible ASCII.",
+        h2=True,
     ),
     _rule(
         fields.host,
