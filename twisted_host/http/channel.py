@@ -32,7 +32,7 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
     site: SiteView  # set by Site.buildProtocol, before the connection is made
     limits: Settings
     websocket: Wire | None = None  # set when a WebSocket took the connection
-    read_closed = False  # the client half-closed: it sends no more
+    read_closed: float | None = None  # when the client half-closed (monotonic)
 
     def __init__(self) -> None:
         super().__init__()
@@ -88,7 +88,7 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
             ) or rules.field_line(line)
             if refused is not None:
                 # Before Twisted's parser sees the line: it would join a folded one
-                # to the line before (obs-fold), which h11 and llhttp refuse.
+                # to the line before (obs-fold), which llhttp and uvicorn refuse.
                 self.refuse_with(refused)
                 return
         else:
@@ -112,7 +112,8 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
             # hide in the body: the rule takes one line, "chunked", only.
             refused = rules.transfer_encoding(value, self._has(b"transfer-encoding"))
         elif lower == b"content-length" and value.strip().isdigit():
-            refused = rules.content_length(value, self.limits)  # 413 before the body
+            # 413 before the body; a length that is no number is Twisted's 400.
+            refused = rules.content_length(value, self.limits)
         if refused is not None:
             self.refuse_with(refused)
             return False
@@ -191,6 +192,8 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
             self.last_activity, now, self.limits
         ):
             self.loseConnection()
+        elif rules.half_close_expired(self.read_closed, now):
+            self.loseConnection()  # the apps still answering see the client gone
 
     def requestDone(self, request: Any) -> None:
         # Before Twisted goes on to a pipelined request, which may start handling.
@@ -198,18 +201,17 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
         self.answered = True
         self.last_activity = monotonic()
         super().requestDone(request)
-        if self.read_closed:
+        if self.read_closed is not None:
             # Once the pipelined requests read before the half-close have started
             # (each parser does that as this call unwinds).
             self.callLater(0, self._close_if_answered)
 
     def readConnectionLost(self) -> None:
-        # RFC 9112 section 9.6: a client that half-closes (`nc -q0`, some health
-        # checkers) has ended its requests, not the answers owed to them; as
-        # uvicorn and nginx, answer those, then close. Without this, Twisted closed
-        # at once, and only an answer written before the end of the bytes arrived
-        # (a native page) got out; a bridge's never did.
-        self.read_closed = True
+        # A client that half-closes (`nc -q0`, some health checkers) has ended its
+        # requests, not the answers owed to them (`rules.half_close_expired`).
+        # Twisted closed at once, and only an answer written before the end of
+        # the bytes arrived (a native page) got out; a bridge's never did.
+        self.read_closed = monotonic()
         if "connectionLost" in vars(self):
             # A WebSocket took the connection (Twisted patched the channel): its
             # end, as before.

@@ -67,13 +67,14 @@ class H2Request(TwistbridgeRequest):
         # connection, ends with it: RFC 9113 gives each stream its own answer)
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
-        # h2 has checked the pseudo-headers (`:path`, `:authority`): no Host rules.
+        # h2 has checked that the pseudo-headers are there (`:authority` is the
+        # Host: no Host rules); what `:path` holds is the target rule's.
         if self.answering:  # a tunnel's stream, ended by the client
             if not self.finished:
                 self.finish()
             return
         self.answering = True
-        refused = self._too_large
+        refused = self._too_large or rules.target(command, path)
         if refused is None:
             OrderedHeadersRequest.requestReceived(self, command, path, version)
             return

@@ -10,6 +10,7 @@ A row whose head never completes (a deadline) is read until the server closes.""
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from h2.config import H2Configuration
+from h2.connection import H2Connection
+from h2.events import ResponseReceived, StreamReset
 
 from core.content import HELLO
 from tests.servers import PARSERS, Certificates, Server, run_server
@@ -74,6 +78,8 @@ class Row:
     holds: bytes = b""  # the answer (every byte of it) holds this
     lacks: bytes = b""  # and not this
     waits: bool = False  # the row is sent and the server's close awaited
+    half_closes: bool = False  # then the client shuts down its sending side
+    answers: int = 1  # final answers before the close, for a row that waits
     h11_refuses: bool = False  # h11, the judge, refuses it too
 
 
@@ -132,6 +138,8 @@ ROWS = [
     Row("persists", "HTTP/1.0", b"GET {m}/hello HTTP/1.0\r\n\r\n", 200, True),
     Row("header_deadline", "slow head", b"GET {m}/hello HTTP/1.1\r\nHost: x\r\n", 408, True, waits=True),
     Row("idle_expired", "silent after", _get(), 200, True, waits=True),
+    Row("half_close_expired", "answered", _get(), 200, True, waits=True, half_closes=True),
+    Row("half_close_expired", "two answered", _get() * 2, 200, True, waits=True, half_closes=True, answers=2),
     Row("wsgi_passes", "X_Foo", _get(b"Host: x\r\nX_Foo: evil\r\nX-Foo: good\r\n", b"{m}/echo"), 200, False, ("wsgi",), holds=b"x-foo: good\n", lacks=b"evil"),
     Row("proxy_headers", "trusted peer", _get(b"Host: x\r\nX-Forwarded-For: 1.2.3.4\r\nX-Forwarded-Proto: https\r\n"), 200, False, ("w", "a"), holds=b'"client": "1.2.3.4"'),
 ]
@@ -184,11 +192,12 @@ def test_row(site: Server, lane: str, parser: str, row: Row) -> None:
         pytest.skip(f"no mount of the {lane} lane takes this row")
     for mount in mounts:
         raw = row.raw.replace(b"{m}", f"/{mount}".encode())
-        seen, closed = _exchange(site.url, raw, row.waits)
+        seen, closed = _exchange(site.url, raw, row.waits, row.half_closes)
         finals = [status for status, _ in seen if status >= 200]
         where = f"on /{mount}: {seen!r}"
         assert (finals[:1] or [None]) == [row.status], where
         assert closed == row.closes, where
+        assert not row.waits or len(finals) == row.answers, where
         answer = b"".join(head_and_body for _, head_and_body in seen)
         # The lane that answered says so (--show-lane); a refusal comes before one.
         for status, head_and_body in seen:
@@ -202,17 +211,22 @@ def test_row(site: Server, lane: str, parser: str, row: Row) -> None:
 
 
 def _exchange(
-    url: str, raw: bytes, waits: bool
+    url: str, raw: bytes, waits: bool, half_closes: bool
 ) -> tuple[list[tuple[int, bytes]], bool]:
     """The answers to `raw` (status, bytes) up to the first final one, and whether
     the connection closed after it (see the module)."""
     parts = urlsplit(url)
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
         sock.sendall(raw)
+        if half_closes:
+            sock.shutdown(socket.SHUT_WR)
         reader = _Reader(sock)
         seen = reader.answers_to_a_final()
         if waits:
-            return seen, reader.closed_within(10)
+            closed = reader.closed_within(10)
+            while (answer := reader.one()) is not None:
+                seen.append(answer)
+            return seen, closed
         if reader.closed:
             return seen, True
         try:
@@ -246,18 +260,19 @@ class _Reader:
     def answers_to_a_final(self) -> list[tuple[int, bytes]]:
         seen: list[tuple[int, bytes]] = []
         while True:
-            answer = self._one()
+            answer = self.one()
             if answer is None:
                 return seen
             seen.append(answer)
             if answer[0] >= 200:
                 return seen
 
-    def _one(self) -> tuple[int, bytes] | None:
+    def one(self) -> tuple[int, bytes] | None:
+        """The next answer, or None once the server closed without one."""
         while b"\r\n\r\n" not in self.buffer:
             if self.closed or not self._more():
                 return None
-        head, _, rest = self.buffer.partition(b"\r\n\r\n")
+        head = self.buffer.partition(b"\r\n\r\n")[0]
         status = int(head.split(b" ", 2)[1])
         fields = {
             name.strip().lower(): value.strip()
@@ -270,9 +285,7 @@ class _Reader:
         elif b"content-length" in fields:
             size = int(fields[b"content-length"])
         elif fields.get(b"transfer-encoding") == b"chunked":
-            while not rest.endswith(b"0\r\n\r\n") and self._more():
-                rest = self.buffer.partition(b"\r\n\r\n")[2]
-            size = len(rest)
+            size = self._chunked_size(len(head) + 4)
         else:
             while self._more():
                 pass
@@ -282,6 +295,21 @@ class _Reader:
         end = len(head) + 4 + size
         answer, self.buffer = self.buffer[:end], self.buffer[end:]
         return status, answer
+
+    def _chunked_size(self, start: int) -> int:
+        """The length of the chunked body at `start` in the buffer (read as needed):
+        its chunks, the last one and the blank line after it (no trailer here)."""
+        at = start
+        while True:
+            while b"\r\n" not in self.buffer[at:] and self._more():
+                pass
+            line, _, _ = self.buffer[at:].partition(b"\r\n")
+            chunk = int(line.split(b";")[0] or b"0", 16)
+            at += len(line) + 2 + chunk + 2
+            while len(self.buffer) < at and self._more():
+                pass
+            if chunk == 0:
+                return at - start
 
     def closed_within(self, seconds: float) -> bool:
         deadline = time.monotonic() + seconds
@@ -297,6 +325,7 @@ H2_ROWS = {
     "body_size": ("POST", "/asgi/form", {}, b"form-field=" + b"x" * 10000, 413, b""),
     "wsgi_passes": ("GET", "/wsgi/echo", {"x_foo": "evil", "x-foo": "good"}, b"", 200, b"evil"),
     "proxy_headers": ("GET", "/a/", {"x-forwarded-for": "1.2.3.4"}, b"", 200, b""),
+    "target": ("GET", "asgi/hello", {}, b"", 400, b""),  # sent by a raw h2 client
 }
 # fmt: on
 
@@ -316,6 +345,9 @@ def h2_site(
 def test_h2_row(h2_site: Server, certificates: Certificates, rule: str) -> None:
     method, path, headers, body, status, lacks = H2_ROWS[rule]
     context = certificates.client_context()
+    if not path.startswith("/"):  # httpx would mend the path: h2's own client
+        assert _raw_h2_status(h2_site.url, context, path.encode()) == status
+        return
     with httpx.Client(http2=True, verify=context, timeout=30) as client:
         reply = client.request(
             method, h2_site.url + path, headers=headers, content=body
@@ -326,3 +358,26 @@ def test_h2_row(h2_site: Server, certificates: Certificates, rule: str) -> None:
     if rule == "proxy_headers":
         assert reply.json()["client"] == "1.2.3.4"
     assert (after.http_version, after.text) == ("HTTP/2", HELLO)
+
+
+def _raw_h2_status(url: str, context: ssl.SSLContext, path: bytes) -> int:
+    """The status of a GET whose `:path` is sent as given, over TLS and h2."""
+    parts = urlsplit(url)
+    context.set_alpn_protocols(["h2"])
+    raw = socket.create_connection((parts.hostname, parts.port), timeout=10)
+    with context.wrap_socket(raw, server_hostname=parts.hostname) as sock:
+        config = H2Configuration(client_side=True, validate_outbound_headers=False)
+        conn = H2Connection(config=config)
+        conn.initiate_connection()
+        authority = parts.netloc.encode()
+        head = [(b":method", b"GET"), (b":scheme", b"https"), (b":authority", authority), (b":path", path)]  # fmt: skip
+        conn.send_headers(1, head, end_stream=True)
+        sock.sendall(conn.data_to_send())
+        while data := sock.recv(65536):
+            for event in conn.receive_data(data):
+                if isinstance(event, ResponseReceived):
+                    return int(dict(event.headers)[b":status"])
+                if isinstance(event, StreamReset):
+                    return 0
+            sock.sendall(conn.data_to_send())
+    return 0

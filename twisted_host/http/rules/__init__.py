@@ -17,7 +17,13 @@ them may import it.
 """
 
 from twisted_host.http.rules.body import body_size, trailer_field
-from twisted_host.http.rules.connection import header_deadline, idle_expired, persists
+from twisted_host.http.rules.connection import (
+    HALF_CLOSE_GRACE,
+    half_close_expired,
+    header_deadline,
+    idle_expired,
+    persists,
+)
 from twisted_host.http.rules.fields import (
     content_length,
     expects_continue,
@@ -41,6 +47,7 @@ from twisted_host.http.rules.request_line import (
 
 __all__ = [
     "BY_NAME",
+    "HALF_CLOSE_GRACE",
     "MALFORMED",
     "RULES",
     "Field",
@@ -53,6 +60,7 @@ __all__ = [
     "content_length",
     "expects_continue",
     "field_line",
+    "half_close_expired",
     "header_block",
     "header_deadline",
     "header_line_length",

@@ -5,7 +5,10 @@ from __future__ import annotations
 from core.settings import Settings
 from twisted_host.http.rules.head import FIELD_LINE, Refusal
 
+# RFC 9110 section 6.5.1: fields a trailer section must not carry (framing).
 _FRAMING = frozenset({b"content-length", b"transfer-encoding"})
+MALFORMED_TRAILER = Refusal("trailer_field", 400, "A trailer field is malformed.")
+FRAMING_TRAILER = Refusal("trailer_framing", 400, "A trailer carries a framing field.")
 
 
 def body_size(received: int, limits: Settings) -> Refusal | None:
@@ -21,7 +24,7 @@ def trailer_field(line: bytes | bytearray) -> Refusal | None:
     carries a framing field (RFC 9110 section 6.5.1: a sender MUST NOT; llhttp and
     uvicorn answer 400)."""
     if not FIELD_LINE.fullmatch(line):
-        return Refusal("trailer_field", 400, "A trailer field is malformed.")
+        return MALFORMED_TRAILER
     if bytes(line.partition(b":")[0].lower()) in _FRAMING:
-        return Refusal("trailer_framing", 400, "A trailer carries a framing field.")
+        return FRAMING_TRAILER
     return None

@@ -28,6 +28,20 @@ def header_deadline(
     return None
 
 
+# Seconds the answers under way get once a client half-closed: a FIN alone does not
+# tell a half-close from a client gone, so an app waiting on its client (for
+# `http.disconnect`, say) learns of it after this, as an app of a client gone did.
+HALF_CLOSE_GRACE = 1.0
+
+
+def half_close_expired(closed: float | None, now: float) -> bool:
+    """A client that half-closed (at `closed`, monotonic) has ended its requests,
+    not the answers owed (RFC 9112 section 9.6: a connection closes in stages);
+    those ready within `HALF_CLOSE_GRACE` seconds are sent, as uvicorn and nginx
+    send theirs, then the connection closes."""
+    return closed is not None and now - closed > HALF_CLOSE_GRACE
+
+
 def idle_expired(last_activity: float, now: float, limits: Settings) -> bool:
     """A keep-alive connection that sent nothing for `idle_timeout` seconds, with
     no answer under way, is closed without a word (RFC 9112 section 9.8)."""

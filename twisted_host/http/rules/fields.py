@@ -16,6 +16,9 @@ _HOST = re.compile(
     rb"[A-Za-z0-9._~!$&'()*+,;=%-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
 )
 
+FOLDED = Refusal("obs_fold", 400, "A header line is folded (obs-fold).")
+CODINGS = Refusal("transfer_encoding", 400, "Transfer-Encoding must be chunked, alone.")
+
 
 def field_line(line: bytes) -> Refusal | None:
     """400 for a header line that is not `name: value` (RFC 9110 section 5.5: no
@@ -24,7 +27,7 @@ def field_line(line: bytes) -> Refusal | None:
         # RFC 9112 section 5.2: a server MUST reject obs-fold with 400 or replace
         # it with SP; llhttp and uvicorn reject it (h11 and Twisted's parser join
         # the lines): one behaviour on both parsers, the stricter.
-        return Refusal("obs_fold", 400, "A header line is folded (obs-fold).")
+        return FOLDED
     if not FIELD_LINE.fullmatch(line):
         return Refusal("field_line", 400, "A header field is malformed.")
     return None
@@ -54,8 +57,7 @@ def transfer_encoding(value: bytes, seen: bool) -> Refusal | None:
     in any case, only (Twisted ignored "identity", on any line, which lets a second
     request hide in the body)."""
     if seen or value.strip(b" \t").lower() != b"chunked":
-        detail = "Transfer-Encoding must be chunked, alone."
-        return Refusal("transfer_encoding", 400, detail)
+        return CODINGS
     return None
 
 

@@ -3,20 +3,20 @@ itself, and says which only in its message)."""
 
 from __future__ import annotations
 
-from twisted_host.http.rules.head import MALFORMED, Refusal
+from twisted_host.http.rules.body import FRAMING_TRAILER, MALFORMED_TRAILER
+from twisted_host.http.rules.fields import CODINGS, FOLDED
+from twisted_host.http.rules.head import Refusal
+from twisted_host.http.rules.request_line import UNREADABLE
 
 
 def llhttp_refusal(error: str, in_trailer: bool) -> Refusal:
     """The rule that llhttp's parse error (its message) breaks."""
     if in_trailer:
         if "Transfer-Encoding" in error or "Content-Length" in error:
-            return Refusal("trailer_framing", 400, "A trailer carries a framing field.")
-        return Refusal("trailer_field", 400, "A trailer field is malformed.")
+            return FRAMING_TRAILER
+        return MALFORMED_TRAILER
     if error == "Invalid `Transfer-Encoding` header value":
-        # A coding after chunked: llhttp stops there, unreported to on_header.
-        return Refusal(
-            "transfer_encoding", 400, "Transfer-Encoding must be chunked, alone."
-        )
+        return CODINGS  # a coding after chunked: llhttp stops there, unreported
     if error == "Unexpected whitespace after header value":
-        return Refusal("obs_fold", 400, "A header line is folded (obs-fold).")
-    return Refusal("request_form", 400, MALFORMED)
+        return FOLDED  # a line that starts with a blank: obs-fold
+    return UNREADABLE

@@ -8,16 +8,15 @@ from core.settings import Settings
 from twisted_host.http.rules.head import MALFORMED, Refusal
 
 _VISIBLE = re.compile(rb"[\x21-\x7e]+")
-# "close" as one member of a Connection list (searched in C: a list may be long).
 _VERSIONS = frozenset({b"HTTP/1.1", b"HTTP/1.0"})  # 0.9 and 2.0 on a request line: 400
+UNREADABLE = Refusal("request_form", 400, MALFORMED)
 
 
-# RFC 9110 section 6.5.1: fields a trailer section must not carry (framing).
 def request_form() -> Refusal:
     """400 for bytes the parser cannot read as a request (RFC 9112 section 2.2: a
     request line that is not three parts, a chunk size that is not hex, a
     Content-Length repeated with another value or beside Transfer-Encoding)."""
-    return Refusal("request_form", 400, MALFORMED)
+    return UNREADABLE
 
 
 def request_line_length(length: int, limits: Settings) -> Refusal | None:
