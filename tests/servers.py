@@ -39,6 +39,7 @@ class Server:
     url: str  # the Site, e.g. http://127.0.0.1:41234
     uvicorn_url: str | None
     log: Path
+    admin_url: str | None = None  # the admin listener (`--admin-port`)
 
     def base(self, mount: str) -> str:
         """Where a mount's paths start: /native, /wsgi, /asgi, or uvicorn's /asgi."""
@@ -104,7 +105,7 @@ def spawn(
         if match is None:
             process.kill()
             raise RuntimeError(f"{argv} did not start:\n{log.read_text()}")
-        server = Server(process, match.group(1), match.group(2), log)
+        server = Server(process, match.group(1), match.group(2), log, match.group(3))
         if server.uvicorn_url:
             _wait_for(server.base("uvicorn") + "/hello", context)
         yield server

@@ -61,7 +61,7 @@ def test_apps_beside_the_demo(tmp_path: Path) -> None:
 
 def test_no_demo_serves_only_the_apps(tmp_path: Path) -> None:
     args = ["--no-demo", "--factory", "--wsgi", "/app=tests.apps.echo:create_wsgi"]
-    with run_server(*args, tmp_path=tmp_path) as server:
+    with run_server(*args, "--dashboard", "/", tmp_path=tmp_path) as server:
         assert server.uvicorn_url is None  # uvicorn serves the demo: none
         assert seen(server.url + "/app/")["mount"] == "/app"
         assert fetch(server.url + "/native/hello").status == 404
@@ -100,7 +100,8 @@ def test_help_lists_the_app_flags() -> None:
         [*TWISTBRIDGE, "serve", "--help"], capture_output=True, text=True, timeout=60
     )
     out = " ".join(result.stdout.split())
-    for flag in ("--wsgi PREFIX=MODULE:ATTR", "--asgi PREFIX=MODULE:ATTR", "--factory",
+    for flag in ("--wsgi PREFIX=MODULE:ATTR", "--asgi PREFIX=MODULE:ATTR",
+                 "--resource PREFIX=MODULE:ATTR", "--factory",
                  "--app-dir", "--demo / --no-demo", "--forwarded-allow-ips"):  # fmt: skip
         assert flag in out
     assert "[default: 127.0.0.1,::1]" in out
@@ -111,16 +112,16 @@ def test_help_lists_the_app_flags() -> None:
     [
         (["--wsgi", "/x"], "is not PREFIX=MODULE:ATTRIBUTE"),
         (["--wsgi", "x=mod:app"], "is not a path prefix"),
-        (["--asgi", "/=mod:app"], "/ is the dashboard's"),
         (["--asgi", "/a.b=mod:app"], "letters, digits"),
-        (["--asgi", "/stats=mod:app"], "/stats is the Site's own"),
+        (["--asgi", "/stats=mod:app"], "/stats is the dashboard's"),
+        (["--asgi", "/site=mod:app"], "/site is the Site's own"),
         (["--wsgi", "/x=tests.apps.nothing:app"], 'Could not import module "tests.apps.nothing"'),
         (["--wsgi", "/x=tests.apps.echo:nope"], 'Attribute "nope" not found'),
         (["--wsgi", "/x=tests.apps.echo"], "must be in format"),
         (["--wsgi", "/x=tests.apps.echo:json"], "is a module, not an app"),
         (["--factory", "--wsgi", "/x=tests.apps.echo:wsgi"], "could not be called as a factory"),
         (["--wsgi", f"/wsgi={WSGI}"], "/wsgi is taken by Flask"),
-        (["--wsgi", f"/a={WSGI}", "--asgi", f"/a/b={ASGI}"], "/a/b is inside /a"),
+        (["--wsgi", f"/a={WSGI}", "--asgi", f"/a/={ASGI}"], "/a is taken by"),
         (["--no-demo"], "nothing to serve"),
     ],
 )  # fmt: skip

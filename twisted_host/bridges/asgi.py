@@ -86,11 +86,14 @@ class ASGIResource(Resource):
         ws_limits: WebSocketLimits | None = None,
         reactor: AsyncioSelectorReactor | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
+        root_path: str = "",
     ) -> None:
         """`reactor` and `loop` default to the installed asyncio reactor and its
-        event loop, the only loop the app's coroutines may run on."""
+        event loop, the only loop the app's coroutines may run on; `root_path` is
+        where a path-prefixing proxy serves the Site (uvicorn's --root-path)."""
         super().__init__()
         self.app = app
+        self.root_path = root_path
         self.disconnect_grace = disconnect_grace
         self.shutdown_timeout = shutdown_timeout
         self.request_timeout = request_timeout  # 0: none; else 504 (or abort) after
@@ -155,10 +158,12 @@ class ASGIResource(Resource):
 
     def scope(self, request: Request) -> Scope:
         """The ASGI HTTP scope of a request, as uvicorn builds it."""
-        raw_path = request.path
+        # Behind a path-prefixing proxy, `path` and `raw_path` start with the proxy's
+        # prefix as `root_path` does (uvicorn's --root-path, ASGI spec 2.4).
+        raw_path = self.root_path.encode() + request.path
         query = request.uri.partition(b"?")[2]
         # The path segments that led here: "/asgi" for a child named b"asgi" of the root.
-        root_path = "".join(
+        root_path = self.root_path + "".join(
             "/" + s.decode("utf-8", "replace") for s in request.prepath or ()
         )
         headers = received_headers(request)

@@ -117,8 +117,10 @@ class Stats:
         self.mounts = {name: _Mount() for name in (*mounts, SITE)}
         # A mount's prefix, by its number of segments, deepest first: one dict lookup
         # per depth (one, unless a prefix has several segments).
-        self._prefixes = {name.encode(): name for name in mounts}
-        depths = {name.count("/") + 1 for name in mounts}
+        self._prefixes = {name.encode(): name for name in mounts if name}
+        depths = {name.count("/") + 1 for name in mounts if name}
+        # An app at `/` (its name is "") takes every path no other mount does.
+        self._rest = "" if "" in mounts else SITE
         self._depths = sorted(depths, reverse=True)
         self.wsgi_pools = wsgi_pools
         self.asgi_tasks = asgi_tasks
@@ -137,16 +139,17 @@ class Stats:
     # --- requests: the Site's RequestObserver -------------------------------------------
 
     def mount_of(self, path: bytes) -> str:
-        """The mount a request path belongs to (by its first segments), or "site"."""
+        """The mount a request path belongs to (by its first segments), or "site"
+        (the app at `/`, when there is one)."""
         if not self._depths:
-            return SITE
+            return self._rest
         parts = path.split(b"/", self._depths[0] + 1)
         for depth in self._depths:
             if len(parts) > depth:
                 name = self._prefixes.get(b"/".join(parts[1 : depth + 1]))
                 if name is not None:
                     return name
-        return SITE
+        return self._rest
 
     def start(self, path: bytes) -> tuple[_Mount, float]:
         mount = self.mounts[self.mount_of(path)]

@@ -12,7 +12,11 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.python.failure import Failure
 
 # What a command prints once it takes requests; the tests and `compare` wait for it.
-READY = re.compile(r"ready: (https?://\S+?)/?(?: ; uvicorn (https?://\S+?)/asgi/)?$")
+# " ; admin URL": the admin listener's (`--admin-port`), when there is one.
+READY = re.compile(
+    r"ready: (https?://\S+?)/?(?: ; uvicorn (https?://\S+?)/asgi/)?"
+    r"(?: ; admin (http://\S+?)/?)?$"
+)
 
 
 def die_with_parent() -> None:
@@ -42,10 +46,7 @@ class Listener:
         self.status = 0
 
     def ready(self, port: IListeningPort, suffix: str = "") -> None:
-        address = port.getHost()
-        host, number = getattr(address, "host", "?"), getattr(address, "port", 0)
-        url = f"{self.scheme}://{host}:{number}/"
-        print(f"{self.name} ready: {url}{suffix}", flush=True)
+        print(f"{self.name} ready: {url_of(port, self.scheme)}{suffix}", flush=True)
 
     def failed(self, failure: Failure) -> None:
         self.status = 1
@@ -55,6 +56,13 @@ class Listener:
             file=sys.stderr,
         )
         self.reactor.stop()
+
+
+def url_of(port: IListeningPort, scheme: str = "http") -> str:
+    """The URL a listening port serves ("http://127.0.0.1:8000/")."""
+    address = port.getHost()
+    host, number = getattr(address, "host", "?"), getattr(address, "port", 0)
+    return f"{scheme}://{host}:{number}/"
 
 
 def tcp_description(host: str, port: int) -> str:
