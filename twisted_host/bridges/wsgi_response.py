@@ -15,7 +15,6 @@ by the transport's buffer plus `HIGH_WATER`, however fast the app yields.
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -32,6 +31,7 @@ from core.content import error_page
 from core.contract import HTML
 from twisted_host.bridges.wsgi_environ import build_environ
 from twisted_host.bridges.wsgi_input import StreamInput
+from twisted_host.http.access_log import request_line
 from twisted_host.http.body import BodyStream
 
 _log = Logger()
@@ -141,7 +141,8 @@ class StreamingResponse(_WSGIResponse):
             self.request.unregisterProducer()
 
     def _failed(self, failure: Failure) -> None:
-        self._log.failure("WSGI application error", failure=failure)
+        line = request_line(self.request)
+        self._log.failure("WSGI app raised while serving {line}", failure, line=line)
         if self._requestFinished:
             return
         self._unregister()
@@ -184,7 +185,7 @@ class StreamingResponse(_WSGIResponse):
             if self._requestFinished:  # most likely a read of a body cut short
                 path = self.environ["PATH_INFO"]
                 _log.info("WSGI app ended by a disconnect: {path}", path=path)
-            end = Failure(*sys.exc_info())
+            end = Failure()  # the exception being handled, with its traceback
         finally:
             self._close(iterator)
             self._hand_over(None, end)
