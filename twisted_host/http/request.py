@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from time import time
+from time import monotonic, time
 from typing import TYPE_CHECKING, Protocol, cast
 from urllib.parse import unquote_to_bytes
 
@@ -18,11 +18,14 @@ from twisted.web.http import datetimeToString, parse_qs
 from twisted.web.resource import _IEncodingResource
 from twisted.web.server import version as server_version
 
+from core.content import error_page
+from core.contract import HTML
 from twisted_host.http.body import BodyStream
 from twisted_host.http.headers import OrderedHeadersRequest
 
 if TYPE_CHECKING:
     from twisted_host.http.channel import TwistbridgeChannel
+    from twisted_host.http.site import TwistbridgeSite
 
 # host, host:port, [v6]:port: RFC 9110's uri-host is wider, but nothing else is a
 # name a server here answers to, and a space or "/" in it is an attack.
@@ -52,6 +55,9 @@ class TwistbridgeRequest(OrderedHeadersRequest):
     _token: object = None
     _scheme: str | None = None  # from a trusted proxy's headers
     body_stream: BodyStream | None = None  # the body, for a resource that streams
+    received_at = 0.0  # monotonic seconds when handed to its resource (the log's)
+    _site: TwistbridgeSite | None = None  # while it counts as in flight there
+    mount: str | None = None  # the prefix that served it, "" for `/` (`routing`)
 
     @property
     def edge(self) -> TwistbridgeChannel | None:
@@ -95,8 +101,9 @@ class TwistbridgeRequest(OrderedHeadersRequest):
             resource = channel.site.getResourceFor(self)
         except Exception:
             return False  # process() meets the failure again, and answers 500
-        if not getattr(resource, "streams_body", False):
-            return False  # read whole first; process() finds the resource again
+        if not getattr(resource, "streams_body", False) or channel.site.saturated:
+            # Read whole first; process() finds the resource again (or refuses it).
+            return False
         self.body_stream = BodyStream(channel, self, expect_continue)
         channel.handling = True
         self._observe()
@@ -114,6 +121,12 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         self._observe()
         self.site = cast("TwistbridgeChannel", self.channel).site
         self._default_headers()
+        if (
+            self._site is not None
+            and self._site.in_flight > self._site.settings.limit_concurrency > 0
+        ):
+            self._refuse_over_limit(self._site.settings.limit_concurrency)
+            return
         self.prepath = []
         self.postpath = _segments(self.path)
         if self.path == b"*":
@@ -172,8 +185,21 @@ class TwistbridgeRequest(OrderedHeadersRequest):
             return None
         return channel
 
+    def _refuse_over_limit(self, limit: int) -> None:
+        # uvicorn's --limit-concurrency: 503 at once, before any resource runs.
+        self.setResponseCode(503)
+        self.setHeader(b"retry-after", b"1")
+        self.setHeader(b"content-type", HTML.encode())
+        detail = f"Over {limit} requests in flight; try again."
+        self.write(error_page(503, detail).encode())
+        self.finish()
+
     def _observe(self) -> None:
+        self.received_at = monotonic()
         channel = self.edge
+        if channel is not None:  # counted by the Site until it ends
+            self._site = channel.site
+            self._site.in_flight += 1
         proxy = channel.site.proxy if channel is not None else None
         if proxy is not None:
             self._scheme = proxy.apply(self)  # before anything reads the client
@@ -199,7 +225,10 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         self._ended()
 
     def _ended(self) -> None:
-        # Either end may come first, or both: the observer hears of it once.
+        # Either end may come first, or both: the Site and the observer hear of it once.
+        site, self._site = self._site, None
+        if site is not None:
+            site.request_ended()
         observer, self._observer = self._observer, None
         if observer is not None:
             # A request whose client left before the answer: nginx's 499.

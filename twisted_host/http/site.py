@@ -4,6 +4,7 @@ access log in Twisted's combined format, written once a second."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import BytesIO
 from time import monotonic
 from typing import TYPE_CHECKING, Any, TextIO, cast
@@ -17,7 +18,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import Request, Site
 
 from core.settings import Settings
-from twisted_host.http.access_log import combined_line
+from twisted_host.http.access_log import FORMATS
 from twisted_host.http.channel import TwistbridgeChannel, refusal
 from twisted_host.http.httptools_impl import HttptoolsChannel
 from twisted_host.http.paths import EmptySegment, has_empty_segment
@@ -87,6 +88,7 @@ class TwistbridgeSite(Site):
         self.settings = settings
         self.protocol = CHANNELS[settings.http]
         self.access_log = access_log
+        self.access_line = FORMATS[settings.access_log_format]
         self.observer = observer
         self.proxy = (
             ProxyHeaders(settings.forwarded_allow_ips)
@@ -94,6 +96,10 @@ class TwistbridgeSite(Site):
             else None
         )
         self.connections: set[Connection] = set()
+        self.in_flight = 0  # requests handed to a resource and not yet ended
+        self.ended = 0  # requests ended, for `max_requests`
+        self.max_requests = 0  # 0: no limit; else `on_max_requests` once past it
+        self.on_max_requests: Callable[[], None] | None = None
         self._sweep = LoopingCall(self.check_deadlines)
         self._lines: list[str] = []  # written out by flush_log, once a second
 
@@ -120,6 +126,18 @@ class TwistbridgeSite(Site):
         self.connections.add(channel)
         return channel
 
+    @property
+    def saturated(self) -> bool:
+        """As many requests in flight as --limit-concurrency allows, or more."""
+        limit = self.settings.limit_concurrency
+        return bool(limit) and self.in_flight >= limit
+
+    def request_ended(self) -> None:
+        self.in_flight -= 1
+        self.ended += 1
+        if self.ended == self.max_requests and self.on_max_requests is not None:
+            self.on_max_requests()
+
     def connection_lost(self, channel: Connection) -> None:
         self.connections.discard(channel)
 
@@ -138,7 +156,7 @@ class TwistbridgeSite(Site):
     def log(self, request: http.Request) -> None:
         if self.access_log is not None:
             stamp = self._logDateTime or "-"  # set by Twisted once the factory starts
-            self._lines.append(combined_line(stamp, request))
+            self._lines.append(self.access_line(stamp, request))
 
     def flush_log(self) -> None:
         """Write the lines logged since the last call, in one write."""

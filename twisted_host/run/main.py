@@ -6,9 +6,12 @@ raw listeners."""
 
 from __future__ import annotations
 
+import os
+import random
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TextIO
+from functools import partial
+from typing import TYPE_CHECKING, Any, TextIO
 
 from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 from twisted.internet.interfaces import (
@@ -49,8 +52,18 @@ def run(
     `demo` is False, until SIGINT or SIGTERM; return the process's exit status.
     uvicorn serves the demo's ASGI app beside it: with no demo, none runs. With
     `tls`, the Site (and uvicorn) serve HTTPS only, the Site HTTP/2 as well. With
-    more than one worker, a supervisor runs them (`twisted_host.run.supervisor`)."""
-    if workers > 1:
+    more than one worker, a supervisor runs them (`twisted_host.run.supervisor`).
+    Logging is set up first, as `settings.log_level` and `log_config` say
+    (LogConfigError for a configuration that cannot be read)."""
+    from twisted_host.run.logging_setup import configure
+
+    configure(settings.log_level, settings.log_config)
+    # --limit-max-requests recycles a worker: with no --workers, one worker under the
+    # supervisor, which keeps the port open while the next one starts (uvicorn's
+    # process exits instead). Apps given as objects, or an endpoint, cannot cross
+    # into a worker: that process stops gracefully after its requests, as uvicorn's.
+    recycled = bool(settings.limit_max_requests) and not apps and not endpoint
+    if workers > 1 or recycled:
         if apps or endpoint:
             # Objects do not cross into processes: each worker imports the apps
             # `settings` names (wsgi_apps, asgi_apps) and listens on --host/--port.
@@ -117,15 +130,21 @@ def start(
     scheme = "https" if options is not None else "http"
     description = endpoint or tcp_description(host, port)
     listener = Listener(reactor, "twistbridge", description, scheme)
+    admin = (
+        _server_endpoint(reactor, settings.admin_host, settings.admin_port, None)
+        if settings.admin_port is not None
+        else None
+    )
     hosted = start_site(
         reactor,
         settings,
-        _server_endpoint(reactor, host, port, endpoint),
+        _server_endpoint(reactor, host, port, endpoint, settings.backlog),
         listener,
         apps=[*demo_apps(settings), *apps] if demo else list(apps),
         uvicorn=uvicorn,
         access_log=access_log,
         tls_options=options,
+        admin_endpoint=admin,
     )
     return hosted, listener
 
@@ -141,11 +160,15 @@ def start_site(
     uvicorn_port: int | None = None,
     access_log: TextIO | None = None,
     tls_options: CertificateOptions | None = None,
+    admin_endpoint: IStreamServerEndpoint | None = None,
+    on_max_requests: Callable[[], None] | None = None,
 ) -> Hosted:
     """Build the Site (`apps`, default the demo's) and open its port once the reactor
     runs and every ASGI lifespan has started; `uvicorn` is the child this process
-    stops, `uvicorn_port` one another process runs (the dashboard links to either).
-    `serve` then runs the reactor until a graceful stop."""
+    stops, `uvicorn_port` one another process runs (the dashboard links to either);
+    `admin_endpoint` where the admin Site listens (`settings.admin_port`);
+    `on_max_requests` what a worker does past `--limit-max-requests` (default: stop
+    gracefully). `serve` then runs the reactor until a graceful stop."""
     from twisted_host.http.h2 import HTTP2Factory
     from twisted_host.site import build_site
 
@@ -157,6 +180,13 @@ def start_site(
         access_log=access_log,
     )
     shutdown = _graceful_shutdown(reactor, settings, hosted, uvicorn)
+    if settings.limit_max_requests:
+        site = hosted.site
+        jitter = random.randint(0, settings.limit_max_requests_jitter)
+        site.max_requests = settings.limit_max_requests + jitter
+        site.on_max_requests = partial(
+            _recycle, on_max_requests or shutdown.begin, site.max_requests
+        )
     if access_log is not None:
         _flush_access_log(reactor, hosted.site.flush_log)
     # Over TLS, a connection may switch to HTTP/2 (ALPN); plain HTTP stays HTTP/1.1.
@@ -166,7 +196,14 @@ def start_site(
         else hosted.site
     )
     suffix = f" ; uvicorn {uvicorn.url}" if uvicorn else ""
-    open_port = _opener(hosted, server_endpoint, factory, shutdown, listener, suffix)
+    admin = (
+        (admin_endpoint, hosted.admin)
+        if admin_endpoint is not None and hosted.admin is not None
+        else None
+    )
+    open_port = _opener(
+        hosted, server_endpoint, factory, shutdown, listener, suffix, admin
+    )
     reactor.callWhenRunning(open_port)
     return hosted
 
@@ -205,6 +242,16 @@ def _graceful_shutdown(
     return shutdown
 
 
+def _recycle(then: Callable[[], None], count: int) -> None:
+    print(
+        f"twistbridge: {count} requests served (--limit-max-requests) "
+        f"by pid {os.getpid()}: recycling",
+        file=sys.stderr,
+        flush=True,
+    )
+    then()
+
+
 def _flush_access_log(
     reactor: AsyncioSelectorReactor, flush: Callable[[], None]
 ) -> None:
@@ -228,9 +275,15 @@ def _opener(
     shutdown: GracefulShutdown,
     listener: Listener,
     suffix: str,
+    admin: tuple[IStreamServerEndpoint, IProtocolFactory] | None,
 ) -> Callable[[], None]:
-    """What opens the port once every ASGI app's lifespan startup is over."""
-    from twisted.internet.defer import gatherResults
+    """What opens the port once every ASGI app's lifespan startup is over (and the
+    admin port first: its /readyz says "starting" until then)."""
+    from twisted.internet.defer import Deferred, gatherResults, succeed
+
+    from twisted_host.run.process import url_of
+
+    admin_url: list[str] = []
 
     def listen(_: object) -> object:
         if _startup_error(hosted) is not None:
@@ -241,10 +294,19 @@ def _opener(
         if port_ is not None:
             shutdown.port = port_
             hosted.readiness.started = True
-            listener.ready(port_, suffix)
+            listener.ready(port_, suffix + "".join(admin_url))
+
+    def admin_listening(port_: IListeningPort | None) -> None:
+        if port_ is not None:
+            admin_url.append(f" ; admin {url_of(port_)}")
 
     def open_port() -> None:
-        started = gatherResults([bridge.started for bridge in hosted.asgi])
+        opened: Deferred[Any] = (
+            admin[0].listen(admin[1]) if admin is not None else succeed(None)
+        )
+        opened.addCallback(admin_listening)
+        waits: list[Deferred[Any]] = [opened, *(b.started for b in hosted.asgi)]
+        started = gatherResults(waits)
         started.addCallback(listen).addCallbacks(listening, listener.failed)
 
     return open_port
@@ -259,7 +321,11 @@ def _exit_status(hosted: Hosted, listener: Listener) -> int:
 
 
 def _server_endpoint(
-    reactor: AsyncioSelectorReactor, host: str, port: int, endpoint: str | None
+    reactor: AsyncioSelectorReactor,
+    host: str,
+    port: int,
+    endpoint: str | None,
+    backlog: int = 4096,
 ) -> IStreamServerEndpoint:
     from twisted.internet.endpoints import serverFromString
 
@@ -269,7 +335,7 @@ def _server_endpoint(
     if endpoint:
         parsed: IStreamServerEndpoint = serverFromString(reactor, endpoint)
         return parsed
-    return SoonTCPEndpoint(reactor, port, host)
+    return SoonTCPEndpoint(reactor, port, host, backlog)
 
 
 def listen_forever(factory: IProtocolFactory, host: str, port: int, name: str) -> int:

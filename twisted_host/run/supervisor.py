@@ -15,7 +15,8 @@ The supervisor restarts a worker that dies (at once if it had served, with a
 doubling delay up to 10 s while new ones die before listening), stops every worker
 gracefully on SIGTERM or SIGINT (exit 0; a second signal kills them, exit 1), and on
 SIGHUP replaces them one at a time, each new one listening before the old one
-drains, as gunicorn does. uvicorn stays one child, of the supervisor.
+drains, as gunicorn does; so it replaces a worker that has served its
+`--limit-max-requests` (it says so on its ready pipe and serves on meanwhile). uvicorn stays one child, of the supervisor.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -44,7 +46,7 @@ from twisted_host.run.worker import SETTINGS_VARIABLE, TLS_VARIABLE
 
 LISTEN_FD = 3  # where a worker finds the listening socket
 READY_FD = 4  # where a worker writes that it listens
-BACKLOG = 4096  # as SoonTCPEndpoint's
+ADMIN_FD = 5  # where it finds the admin listener's socket (`--admin-port`)
 FIRST_RETRY = 0.5  # seconds before restarting a worker that died before listening
 MAX_RETRY = 10.0
 
@@ -63,15 +65,21 @@ class Worker(ProcessProtocol):
         self.ended: defer.Deferred[Worker] = defer.Deferred()
         self.status = "running"
         self.served = False  # it listened
+        # Called when it has served its --limit-max-requests and asks to be replaced.
+        self.on_recycle: Callable[[Worker], None] | None = None
 
     def connectionMade(self) -> None:
         assert self.transport is not None
         self.pid = self.transport.pid
 
     def childDataReceived(self, childFD: int, data: bytes) -> None:
-        if childFD == READY_FD and not self.served:
+        if childFD != READY_FD:
+            return
+        if not self.served:
             self.served = True
             self.listening.callback(self)
+        if b"recycle" in data and self.on_recycle is not None:
+            self.on_recycle(self)
 
     def processEnded(self, reason: Failure) -> None:
         if isinstance(reason.value, ProcessTerminated):
@@ -101,8 +109,10 @@ class Supervisor:
         access_log: TextIO | None,
         metrics_path: Path,
         tls: TLSFiles | None = None,
+        admin: socket.socket | None = None,
     ) -> None:
         self.reactor = reactor
+        self.admin = admin  # shared by the workers as the public socket is
         self.tls = tls
         self.settings = settings
         self.count = count
@@ -123,11 +133,13 @@ class Supervisor:
     def spawn(self, slot: int) -> Worker:
         worker = Worker(slot)
         worker.ended.addCallback(self._ended)
+        worker.on_recycle = self._recycle
         uvicorn_port = self.uvicorn.port if self.uvicorn else 0
         log_fd = self.access_log.fileno() if self.access_log is not None else None
         argv = [sys.executable, "-m", "twisted_host.run.worker"]
         argv += [str(LISTEN_FD), str(READY_FD), str(uvicorn_port)]
         argv += ["1" if log_fd is not None else "0"]
+        argv += [str(ADMIN_FD) if self.admin is not None else "-1"]
         env = dict(os.environ)
         env[SETTINGS_VARIABLE] = self.settings.to_json()
         env[metrics_dir.VARIABLE] = str(self.metrics_path)
@@ -140,6 +152,8 @@ class Supervisor:
             LISTEN_FD: self.sock.fileno(),
             READY_FD: "r",
         }
+        if self.admin is not None:
+            child_fds[ADMIN_FD] = self.admin.fileno()
         self.reactor.spawnProcess(
             worker, sys.executable, argv, env=env, childFDs=child_fds
         )
@@ -216,6 +230,8 @@ class Supervisor:
         # new connections are then refused, as with one process, rather than queued
         # where no worker will take them.
         self.sock.close()
+        if self.admin is not None:
+            self.admin.close()
         if not self.workers and not self.retiring:
             self.reactor.stop()
             return
@@ -236,18 +252,35 @@ class Supervisor:
 
     async def _replace_all(self) -> None:
         for slot in sorted(self.workers):
-            if self.stopping:
+            if self.stopping or not await self._replace(slot, "reload"):
                 return
-            old = self.workers[slot]
-            new = self.spawn(slot)
-            try:
-                await new.listening
-            except WorkerDied as died:
-                self.workers[slot] = old  # keep serving with the old one
-                _say(f"reload stopped: {died}")
-                return
-            self.retiring.add(old)
-            old.signal(signal.SIGTERM)  # it drains; the socket stays open here
+
+    async def _replace(self, slot: int, why: str) -> bool:
+        """A new worker in `slot`, listening before the old one drains; False (the
+        old one kept) if the new one dies first."""
+        old = self.workers[slot]
+        new = self.spawn(slot)
+        try:
+            await new.listening
+        except WorkerDied as died:
+            self.workers[slot] = old  # keep serving with the old one
+            _say(f"{why} stopped: {died}")
+            return False
+        self.retiring.add(old)
+        old.signal(signal.SIGTERM)  # it drains; the socket stays open here
+        return True
+
+    def _recycle(self, worker: Worker) -> None:
+        # --limit-max-requests: replaced as one worker of a reload is (a reload in
+        # progress replaces it anyway).
+        if (
+            self.stopping
+            or self.reloading
+            or self.workers.get(worker.slot) is not worker
+        ):
+            return
+        d = defer.Deferred.fromCoroutine(self._replace(worker.slot, "recycling"))
+        d.addErrback(lambda failure: failure.printTraceback())
 
     def _reloaded(self, result: object) -> None:
         self.reloading = False
@@ -271,10 +304,19 @@ def supervise(
     # Twisted learns of a child's end (SIGCHLD) through that file descriptor.
     reactor = install_asyncio_reactor(use_uvloop=False)
     try:
-        sock = _listening_socket(host, port)
+        sock = _listening_socket(host, port, settings.backlog)
     except OSError as error:
         _say(f"cannot listen on {tcp_description(host, port)}: {error}")
         return 1
+    admin = None
+    if settings.admin_port is not None:
+        try:
+            admin = _listening_socket(settings.admin_host, settings.admin_port, 128)
+        except OSError as error:
+            where = tcp_description(settings.admin_host, settings.admin_port)
+            _say(f"cannot listen on {where}: {error}")
+            sock.close()
+            return 1
     uvicorn = (
         UvicornChild.start(settings, host, uvicorn_port, tls) if uvicorn_port else None
     )
@@ -290,6 +332,7 @@ def supervise(
         access_log=access_log,
         metrics_path=metrics,
         tls=tls,
+        admin=admin,
     )
     reactor.callWhenRunning(_start, supervisor, uvicorn)
     try:
@@ -299,6 +342,8 @@ def supervise(
             uvicorn.stop()
         metrics_dir.remove(metrics)
         sock.close()
+        if admin is not None:
+            admin.close()
     return supervisor.status
 
 
@@ -307,24 +352,29 @@ def _start(supervisor: Supervisor, uvicorn: UvicornChild | None) -> None:
 
     def up(_: object) -> None:
         supervisor.up = True
-        bound_host, bound_port = supervisor.sock.getsockname()[:2]
-        if ":" in bound_host:
-            bound_host = f"[{bound_host}]"
         suffix = f" ; uvicorn {uvicorn.url}" if uvicorn else ""
-        scheme = "https" if supervisor.tls is not None else "http"
-        address = f"{scheme}://{bound_host}:{bound_port}/"
+        if supervisor.admin is not None:
+            suffix += f" ; admin {_url(supervisor.admin, 'http')}"
+        address = _url(supervisor.sock, "https" if supervisor.tls else "http")
         print(f"twistbridge ready: {address}{suffix}", flush=True)
 
     # A worker that fails before listening stops them all (`_ended`).
     supervisor.start().addCallbacks(up, lambda _: None)
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
+def _url(sock: socket.socket, scheme: str) -> str:
+    bound_host, bound_port = sock.getsockname()[:2]
+    if ":" in bound_host:
+        bound_host = f"[{bound_host}]"
+    return f"{scheme}://{bound_host}:{bound_port}/"
+
+
+def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.listen(BACKLOG)
+    sock.listen(backlog)
     return sock
 
 
