@@ -105,6 +105,11 @@ class Settings:
     limit_max_requests: int = 0
     limit_max_requests_jitter: int = 0
     backlog: int = 4096
+    # --reload: the workers replaced when a watched file changes (uvicorn's flags).
+    reload: bool = False
+    reload_dirs: tuple[str, ...] = ()
+    reload_includes: tuple[str, ...] = ()
+    reload_excludes: tuple[str, ...] = ()
     log_level: str = "info"
     log_config: str = ""
     access_log_format: str = "combined"

@@ -144,6 +144,13 @@ def main() -> None:
     click.option("--endpoint", metavar="DESCRIPTION", help="A Twisted server endpoint string, e.g. 'tcp6:8000' or 'unix:/tmp/tb.sock'; replaces --host and --port."),
 )  # fmt: skip
 @section(
+    "Development",
+    click.option("--reload", is_flag=True, help="Replace the serving processes when a watched file changes (watchfiles)."),
+    click.option("--reload-dir", "reload_dirs", multiple=True, type=click.Path(exists=True, file_okay=False), help="A folder to watch (repeatable; default: the working folder)."),
+    click.option("--reload-include", "reload_includes", multiple=True, metavar="GLOB", help="File names to watch besides *.py (repeatable)."),
+    click.option("--reload-exclude", "reload_excludes", multiple=True, metavar="GLOB", help="File names not to watch, besides .*, .py[cod], .sw.*, ~* (repeatable)."),
+)  # fmt: skip
+@section(
     "Production",
     click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 512), help="Worker processes serving the port, under a supervisor (uvicorn stays one process)."),
     click.option("--drain-delay", "drain_delay", default=_defaults.drain_delay, show_default=True, type=click.FloatRange(0), help="Seconds /readyz answers 503 on SIGTERM before the port closes (for a balancer to stop sending)."),

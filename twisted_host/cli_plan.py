@@ -118,7 +118,10 @@ def serve_plan(
     )
     # With workers (or one recycled, `run`), each imports the apps itself: here they
     # are only checked.
-    supervised = workers > 1 or (settings.limit_max_requests > 0 and not endpoint)
+    if endpoint and settings.reload:
+        raise click.UsageError("--reload serves --host/--port, not an --endpoint")
+    recycled = settings.limit_max_requests > 0 and not endpoint
+    supervised = workers > 1 or recycled or settings.reload
     apps = user_apps(settings, load=not supervised)
     return ServePlan(
         settings,

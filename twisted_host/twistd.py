@@ -42,9 +42,9 @@ class Options(usage.Options):
             raise SystemExit(done.exit_code) from None
         except click.ClickException as bad:
             raise usage.UsageError(bad.format_message()) from None
-        if plan.workers > 1:
+        if plan.workers > 1 or plan.settings.reload:
             raise usage.UsageError(
-                "--workers: twistd runs one process; use `twistbridge serve --workers`"
+                "--workers, --reload: twistd runs one process; use `twistbridge serve`"
             )
         from twisted_host.run.reactor import install_asyncio_reactor
 

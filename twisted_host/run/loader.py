@@ -40,6 +40,9 @@ def import_from_string(target: str) -> Any:
         if missing.name != module_name:
             raise  # the module exists; something it imports does not: its traceback
         raise LoadError(f'Could not import module "{module_name}".') from None
+    except SyntaxError as bad:  # where, in one line (--reload waits for a fix)
+        where = f"{bad.filename}:{bad.lineno}"
+        raise LoadError(f"{where}: {bad.msg} (importing {module_name})") from None
     found: Any = module
     try:
         for attr in attrs.split("."):

@@ -63,7 +63,7 @@ def run(
     # process exits instead). Apps given as objects, or an endpoint, cannot cross
     # into a worker: that process stops gracefully after its requests, as uvicorn's.
     recycled = bool(settings.limit_max_requests) and not apps and not endpoint
-    if workers > 1 or recycled:
+    if workers > 1 or recycled or settings.reload:
         if apps or endpoint:
             # Objects do not cross into processes: each worker imports the apps
             # `settings` names (wsgi_apps, asgi_apps) and listens on --host/--port.

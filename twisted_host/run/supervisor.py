@@ -126,6 +126,7 @@ class Supervisor:
         self.up = False  # every worker has listened once
         self.stopping = False
         self.reloading = False
+        self.watching = False  # --reload: a change retries a start that failed
         self.status = 0
 
     # --- workers ------------------------------------------------------------------
@@ -170,8 +171,11 @@ class Supervisor:
             elif not self.up:
                 _say(f"worker {worker.pid} failed to start ({worker.status})")
                 del self.workers[worker.slot]  # gone: nothing to wait for
-                self.status = 1
-                self.stop()
+                if not self.watching:
+                    self.status = 1
+                    self.stop()
+                elif not self.workers:
+                    _say("waiting for a change to start again (--reload)")
             else:
                 self._restart(worker)
         if self.stopping and not self.workers and not self.retiring:
@@ -201,6 +205,19 @@ class Supervisor:
     def start(self) -> defer.Deferred[list[Worker]]:
         workers = [self.spawn(slot) for slot in range(self.count)]
         return defer.gatherResults([w.listening for w in workers], consumeErrors=True)
+
+    def begin(self) -> None:
+        """Start the workers; the ready line once every one listens. A worker that
+        fails before listening stops them all (`_ended`), unless --reload watches."""
+        self.start().addCallbacks(self._up, lambda _: None)
+
+    def _up(self, _: object) -> None:
+        self.up = True
+        suffix = f" ; uvicorn {self.uvicorn.url}" if self.uvicorn else ""
+        if self.admin is not None:
+            suffix += f" ; admin {_url(self.admin, 'http')}"
+        address = _url(self.sock, "https" if self.tls else "http")
+        print(f"twistbridge ready: {address}{suffix}", flush=True)
 
     def install_signals(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -244,6 +261,9 @@ class Supervisor:
             worker.signal(signal.SIGKILL)
 
     def reload(self) -> None:
+        if self.watching and not self.up and not self.workers and not self.stopping:
+            self.begin()  # the first start failed: try the changed code
+            return
         if self.reloading or self.stopping or not self.up:
             return
         self.reloading = True
@@ -334,7 +354,14 @@ def supervise(
         tls=tls,
         admin=admin,
     )
-    reactor.callWhenRunning(_start, supervisor, uvicorn)
+    if settings.reload:
+        from twisted_host.run.reload import start_watching
+
+        supervisor.watching = True
+        folders, includes = settings.reload_dirs, settings.reload_includes
+        excludes = settings.reload_excludes
+        start_watching(reactor, supervisor.reload, folders, includes, excludes)
+    reactor.callWhenRunning(_start, supervisor)
     try:
         reactor.run()
     finally:
@@ -347,19 +374,9 @@ def supervise(
     return supervisor.status
 
 
-def _start(supervisor: Supervisor, uvicorn: UvicornChild | None) -> None:
+def _start(supervisor: Supervisor) -> None:
     supervisor.install_signals()
-
-    def up(_: object) -> None:
-        supervisor.up = True
-        suffix = f" ; uvicorn {uvicorn.url}" if uvicorn else ""
-        if supervisor.admin is not None:
-            suffix += f" ; admin {_url(supervisor.admin, 'http')}"
-        address = _url(supervisor.sock, "https" if supervisor.tls else "http")
-        print(f"twistbridge ready: {address}{suffix}", flush=True)
-
-    # A worker that fails before listening stops them all (`_ended`).
-    supervisor.start().addCallbacks(up, lambda _: None)
+    supervisor.begin()
 
 
 def _url(sock: socket.socket, scheme: str) -> str:
