@@ -115,6 +115,22 @@ def spawn(
             process.stdout.close()
 
 
+def serve_error(*args: str) -> str:
+    """`twistbridge serve ARGS` refused: exit 2 and one line of error, no traceback;
+    that line."""
+    result = subprocess.run(
+        [*TWISTBRIDGE, "serve", "--port", "0", "--uvicorn-port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return errors[0]
+
+
 def terminate(process: subprocess.Popen[str]) -> None:
     """SIGTERM a process this test started (by its PID), and SIGKILL it if it has not
     ended 15 s later."""

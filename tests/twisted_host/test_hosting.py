@@ -13,7 +13,7 @@ import pytest
 from core.content import NOT_FOUND
 from core.mounts import MOUNT_NAMES
 from tests.client import exchange, fetch, parse
-from tests.servers import TWISTBRIDGE, run_server, spawn
+from tests.servers import TWISTBRIDGE, run_server, serve_error, spawn
 
 WSGI = "tests.apps.echo:wsgi"
 ASGI = "tests.apps.echo:asgi"
@@ -126,13 +126,4 @@ def test_help_lists_the_app_flags() -> None:
     ],
 )  # fmt: skip
 def test_bad_apps_get_a_one_line_error(args: list[str], message: str) -> None:
-    result = subprocess.run(
-        [*TWISTBRIDGE, "serve", "--port", "0", "--uvicorn-port", "0", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 2, result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
-    assert len(errors) == 1 and message in errors[0], result.stderr
-    assert "Traceback" not in result.stderr
+    assert message in serve_error(*args)

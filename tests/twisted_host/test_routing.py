@@ -5,7 +5,6 @@ them, and `--root-path` held to uvicorn's."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 
 from core.content import NOT_FOUND
 from tests.client import fetch
-from tests.servers import TWISTBRIDGE, reference, run_server
+from tests.servers import reference, run_server, serve_error
 
 ECHO = "tests.apps.echo"
 ROOT_APPS = {
@@ -116,15 +115,7 @@ def test_the_demo_keeps_its_urls_without_a_root_app(tmp_path: Path) -> None:
     ],
 )
 def test_site_pages_are_no_room_for_an_app(args: list[str], message: str) -> None:
-    result = subprocess.run(
-        [*TWISTBRIDGE, "serve", "--port", "0", "--uvicorn-port", "0", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 2, result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
-    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert message in serve_error(*args)
 
 
 @pytest.mark.parametrize("mount", ["/", "/api"])
