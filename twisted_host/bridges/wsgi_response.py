@@ -141,10 +141,10 @@ class StreamingResponse(_WSGIResponse):
             self.request.unregisterProducer()
 
     def _failed(self, failure: Failure) -> None:
+        if self._requestFinished:
+            return  # the client left first: `run` said so, at INFO, as the ASGI bridge
         line = request_line(self.request)
         self._log.failure("WSGI app raised while serving {line}", failure, line=line)
-        if self._requestFinished:
-            return
         self._unregister()
         request: Request = self.request
         if self._headers_sent:
