@@ -119,6 +119,7 @@ def test_help_lists_the_app_flags() -> None:
         (["--wsgi", "/x=tests.apps.echo:nope"], 'Attribute "nope" not found'),
         (["--wsgi", "/x=tests.apps.echo"], "must be in format"),
         (["--wsgi", "/x=tests.apps.echo:json"], "is a module, not an app"),
+        (["--resource", "/x=tests.apps.echo:wsgi"], "is a function, not a twisted.web IResource"),
         (["--factory", "--wsgi", "/x=tests.apps.echo:wsgi"], "could not be called as a factory"),
         (["--wsgi", f"/wsgi={WSGI}"], "/wsgi is taken by Flask"),
         (["--wsgi", f"/a={WSGI}", "--asgi", f"/a/={ASGI}"], "/a is taken by"),

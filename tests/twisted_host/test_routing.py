@@ -19,6 +19,7 @@ ROOT_APPS = {
     "wsgi": ["--wsgi", f"/={ECHO}:wsgi"],
     "asgi": ["--asgi", f"/={ECHO}:asgi"],
     "resource": ["--resource", f"/={ECHO}:resource"],
+    "resource-factory": ["--factory", "--resource", f"/={ECHO}:Seen"],
 }
 
 
