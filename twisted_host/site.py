@@ -106,6 +106,11 @@ def build_site(
         _dashboard(admin, settings, reactor, stats, apps, uvicorn_port)
     site = TwistbridgeSite(root, settings, access_log=access_log, observer=stats)
     stats.connections = site.connections
+    if admin is root:  # what the apps' prefixes do not name is the Site's own
+        mine = {tuple(s.encode() for s in segments_of(a.mount.prefix)) for a in apps}
+        stats.own_pages = tuple(
+            b"/" + b"/".join(key) for key in root.table if key not in mine
+        )
     # Probes and scrapes stay out of the access log and of the apps' figures.
     own = TwistbridgeSite(admin, settings) if admin is not root else None
     return Hosted(site, bridges, pools, stats, readiness, own)

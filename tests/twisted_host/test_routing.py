@@ -92,6 +92,9 @@ def test_the_dashboard_and_the_ops_endpoints_move(tmp_path: Path) -> None:
         assert fetch(server.url + "/dash/race").status == 200
         assert fetch(server.url + "/dash/nothing").status == 404
         assert fetch(server.url + "/ops/healthz").text == "ok\n"
+        # The Site's own pages count as "site", not as the app at /.
+        figures = json.loads(fetch(server.url + "/dash/stats").body)["mounts"]
+        assert figures["site"]["requests"] >= 7 and figures[""]["requests"] == 0
         # What the dashboard left is the root app's; the demo stays where it was.
         assert seen(server.url + "/stats")["path"] == "/stats"
         assert seen(server.url + "/healthz")["path"] == "/healthz"

@@ -130,6 +130,9 @@ class Stats:
         self.lags: deque[tuple[float, float]] = deque(maxlen=_MAX_SAMPLES)
         # Every worker's figures, when this Site is one of `serve --workers N`.
         self.workers: Callable[[], dict[str, Any]] | None = None
+        # The Site's own pages on this port (the dashboard's, the ops endpoints'), as
+        # paths: counted as "site" rather than as the app at `/` (`twisted_host.site`).
+        self.own_pages: tuple[bytes, ...] = ()
         self._due: float | None = None
         self._lag_loop = LoopingCall(self._tick)
         self._lag_loop.clock = cast(IReactorTime, reactor)
@@ -141,14 +144,15 @@ class Stats:
     def mount_of(self, path: bytes) -> str:
         """The mount a request path belongs to (by its first segments), or "site"
         (the app at `/`, when there is one)."""
-        if not self._depths:
-            return self._rest
-        parts = path.split(b"/", self._depths[0] + 1)
-        for depth in self._depths:
-            if len(parts) > depth:
-                name = self._prefixes.get(b"/".join(parts[1 : depth + 1]))
-                if name is not None:
-                    return name
+        if self._depths:
+            parts = path.split(b"/", self._depths[0] + 1)
+            for depth in self._depths:
+                if len(parts) > depth:
+                    name = self._prefixes.get(b"/".join(parts[1 : depth + 1]))
+                    if name is not None:
+                        return name
+        if self._rest == "" and any(_under(path, page) for page in self.own_pages):
+            return SITE
         return self._rest
 
     def start(self, path: bytes) -> tuple[_Mount, float]:
@@ -241,3 +245,10 @@ class Stats:
             "threads": busy + idle,
             "max": sum(pool.max for pool in pools),
         }
+
+
+def _under(path: bytes, page: bytes) -> bool:
+    # "/stats" is under "/stats"; "/compare/echo" under "/compare"; "/" only itself.
+    if page.endswith(b"/"):
+        return path == page
+    return path == page or path.startswith(page + b"/")
