@@ -5,7 +5,9 @@ them, and `--root-path` held to uvicorn's."""
 from __future__ import annotations
 
 import json
+import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -150,3 +152,23 @@ def test_root_path_starts_script_name(tmp_path: Path) -> None:
     with run_server(*args, tmp_path=tmp_path) as server:
         found = seen(server.url + "/app/x")
         assert (found["mount"], found["path"]) == ("/proxied/app", "/x")
+
+
+def test_the_admin_listener_with_workers(tmp_path: Path) -> None:
+    args = ["--no-demo", "--asgi", f"/={ECHO}:asgi", "--workers", "2"]
+    args += ["--admin-port", "0", "--no-access-log"]
+    with run_server(*args, tmp_path=tmp_path) as server:
+        admin = server.admin_url
+        assert admin is not None
+        assert seen(server.url + "/healthz")["path"] == "/healthz"
+        for _ in range(6):  # whichever worker accepts it
+            assert fetch(admin + "/readyz").text == "ready\n"
+        # One scrape, whichever worker answers, sums them all.
+        for _ in range(4):
+            seen(server.url + "/x")
+        time.sleep(1.5)  # the workers hand their counts over once a second
+        scrape = fetch(admin + "/metrics").text
+        counted = re.findall(
+            r'twistbridge_requests_total\{[^}]*mount=""[^}]*\} (\S+)', scrape
+        )
+        assert sum(float(n) for n in counted) >= 5, scrape
