@@ -2,7 +2,8 @@
 `logging.config.dictConfig` document as JSON or YAML, or a `fileConfig` INI file,
 told apart by the file's suffix as uvicorn does), and Twisted's log events handed to
 `logging`, each to the logger of its namespace (`twisted_host.bridges.asgi`,
-`twisted.web.server`...), so that one configuration covers both.
+`twisted.web.server`...), so that one configuration covers both. Like uvicorn's, the
+level and the default handler are our loggers' (`OURS`), not the root's.
 
 Without a configuration file, messages go to standard error as
 `LEVEL name: message`; standard output stays the ready line's and the access log's.
@@ -45,6 +46,17 @@ _FROM_TWISTED = {
     LogLevel.debug: logging.DEBUG,
 }
 FORMAT = "%(levelname)s %(name)s: %(message)s"
+# The loggers of this server, as uvicorn's are "uvicorn.*": Twisted's events (by
+# namespace: "twisted.web.server.Request"...), its legacy log, and this package's.
+# The root logger stays the app's: an error a Django or Flask app answers and logs
+# itself is its business, as under uvicorn.
+OURS = ("twisted", "twisted_host", "log_legacy")
+# What WSGI apps write to `wsgi.errors` (Flask's "Exception on /x", which includes
+# a client that left mid-body): the logger `wsgi.errors`, silent unless a
+# --log-config gives it (or the root) a handler, so that no client leaves a
+# traceback in the server's own log.
+WSGI_ERRORS = "wsgi.errors"
+_RENAMED = {"twisted.web.wsgi._ErrorStream": WSGI_ERRORS}
 # Twisted says every factory it starts and stops at INFO: noise at the default level.
 _QUIET = ("twisted.internet.protocol", "twisted_host.http.site", "log_legacy")
 
@@ -54,17 +66,24 @@ class LogConfigError(ValueError):
 
 
 def configure(level: str, config: str = "") -> None:
-    """Set up `logging` (from `config`, a file's path, if given) at `level` and
-    send Twisted's events to it. Once per process, before the reactor runs."""
+    """Set up our loggers (from `config`, a file's path, if given) at `level` and
+    send Twisted's events to them. Once per process, before the reactor runs."""
     logging.addLevelName(TRACE, "TRACE")
+    logging.getLogger(WSGI_ERRORS).addHandler(logging.NullHandler())
     if config:
         _load(Path(config))
     else:
-        logging.basicConfig(stream=sys.stderr, format=FORMAT)
-        if level == "info":  # debug and trace show them
-            for name in _QUIET:
-                logging.getLogger(name).setLevel(logging.WARNING)
-    logging.getLogger().setLevel(LEVELS[level])
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(FORMAT))
+        for name in OURS:
+            logger = logging.getLogger(name)
+            logger.addHandler(handler)
+            logger.propagate = False  # an app's handlers on the root: not twice
+    for name in OURS:
+        logging.getLogger(name).setLevel(LEVELS[level])
+    if level == "info" and not config:  # debug and trace show them
+        for name in _QUIET:
+            logging.getLogger(name).setLevel(logging.WARNING)
     globalLogBeginner.beginLoggingTo(
         [to_logging], discardBuffer=False, redirectStandardIO=False
     )
@@ -91,7 +110,8 @@ def to_logging(event: LogEvent) -> None:
     """A Twisted log event as a `logging` record of its namespace's logger, with the
     traceback of the failure it carries."""
     level = _FROM_TWISTED.get(event.get("log_level", LogLevel.info), logging.INFO)
-    logger = logging.getLogger(event.get("log_namespace") or "twisted")
+    namespace = event.get("log_namespace") or "twisted"
+    logger = logging.getLogger(_RENAMED.get(namespace, namespace))
     if not logger.isEnabledFor(level):
         return
     failure = event.get("log_failure")
