@@ -1,15 +1,17 @@
 # The two commands of the README: `make serve` and `make test`. Each builds .venv from
 # pyproject.toml when it is missing or older than pyproject.toml, then runs.
-PYTHON ?= python3.11
+# .venv is built by the first of these that runs Python 3.11 or newer
+# (scripts/find-python.sh); `make PYTHON=/path/to/python` names one.
+PYTHON ?= python3.13 python3.12 python3.11 python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
 
-.PHONY: serve test system-deps lint typecheck pytest bench clean
+.PHONY: serve test system-deps lint typecheck docs pytest dist bench clean
 
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) is needed (Python 3.11 or newer)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@python=$$(scripts/find-python.sh $(PYTHON)) && echo "make: .venv from $$python" \
+		&& $$python -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
@@ -17,7 +19,7 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/twistbridge serve
 
-test: $(STAMP) system-deps lint typecheck pytest
+test: $(STAMP) system-deps lint typecheck docs pytest
 
 system-deps:
 	@scripts/system-deps.sh
@@ -29,8 +31,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
-	$(BIN)/python -m pytest
+# The site, strictly: a broken link or anchor, or a page the nav names that is not
+# there, fails it (tests/docs/test_site.py checks the built HTML's links too).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# tests/test_package.py installs the wheel `dist` built (run alone, it builds its own).
+pytest: $(STAMP) dist
+	TWISTBRIDGE_DIST=dist $(BIN)/python -m pytest
+
+# The sdist and the wheel, as a release would upload them. --no-isolation: built with
+# the venv's setuptools (the `test` extra pins the floor [build-system] asks for)
+# rather than one downloaded into two fresh environments on every run.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
@@ -38,4 +53,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.speed
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

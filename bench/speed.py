@@ -28,7 +28,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from bench import burst
+from bench import burst, summary
 from bench.load.limits import raise_nofile
 from bench.measure import (
     PY,
@@ -88,7 +88,6 @@ def _worker_servers(log: Path) -> list[Server]:
 
 
 WORKERS = {1: "twistbridge /native, 1 worker", 2: "twistbridge /native, 2 workers"}
-WORKERS_RATIO = "/native/hello, --workers 2 vs 1 (2 cores shared with wrk)"
 
 RATIOS = [
     ("/native/hello vs bare twisted.web leaf (goal >= 1.5)", "twistbridge /native", "bare twisted.web leaf", 1.5),
@@ -213,80 +212,9 @@ def _workers_ratio(workers: dict[str, list[float]]) -> Spread:
     return spread([b / a for a, b in zip(one, two, strict=True) if a])
 
 
-def _verdict(met: bool) -> str:
-    return "met" if met else "NOT met"
-
-
-def _report(figures: Figures, waiting: int) -> Table:
-    """The table printed at the end: each figure beside its goal."""
-    table = Table(title="twistbridge against its anchors (median of rounds, min-max)")
-    for column in ("measure", "figure", "goal"):
-        table.add_column(column)
-    for name, values in figures.hello.items():
-        rate = spread(values)
-        table.add_row(
-            f"{name} req/s",
-            f"{rate['median']:.0f} ({rate['min']:.0f}-{rate['max']:.0f})",
-            "",
-        )
-    for label, _mine, _theirs, goal in RATIOS:
-        ratio = figures.ratios[label]
-        table.add_row(
-            label,
-            f"{ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})",
-            _verdict(ratio["median"] >= goal) if goal else "",
-        )
-    for name, fig in figures.waiting.items():
-        ok = fig["p99_s"] <= 2.4 and fig["rss_mb"] < 300 and not fig["errors"]
-        table.add_row(
-            f"{name}: {waiting} x busy 2 s",
-            f"p99 {fig['p99_s']:.2f} s, RSS {fig['rss_mb']:.0f} MB, {fig['answered']:.0f} answered, {fig['errors']:.0f} errors",
-            _verdict(ok),
-        )
-    busy = figures.asgi_busy_500
-    table.add_row(
-        "/asgi 500 x busy 1 s",
-        f"p99 {busy['p99_s']:.2f} s",
-        _verdict(busy["p99_s"] < 1.2),
-    )
-    for name, upload in figures.uploads.items():
-        speed = spread(upload["mib_per_s"])
-        peak, before = upload["peak_rss_mb"], upload["rss_before_mb"]
-        table.add_row(
-            f"{name}: 50 MiB upload to disk",
-            f"{speed['median']:.0f} MiB/s ({speed['min']:.0f}-{speed['max']:.0f}), "
-            f"peak RSS {peak:.0f} MB (from {before:.0f})",
-            _verdict(peak - before < 10),
-        )
-    for label, ratio in figures.upload_ratios.items():
-        table.add_row(
-            f"upload speed {label}",
-            f"{ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})",
-            "",
-        )
-    for name, fig in figures.burst.items():
-        mine = name.startswith("twistbridge")
-        verdict = f"{_verdict(burst.met(fig))} ({burst.GOAL})" if mine else "reference"
-        label = f"{name}: burst of {fig['connections']:.0f}"
-        table.add_row(label, burst.describe(fig), verdict)
-    start_spread = spread(figures.startup_s)
-    table.add_row(
-        "start-up to first answer",
-        f"{start_spread['median']:.2f} s ({start_spread['min']:.2f}-{start_spread['max']:.2f})",
-        _verdict(start_spread["median"] < 1.5),
-    )
-    for name, values in figures.workers.items():
-        rate = spread(values)
-        table.add_row(f"{name} req/s", f"{rate['median']:.0f} ({rate['min']:.0f}-{rate['max']:.0f})", "")  # fmt: skip
-    ratio = _workers_ratio(figures.workers)
-    table.add_row(WORKERS_RATIO, f"{ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})", "")  # fmt: skip
-    return table
-
-
-def _write(figures: Figures, settings: Settings) -> Path:
-    """bench/results/speed-<time>.json: the figures, with versions and machine."""
-    out = RESULTS / f"speed-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({
+def _record(figures: Figures, settings: Settings) -> dict[str, Any]:
+    """The run as bench/results/speed-<time>.json holds it, with versions and machine."""
+    return {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
         "versions": {name: metadata.version(name) for name in VERSIONS},
         "settings": {"rounds": settings.rounds, "duration": settings.duration, "concurrency": 64, "waiting": settings.waiting, "burst": settings.burst},
@@ -295,7 +223,23 @@ def _write(figures: Figures, settings: Settings) -> Path:
         "uploads": figures.uploads, "upload_ratios": figures.upload_ratios,
         "workers_req_per_s": figures.workers, "workers_ratio": _workers_ratio(figures.workers),
         "burst": figures.burst,
-    }, indent=2))  # fmt: skip
+    }  # fmt: skip
+
+
+def _report(record: dict[str, Any]) -> Table:
+    """The table printed at the end: each figure beside its goal (docs/BENCHMARKS.md
+    shows the same rows, from the JSON file)."""
+    table = Table(title="twistbridge against its anchors (median of rounds, min-max)")
+    for column in ("measure", "figure", "goal"):
+        table.add_column(column)
+    for row in summary.rows(record):
+        table.add_row(*row)
+    return table
+
+
+def _write(record: dict[str, Any]) -> Path:
+    out = RESULTS / f"speed-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(record, indent=2))
     return out
 
 
@@ -333,8 +277,9 @@ def main(rounds: int, duration: float, waiting: int, quick: bool) -> None:
     log = RESULTS / "access.log.tmp"
     figures = _measure(settings, log)
     log.unlink(missing_ok=True)
-    console.print(_report(figures, settings.waiting))
-    console.print(f"written: {_write(figures, settings)}")
+    record = _record(figures, settings)
+    console.print(_report(record))
+    console.print(f"written: {_write(record)}")
 
 
 if __name__ == "__main__":

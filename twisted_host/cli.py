@@ -12,6 +12,7 @@ import click
 
 from core.busy import MAX_SECONDS
 from core.settings import Settings
+from twisted_host import __version__
 from twisted_host.cli_apps import (
     ADMIN_OPTIONS,
     APP_OPTIONS,
@@ -19,6 +20,7 @@ from twisted_host.cli_apps import (
     UpstreamURL,
 )
 from twisted_host.cli_config import config_option
+from twisted_host.cli_docs import docs
 from twisted_host.cli_help import Sectioned, section
 from twisted_host.cli_plan import serve_plan
 from twisted_host.http.access_log import FORMATS
@@ -115,7 +117,7 @@ PLUGIN_GROUP = "twistbridge.commands"
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="twistbridge")
+@click.version_option(version=__version__, prog_name="twistbridge")
 def main() -> None:
     """twistbridge: the web examples of "Twisted Network Programming Essentials",
     written four ways and served side by side by one Twisted process.
@@ -124,6 +126,7 @@ def main() -> None:
       /native/...  twisted.web resources (Deferreds, on the reactor)
       /wsgi/...    a Flask app in Twisted's WSGIResource (a thread pool)
       /asgi/...    a Starlette app on twistbridge's ASGI bridge (the event loop)
+      /klein/...   a Klein app: Flask-style routes on twisted.web (the reactor)
       uvicorn      the same Starlette app on uvicorn, at :8001/asgi/...
 
     Start with `twistbridge serve` and open http://127.0.0.1:8000/.
@@ -248,31 +251,4 @@ def raw_handler(host: str, port: int) -> None:
     sys.exit(listen_forever(handler_factory(), host, port, "raw-handler"))
 
 
-@main.command()
-@click.option(
-    "--output",
-    default=str(Path("docs") / "MIGRATION.md"),
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where the guide goes (relative paths: from the current folder).",
-)
-@click.option(
-    "--check",
-    is_flag=True,
-    help="Write nothing; exit 1 when the file is missing or differs from the code.",
-)
-def docs(output: Path, check: bool) -> None:
-    """Generate the migration guide (docs/MIGRATION.md) from the running code."""
-    from twisted_host.run.reactor import install_asyncio_reactor
-
-    install_asyncio_reactor()  # importing the mounts imports twisted's reactor
-    from twisted_host.dashboard.docs import is_current, write
-
-    if check:
-        if not is_current(output):
-            click.echo(f"{output} is stale: run `twistbridge docs`", err=True)
-            sys.exit(1)
-        click.echo(f"{output} is up to date")
-        return
-    write(output)
-    click.echo(f"wrote {output}")
+main.add_command(docs)

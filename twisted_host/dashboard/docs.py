@@ -1,6 +1,7 @@
 """docs/MIGRATION.md, generated from what the compare pages show: the same source
 blocks (read from the running modules) and the same notes, so the guide goes stale
-only when the code changes, and a test says so.
+only when the code changes, and a test says so (twisted_host/docs/pages.py lists it
+among the generated pages).
 
 The output depends on the code alone: no dates, no paths of this machine, features
 in the contract's order.
@@ -9,7 +10,6 @@ in the contract's order.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from core.contract import FEATURES, Feature
 from core.mounts import MOUNTS
@@ -17,8 +17,6 @@ from twisted_host.dashboard import flask_to_klein
 from twisted_host.dashboard.compare import implementations
 from twisted_host.dashboard.moving import INTRO, SECTIONS, TITLE
 from twisted_host.dashboard.notes import CHEAT_SHEET, NOTES
-
-DEFAULT_OUTPUT = Path("docs/MIGRATION.md")
 
 _INTRO = """\
 # Migrating the chapter's web examples: twisted.web, Flask, Starlette, Klein
@@ -124,18 +122,3 @@ def migration_markdown() -> str:
     for feature in FEATURES:
         lines += _feature(feature)
     return "\n".join(lines).rstrip("\n") + "\n"
-
-
-def is_current(path: Path) -> bool:
-    """Whether `path` holds exactly what `migration_markdown()` would write."""
-    try:
-        return path.read_text(encoding="utf-8") == migration_markdown()
-    except FileNotFoundError:
-        return False
-
-
-def write(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # "\n" on every platform: the committed file must not depend on who generated it.
-    with path.open("w", encoding="utf-8", newline="\n") as out:
-        out.write(migration_markdown())

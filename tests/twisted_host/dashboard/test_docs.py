@@ -1,4 +1,6 @@
-"""`twistbridge docs`: docs/MIGRATION.md is generated, deterministic, and never stale.
+"""`twistbridge docs`: the generated pages of docs/ (MIGRATION.md, CLI.md,
+BENCHMARKS.md) are deterministic and never stale, and `--check` says which page is
+missing or stale, or that there is no docs folder at all.
 
 The command runs in a child process, as a person runs it: importing the mounts here
 would install a reactor in the test process.
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +18,9 @@ from pathlib import Path
 from core.contract import FEATURES
 
 ROOT = Path(__file__).resolve().parents[3]
-COMMITTED = ROOT / "docs" / "MIGRATION.md"
+DOCS = ROOT / "docs"
+COMMITTED = DOCS / "MIGRATION.md"
+GENERATED = ("BENCHMARKS.md", "CLI.md", "MIGRATION.md")
 LABELS = ("twisted.web", "Flask (WSGI)", "Starlette (ASGI)")
 
 
@@ -32,38 +37,59 @@ def twistbridge_docs(
     )
 
 
-def test_committed_guide_is_current() -> None:
-    done = twistbridge_docs("--check", "--output", str(COMMITTED))
+def test_committed_pages_are_current() -> None:
+    done = twistbridge_docs("--check", "--dir", str(DOCS))
     assert done.returncode == 0, (
-        f"{COMMITTED} is stale: run `twistbridge docs` and commit it\n{done.stderr}"
+        f"{DOCS} is stale: run `twistbridge docs` and commit it\n{done.stderr}"
     )
-    assert done.stdout == f"{COMMITTED} is up to date\n"
+    assert done.stdout == f"{DOCS}/: every generated page is up to date\n"
 
 
 def test_generated_twice_the_same(tmp_path: Path) -> None:
-    first, second = tmp_path / "a.md", tmp_path / "b.md"
-    assert twistbridge_docs("--output", str(first), seed="1").returncode == 0
-    assert twistbridge_docs("--output", str(second), seed="2").returncode == 0
-    assert first.read_bytes() == second.read_bytes()
-    assert first.read_bytes() == COMMITTED.read_bytes()
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert twistbridge_docs("--dir", str(first), seed="1").returncode == 0
+    assert twistbridge_docs("--dir", str(second), seed="2").returncode == 0
+    for name in GENERATED:
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+        assert (first / name).read_bytes() == (DOCS / name).read_bytes()
 
 
-def test_default_output_is_docs_migration(tmp_path: Path) -> None:
+def test_default_folder_is_docs(tmp_path: Path) -> None:
     done = twistbridge_docs(cwd=tmp_path)
-    assert (done.returncode, done.stdout) == (0, "wrote docs/MIGRATION.md\n")
-    assert (tmp_path / "docs" / "MIGRATION.md").read_bytes() == COMMITTED.read_bytes()
+    assert done.returncode == 0
+    assert done.stdout == "".join(f"wrote docs/{name}\n" for name in GENERATED)
+    assert (tmp_path / "docs" / "CLI.md").read_bytes() == (DOCS / "CLI.md").read_bytes()
 
 
-def test_check_fails_on_a_stale_or_missing_file(tmp_path: Path) -> None:
-    stale = tmp_path / "MIGRATION.md"
+def test_check_names_what_is_stale_or_missing(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in GENERATED:
+        shutil.copy2(DOCS / name, docs / name)
+    stale = docs / "MIGRATION.md"
     stale.write_text(COMMITTED.read_text() + "an edit by hand\n")
-    done = twistbridge_docs("--check", "--output", str(stale))
+    (docs / "CLI.md").unlink()
+    done = twistbridge_docs("--check", "--dir", str(docs))
     assert done.returncode == 1
-    assert done.stderr == f"{stale} is stale: run `twistbridge docs`\n"
+    assert done.stderr == (
+        f"{docs}/CLI.md is missing: run `twistbridge docs` to write it\n"
+        f"{stale} is stale: run `twistbridge docs`\n"
+    )
     assert stale.read_text().endswith("an edit by hand\n")  # --check writes nothing
-    missing = tmp_path / "none.md"
-    assert twistbridge_docs("--check", "--output", str(missing)).returncode == 1
-    assert not missing.exists()
+    assert not (docs / "CLI.md").exists()
+
+
+def test_check_outside_a_checkout_says_the_folder_is_missing(tmp_path: Path) -> None:
+    done = twistbridge_docs("--check", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"docs/ is missing (looked in {tmp_path}): run `twistbridge docs --check` from "
+        "the top folder of a twistbridge checkout, or give --dir; `twistbridge docs` "
+        "writes the pages\n"
+    )
+    assert not (tmp_path / "docs").exists()
+    done = twistbridge_docs("--check", "--dir", str(tmp_path / "none"), cwd=tmp_path)
+    assert done.stderr.startswith(f"{tmp_path}/none/ is missing: run")
 
 
 def test_guide_has_every_feature_three_ways() -> None:
