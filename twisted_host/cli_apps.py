@@ -71,7 +71,7 @@ PROXY_OPTIONS: list[Decorator] = [
 # Where the dashboard and the ops endpoints go: on the public port at a prefix, off,
 # or on an admin listener of their own so that the public port serves the apps alone.
 ADMIN_OPTIONS: list[Decorator] = [
-    click.option("--dashboard", metavar="PREFIX", type=Prefix(), help="Serve the dashboard (/, /compare/, /race, /stats, /live) at PREFIX. [default: / with the demo, none without]"),
+    click.option("--dashboard", metavar="PREFIX", type=Prefix(), help="Serve the dashboard (/, /compare/, /race, /stats, /live) at PREFIX (default: / with the demo, none without)."),
     click.option("--no-dashboard", is_flag=True, help="Serve no dashboard."),
     click.option("--ops-prefix", default=_defaults.ops_prefix, show_default=True, type=Prefix(), help="Where /metrics, /healthz and /readyz go."),
     click.option("--admin-port", type=click.IntRange(0, 65535), help="Serve the dashboard and /metrics, /healthz, /readyz on this port instead, not on the public one (0: any free port)."),
