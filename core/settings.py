@@ -127,13 +127,8 @@ class Settings:
         data = json.loads(text)
         if "static_root" in data:
             data["static_root"] = Path(data["static_root"])
-        for name in (
-            "wsgi_apps",
-            "asgi_apps",
-            "resource_apps",
-        ):  # JSON has lists, not tuples
-            if name in data:
-                data[name] = tuple(data[name])
+        # JSON has lists; every sequence of the settings is a tuple.
+        data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         if "static_children" in data:
             data["static_children"] = {
                 k: Path(v) for k, v in data["static_children"].items()
