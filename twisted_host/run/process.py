@@ -1,10 +1,12 @@
 """What every process `twistbridge` starts shares: the ready line that tests and
-`compare` wait for, and children that die with their parent."""
+`compare` wait for, children that die with their parent, and listening sockets and
+their URLs."""
 
 from __future__ import annotations
 
 import re
 import signal
+import socket
 import sys
 from typing import Protocol
 
@@ -63,6 +65,24 @@ def url_of(port: IListeningPort, scheme: str = "http") -> str:
     address = port.getHost()
     host, number = getattr(address, "host", "?"), getattr(address, "port", 0)
     return f"{scheme}://{host}:{number}/"
+
+
+def socket_url(sock: socket.socket, scheme: str) -> str:
+    """The URL a bound socket serves ("http://[::1]:8000/")."""
+    bound_host, bound_port = sock.getsockname()[:2]
+    if ":" in bound_host:
+        bound_host = f"[{bound_host}]"
+    return f"{scheme}://{bound_host}:{bound_port}/"
+
+
+def listening_socket(host: str, port: int, backlog: int) -> socket.socket:
+    """A TCP socket listening on host:port (IPv6 for a host with a colon)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    return sock
 
 
 def tcp_description(host: str, port: int) -> str:

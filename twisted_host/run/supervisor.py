@@ -38,7 +38,7 @@ from twisted.python.failure import Failure
 
 from core.settings import Settings
 from twisted_host.run import metrics_dir
-from twisted_host.run.process import tcp_description
+from twisted_host.run.process import listening_socket, socket_url, tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
 from twisted_host.run.tls import TLSFiles
 from twisted_host.run.uvicorn import UvicornChild
@@ -127,6 +127,7 @@ class Supervisor:
         self.stopping = False
         self.reloading = False
         self.watching = False  # --reload: a change retries a start that failed
+        self.reload_pending = False  # asked again while reloading
         self.status = 0
 
     # --- workers ------------------------------------------------------------------
@@ -215,8 +216,8 @@ class Supervisor:
         self.up = True
         suffix = f" ; uvicorn {self.uvicorn.url}" if self.uvicorn else ""
         if self.admin is not None:
-            suffix += f" ; admin {_url(self.admin, 'http')}"
-        address = _url(self.sock, "https" if self.tls else "http")
+            suffix += f" ; admin {socket_url(self.admin, 'http')}"
+        address = socket_url(self.sock, "https" if self.tls else "http")
         print(f"twistbridge ready: {address}{suffix}", flush=True)
 
     def install_signals(self) -> None:
@@ -264,6 +265,8 @@ class Supervisor:
         if self.watching and not self.up and not self.workers and not self.stopping:
             self.begin()  # the first start failed: try the changed code
             return
+        if self.reloading:  # a change meanwhile: once more, after this one
+            self.reload_pending = True
         if self.reloading or self.stopping or not self.up:
             return
         self.reloading = True
@@ -274,6 +277,7 @@ class Supervisor:
         for slot in sorted(self.workers):
             if self.stopping or not await self._replace(slot, "reload"):
                 return
+        _say(f"reloaded: {len(self.workers)} new workers")
 
     async def _replace(self, slot: int, why: str) -> bool:
         """A new worker in `slot`, listening before the old one drains; False (the
@@ -306,6 +310,9 @@ class Supervisor:
         self.reloading = False
         if isinstance(result, Failure):
             result.printTraceback()
+        if self.reload_pending:
+            self.reload_pending = False
+            self.reload()
 
 
 def supervise(
@@ -324,14 +331,14 @@ def supervise(
     # Twisted learns of a child's end (SIGCHLD) through that file descriptor.
     reactor = install_asyncio_reactor(use_uvloop=False)
     try:
-        sock = _listening_socket(host, port, settings.backlog)
+        sock = listening_socket(host, port, settings.backlog)
     except OSError as error:
         _say(f"cannot listen on {tcp_description(host, port)}: {error}")
         return 1
     admin = None
     if settings.admin_port is not None:
         try:
-            admin = _listening_socket(settings.admin_host, settings.admin_port, 128)
+            admin = listening_socket(settings.admin_host, settings.admin_port, 128)
         except OSError as error:
             where = tcp_description(settings.admin_host, settings.admin_port)
             _say(f"cannot listen on {where}: {error}")
@@ -377,22 +384,6 @@ def supervise(
 def _start(supervisor: Supervisor) -> None:
     supervisor.install_signals()
     supervisor.begin()
-
-
-def _url(sock: socket.socket, scheme: str) -> str:
-    bound_host, bound_port = sock.getsockname()[:2]
-    if ":" in bound_host:
-        bound_host = f"[{bound_host}]"
-    return f"{scheme}://{bound_host}:{bound_port}/"
-
-
-def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(backlog)
-    return sock
 
 
 def _say(message: str) -> None:

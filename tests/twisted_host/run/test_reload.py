@@ -32,6 +32,13 @@ def _until(server: Server, expected: str, timeout: float = 40) -> None:
     raise AssertionError(f"never {expected!r}:\n{server.output()}")
 
 
+def _said(server: Server, what: str, times: int, timeout: float = 40) -> None:
+    deadline = time.monotonic() + timeout
+    while server.output().count(what) < times:
+        assert time.monotonic() < deadline, server.output()
+        time.sleep(0.2)
+
+
 @pytest.mark.parametrize("workers", ["1", "2"], ids=["one-worker", "two-workers"])
 def test_an_edit_reloads_the_app(tmp_path: Path, workers: str) -> None:
     project = tmp_path / "project"
@@ -45,6 +52,7 @@ def test_an_edit_reloads_the_app(tmp_path: Path, workers: str) -> None:
         with keep_fetching(server.url + "/", threads=2) as tally:
             source.write_text(APP.format(answer="two"))
             _until(server, "two")
+            _said(server, "reloaded:", 1)  # every worker replaced
         assert tally.failures == [] and set(tally.statuses) == {200}, tally
         assert "myapp.py changed: reloading" in server.output()
         # A syntax error: the old code serves on; the error says where.
@@ -56,6 +64,7 @@ def test_an_edit_reloads_the_app(tmp_path: Path, workers: str) -> None:
         assert f"{source}:1: invalid syntax" in server.output()
         assert fetch(server.url + "/").text == "two"
         source.write_text(APP.format(answer="three"))
+        _said(server, "reloaded:", 2)
         _until(server, "three")
         # Files that are not watched change nothing.
         (project / "notes.txt").write_text("x")
