@@ -36,7 +36,7 @@ class Mount:
 
     @property
     def prefix(self) -> str:
-        return f"/{self.name}"
+        return f"/{self.name}"  # "/" for the root, whose name is ""
 
 
 NATIVE = Mount(
@@ -83,54 +83,76 @@ UVICORN_LABEL = "Starlette on uvicorn"
 TARGETS: tuple[str, ...] = (*MOUNT_NAMES, UVICORN)
 
 # A user's app joins the Site at a prefix of its own (`twistbridge serve --wsgi
-# /legacy=pkg.wsgi:application`): a Mount built here, at run time, beside the demo ones.
-# The names the Site's own pages take (`twisted_host.site`), and the figures' name
-# for the rest of the Site (`twisted_host.dashboard.stats`), are no prefix for an app.
-RESERVED: tuple[str, ...] = ("stats", "compare", "site")
+# /legacy=pkg.wsgi:application`), or at the root ("/", as uvicorn serves an app): a
+# Mount built here, at run time, beside the demo ones. Prefixes may nest ("/" and
+# "/api", "/api" and "/api/v1"): a request goes to the most specific one.
+# "site" is the figures' name for the rest of the Site (`twisted_host.dashboard.stats`),
+# no prefix for an app.
+RESERVED: tuple[str, ...] = ("site",)
 # Letters, digits, "_" and "-": a prefix is also a key of `/stats` and a CSS class.
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_RUNS_ON = {
+    Interface.WSGI: "a WSGI thread pool of its own",
+    Interface.ASGI: "coroutines on the reactor's event loop",
+    Interface.NATIVE: "resources on the reactor thread",
+    Interface.KLEIN: "route handlers on the reactor thread",
+}
 
 
-def user_mount(prefix: str, interface: Interface, label: str) -> Mount:
-    """The mount of a user's app at `prefix` ("/api", "/api/v1"); ValueError (one
-    line, for the command line) when the prefix cannot be one."""
-    segments = prefix.rstrip("/").split("/")
-    if prefix.startswith("/") and len(segments) < 2:
-        raise ValueError("/ is the dashboard's: give the app a prefix such as /app")
+def segments_of(prefix: str) -> list[str]:
+    """ "/api/v1" as ["api", "v1"], "/" as []; ValueError (one line, for the command
+    line) when the prefix cannot be one."""
     if not prefix.startswith("/"):
         raise ValueError(f"{prefix!r} is not a path prefix such as /api")
-    bad = [s for s in segments[1:] if not _SEGMENT.fullmatch(s)]
+    segments = prefix.strip("/").split("/") if prefix.strip("/") else []
+    bad = [s for s in segments if not _SEGMENT.fullmatch(s)]
     if bad:
         raise ValueError(
             f"{prefix!r}: a prefix's segments take letters, digits, '_' and '-' only"
         )
-    if segments[1] in RESERVED:
-        raise ValueError(f"{prefix!r}: /{segments[1]} is the Site's own")
-    runs_on = {
-        Interface.WSGI: "a WSGI thread pool of its own",
-        Interface.ASGI: "coroutines on the reactor's event loop",
-        Interface.NATIVE: "resources on the reactor thread",
-        Interface.KLEIN: "route handlers on the reactor thread",
-    }[interface]
-    return Mount(
-        "/".join(segments[1:]), interface, label, interface.value, runs_on=runs_on
-    )
+    return segments
+
+
+def user_mount(prefix: str, interface: Interface, label: str) -> Mount:
+    """The mount of a user's app at `prefix` ("/", "/api", "/api/v1"); ValueError
+    (one line, for the command line) when the prefix cannot be one. The root's name
+    is "" (its prefix "/")."""
+    segments = segments_of(prefix)
+    if segments and segments[0] in RESERVED:
+        raise ValueError(f"{prefix!r}: /{segments[0]} is the Site's own")
+    name = "/".join(segments)
+    return Mount(name, interface, label, interface.value, runs_on=_RUNS_ON[interface])
+
+
+# The Site's own pages, under the dashboard's prefix (`--dashboard`; "" is its
+# index, as "/dash/" is) and under the ops endpoints' (`--ops-prefix`).
+DASHBOARD_PAGES: tuple[str, ...] = ("", "stats", "compare", "race", "live")
+OPS_PAGES: tuple[str, ...] = ("metrics", "healthz", "readyz")
+
+
+def taken_by_site(mount: Mount, dashboard: str | None, ops: str | None) -> str | None:
+    """Why the Site's own pages (the dashboard at `dashboard`, the ops endpoints at
+    `ops`; None: not on this port) leave no room for `mount`, or None."""
+    where = tuple(segments_of(mount.prefix))
+    for owner, prefix, pages in (
+        ("the dashboard's", dashboard, DASHBOARD_PAGES),
+        ("an ops endpoint's", ops, OPS_PAGES),
+    ):
+        if prefix is None:
+            continue
+        at = tuple(segments_of(prefix))
+        if where in {(*at, page) for page in pages if page}:
+            return f"{mount.prefix} is {owner} (move it: --dashboard, --ops-prefix)"
+    return None
 
 
 def overlapping(mounts: list[Mount]) -> str | None:
-    """Why these mounts cannot share one Site (a prefix taken twice, or inside
-    another), or None."""
-    taken: dict[tuple[str, ...], Mount] = {}
+    """Why these mounts cannot share one Site (a prefix taken twice), or None.
+    Nested prefixes can: the most specific one answers."""
+    taken: dict[str, Mount] = {}
     for mount in mounts:
-        segments = tuple(mount.name.split("/"))
-        for depth in range(1, len(segments) + 1):
-            other = taken.get(segments[:depth])
-            if other is not None and other.prefix == mount.prefix:
-                return f"{mount.prefix} is taken by {other.label}"
-            if other is not None:
-                return f"{mount.prefix} is inside {other.prefix}"
-        for path, other in taken.items():
-            if path[: len(segments)] == segments:
-                return f"{other.prefix} is inside {mount.prefix}"
-        taken[segments] = mount
+        other = taken.get(mount.name)
+        if other is not None:
+            return f"{mount.prefix} is taken by {other.label}"
+        taken[mount.name] = mount
     return None

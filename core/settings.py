@@ -96,9 +96,41 @@ class Settings:
     # four mounts (and uvicorn) beside them.
     wsgi_apps: tuple[str, ...] = ()
     asgi_apps: tuple[str, ...] = ()
+    resource_apps: tuple[str, ...] = ()  # twisted.web resources (`--resource`)
     app_factory: bool = False
     app_dir: str = "."
     demo: bool = True
+    # Where the dashboard's pages (`/`, `/compare/`, `/race`, `/stats`, `/live`) go:
+    # a prefix, or None for none (`--dashboard`, `--no-dashboard`); and where
+    # `/metrics`, `/healthz`, `/readyz` go (`--ops-prefix`). With `admin_port` both
+    # move to a listener of their own, on `admin_host`, and the public port serves
+    # the apps alone (0: any free port; None: no admin listener).
+    dashboard: str | None = "/"
+    ops_prefix: str = "/"
+    admin_port: int | None = None
+    admin_host: str = "127.0.0.1"
+    # Behind a proxy that serves the apps under a path (uvicorn's --root-path): the
+    # ASGI `root_path` and the WSGI `SCRIPT_NAME` start with it.
+    root_path: str = ""
+    # Logging (uvicorn's --log-level, --log-config): the level of every logger, and a
+    # logging configuration file (JSON, YAML or INI; "" for none). The access log's
+    # lines: "combined" (Apache's) or "json" (one object a line).
+    # A worker's life (uvicorn's --limit-*, gunicorn's max_requests): 503 past this
+    # many requests in flight (0: no limit); recycled after this many requests, plus
+    # up to `limit_max_requests_jitter` more, drawn per worker (0: never). The
+    # listen queue of the port (`--backlog`; uvicorn's default is 2048).
+    limit_concurrency: int = 0
+    limit_max_requests: int = 0
+    limit_max_requests_jitter: int = 0
+    backlog: int = 4096
+    # --reload: the workers replaced when a watched file changes (uvicorn's flags).
+    reload: bool = False
+    reload_dirs: tuple[str, ...] = ()
+    reload_includes: tuple[str, ...] = ()
+    reload_excludes: tuple[str, ...] = ()
+    log_level: str = "info"
+    log_config: str = ""
+    access_log_format: str = "combined"
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to a child process (uvicorn)."""
@@ -113,9 +145,8 @@ class Settings:
         data = json.loads(text)
         if "static_root" in data:
             data["static_root"] = Path(data["static_root"])
-        for name in ("wsgi_apps", "asgi_apps"):  # JSON has lists, not tuples
-            if name in data:
-                data[name] = tuple(data[name])
+        # JSON has lists; every sequence of the settings is a tuple.
+        data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         if "static_children" in data:
             data["static_children"] = {
                 k: Path(v) for k, v in data["static_children"].items()

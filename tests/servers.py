@@ -39,6 +39,7 @@ class Server:
     url: str  # the Site, e.g. http://127.0.0.1:41234
     uvicorn_url: str | None
     log: Path
+    admin_url: str | None = None  # the admin listener (`--admin-port`)
 
     def base(self, mount: str) -> str:
         """Where a mount's paths start: /native, /wsgi, /asgi, or uvicorn's /asgi."""
@@ -104,7 +105,7 @@ def spawn(
         if match is None:
             process.kill()
             raise RuntimeError(f"{argv} did not start:\n{log.read_text()}")
-        server = Server(process, match.group(1), match.group(2), log)
+        server = Server(process, match.group(1), match.group(2), log, match.group(3))
         if server.uvicorn_url:
             _wait_for(server.base("uvicorn") + "/hello", context)
         yield server
@@ -112,6 +113,22 @@ def spawn(
         terminate(process)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def serve_error(*args: str) -> str:
+    """`twistbridge serve ARGS` refused: exit 2 and one line of error, no traceback;
+    that line."""
+    result = subprocess.run(
+        [*TWISTBRIDGE, "serve", "--port", "0", "--uvicorn-port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return errors[0]
 
 
 def terminate(process: subprocess.Popen[str]) -> None:

@@ -13,9 +13,18 @@ import click
 from core.busy import MAX_SECONDS
 from core.settings import Settings
 from twisted_host import __version__
-from twisted_host.cli_apps import UpstreamURL, app_options
+from twisted_host.cli_apps import (
+    ADMIN_OPTIONS,
+    APP_OPTIONS,
+    PROXY_OPTIONS,
+    UpstreamURL,
+)
+from twisted_host.cli_config import config_option
 from twisted_host.cli_docs import docs
+from twisted_host.cli_help import Sectioned, section
 from twisted_host.cli_plan import serve_plan
+from twisted_host.http.access_log import FORMATS
+from twisted_host.run.logging_setup import LEVELS
 from twisted_host.run.uvicorn import AUTO_PORT
 
 _defaults = Settings()
@@ -61,46 +70,28 @@ _LIMITS: list[tuple[str, str, click.ParamType[Any], str]] = [
 ]  # fmt: skip
 
 
+# The section of `serve --help` each of _LIMITS' fields goes under (else "Resource
+# limits").
+_LIMIT_SECTIONS = {
+    "header_timeout": "Timeouts", "idle_timeout": "Timeouts", "asgi_timeout": "Timeouts",
+    "shutdown_grace": "Timeouts", "http": "HTTP", "max_form_fields": "Demo",
+    "max_form_memory": "Demo", "xmlrpc_max_body": "Demo", "race_max_requests": "Demo",
+    "race_max_seconds": "Demo", "proxy_upstream": "Demo", "upstream": "Demo",
+    "upstream_timeout": "Demo", "ws_max_size": "WebSockets",
+    "ws_ping_interval": "WebSockets", "ws_ping_timeout": "WebSockets",
+}  # fmt: skip
+
+
 def _limit_options(command: Callable[..., None]) -> Callable[..., None]:
     for flag, field, kind, text in reversed(_LIMITS):
         default = getattr(_defaults, field)
         option = click.option(
             flag, field, default=default, show_default=True, type=kind, help=text
         )
-        command = option(command)
+        command = section(_LIMIT_SECTIONS.get(field, "Resource limits"), option)(
+            command
+        )
     return command
-
-
-# WebSockets' on/off switches, with uvicorn's names (their sizes are in _LIMITS).
-def _websocket_options(command: Callable[..., None]) -> Callable[..., None]:
-    deflate = click.option(
-        "--ws-per-message-deflate/--no-ws-per-message-deflate",
-        "ws_per_message_deflate",
-        default=_defaults.ws_per_message_deflate,
-        show_default=True,
-        help="Offer permessage-deflate compression (RFC 7692) on WebSockets.",
-    )
-    return deflate(command)
-
-
-# Running behind a balancer, and on more than one core.
-def _deploy_options(command: Callable[..., None]) -> Callable[..., None]:
-    workers = click.option(
-        "--workers",
-        default=1,
-        show_default=True,
-        type=click.IntRange(1, 512),
-        help="Worker processes serving the port, under a supervisor (uvicorn stays one process).",
-    )
-    drain = click.option(
-        "--drain-delay",
-        "drain_delay",
-        default=_defaults.drain_delay,
-        show_default=True,
-        type=click.FloatRange(0),
-        help="Seconds /readyz answers 503 on SIGTERM before the port closes (for a balancer to stop sending).",
-    )
-    return workers(drain(command))
 
 
 class _Commands(click.Group):
@@ -142,127 +133,84 @@ def main() -> None:
     """
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option(
-    "--port",
-    default=8000,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port of the Site (0: any free port).",
+@main.command(cls=Sectioned)
+@section(
+    "Application",
+    config_option,
+    *APP_OPTIONS,
 )
-@click.option(
-    "--endpoint",
-    metavar="DESCRIPTION",
-    help="A Twisted server endpoint string, e.g. 'tcp6:8000' or 'unix:/tmp/tb.sock'; replaces --host and --port.",
-)
-@click.option(
-    "--uvicorn-port",
-    default=8001,
-    show_default=True,
-    type=_PortOrAuto(),
-    help="Port of uvicorn serving the same Starlette app; 0: no uvicorn; 'auto': any free port.",
-)
-@click.option(
-    "--wsgi-threads",
-    default=_defaults.wsgi_threads,
-    show_default=True,
-    type=click.IntRange(1, 1000),
-    help="Threads of each WSGI mount's own pool.",
-)
-@click.option(
-    "--static-root",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder served at /static/ (default: the sample shipped with twistbridge).",
-)
-@click.option(
-    "--static-child",
-    "static_children",
-    multiple=True,
-    metavar="NAME=DIR",
-    help="A folder mounted at /static/NAME/ (repeatable; replaces the sample's doc and logs).",
-)
-@click.option(
-    "--busy-max",
-    default=MAX_SECONDS,
-    show_default=True,
-    type=click.FloatRange(0, 3600),
-    help="Largest `seconds` the busy pages accept.",
-)
-@click.option(
-    "--max-body-size",
-    default=_defaults.max_body_size,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Largest request body, in bytes (larger: 413).",
-)
-@click.option(
-    "--access-log/--no-access-log",
-    default=True,
-    show_default=True,
-    help="Log every request in the combined log format.",
-)
-@click.option(
-    "--access-log-file",
-    default="-",
-    show_default=True,
-    type=click.File("a", lazy=True),
-    help="Where the access log goes ('-': standard output).",
-)
-@click.option(
-    "--ssl-certfile",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Serve HTTPS (and HTTP/2) with this PEM certificate (its chain may follow).",
-)
-@click.option(
-    "--ssl-keyfile",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The certificate's PEM private key (default: in the certificate file).",
-)
-@click.option(
-    "--ssl-keyfile-password", help="The password of an encrypted private key."
-)
-@click.option(
-    "--race/--no-race",
-    default=_defaults.race,
-    show_default=True,
-    help="Let /race/start fire races from the server (--no-race: 403).",
-)
-@click.option(
-    "--proxy-ca",
-    "upstream_ca",
-    type=click.Path(exists=True, dir_okay=False),
-    help="PEM certificates an https upstream of /proxy is trusted by, beside the system's (default with --ssl-certfile: the served chain).",
-)
-@click.option(
-    "--proxy-pool",
-    "upstream_pool",
-    default=_defaults.upstream_pool,
-    show_default=True,
-    type=click.IntRange(0, 1024),
-    help="Idle connections each mount's /proxy keeps to its upstream (0: one per request).",
-)
-@click.option("--wsgi-validate", is_flag=True, hidden=True)  # the contract suite's
-@click.option(
-    "--direct-lane/--no-direct-lane",
-    default=True,
-    show_default=True,
-    help="Answer the bridges' requests without a twisted.web Request (httptools "
-    "only); off: every request takes the resource lane (docs/LANES.md).",
-)
-@click.option(
-    "--show-lane",
-    is_flag=True,
-    help="Say which lane served each request: an X-Twistbridge-Lane header and a "
-    "lane= field in the access log (docs/LANES.md).",
-)
+@section("Dashboard and admin", *ADMIN_OPTIONS)
+@section(
+    "Socket binding",
+    click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind."),
+    click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port of the Site (0: any free port)."),
+    click.option("--endpoint", metavar="DESCRIPTION", help="A Twisted server endpoint string, e.g. 'tcp6:8000' or 'unix:/tmp/tb.sock'; replaces --host and --port."),
+)  # fmt: skip
+@section(
+    "Development",
+    click.option("--reload", is_flag=True, help="Replace the serving processes when a watched file changes (watchfiles)."),
+    click.option("--reload-dir", "reload_dirs", multiple=True, type=click.Path(exists=True, file_okay=False), help="A folder to watch (repeatable; default: the working folder)."),
+    click.option("--reload-include", "reload_includes", multiple=True, metavar="GLOB", help="File names to watch besides *.py (repeatable)."),
+    click.option("--reload-exclude", "reload_excludes", multiple=True, metavar="GLOB", help="File names not to watch, besides .*, .py[cod], .sw.*, ~* (repeatable)."),
+)  # fmt: skip
+@section(
+    "Production",
+    click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 512), help="Worker processes serving the port, under a supervisor (uvicorn stays one process)."),
+    click.option("--drain-delay", "drain_delay", default=_defaults.drain_delay, show_default=True, type=click.FloatRange(0), help="Seconds /readyz answers 503 on SIGTERM before the port closes (for a balancer to stop sending)."),
+)  # fmt: skip
+@section(
+    "Logging",
+    click.option("--log-level", default=_defaults.log_level, show_default=True, type=click.Choice(list(LEVELS)), help="Level of every logger (Twisted's events included)."),
+    click.option("--log-config", type=click.Path(exists=True, dir_okay=False), help="A logging configuration: dictConfig as .json or .yaml, else fileConfig (INI)."),
+    click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log every request, in --access-log-format."),
+    click.option("--access-log-file", default="-", show_default=True, type=click.File("a", lazy=True), help="Where the access log goes ('-': standard output)."),
+    click.option("--access-log-format", default=_defaults.access_log_format, show_default=True, type=click.Choice(list(FORMATS)), help="combined: Apache's combined format; json: an object a line, with the request id, duration and mount."),
+)  # fmt: skip
+@section(
+    "HTTP",
+    *PROXY_OPTIONS,
+    click.option("--direct-lane/--no-direct-lane", default=_defaults.direct_lane, show_default=True, help="Answer the bridges' requests without a twisted.web Request (httptools only); off: every request takes the resource lane (docs/LANES.md)."),
+    click.option("--show-lane", is_flag=True, help="Say which lane served each request: an X-Twistbridge-Lane header and a lane= field in the access log (docs/LANES.md)."),
+)  # fmt: skip
+@section(
+    "WebSockets",
+    click.option("--ws-per-message-deflate/--no-ws-per-message-deflate", "ws_per_message_deflate", default=_defaults.ws_per_message_deflate, show_default=True, help="Offer permessage-deflate compression (RFC 7692) on WebSockets."),
+)  # fmt: skip
+@section(
+    "HTTPS",
+    click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Serve HTTPS (and HTTP/2) with this PEM certificate (its chain may follow)."),
+    click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The certificate's PEM private key (default: in the certificate file)."),
+    click.option("--ssl-keyfile-password", help="The password of an encrypted private key."),
+)  # fmt: skip
+@section(
+    "Resource limits",
+    click.option("--limit-concurrency", default=_defaults.limit_concurrency, show_default=True, type=click.IntRange(0), help="Requests in flight at most, per process; more get 503 (0: no limit)."),
+    click.option("--limit-max-requests", default=_defaults.limit_max_requests, show_default=True, type=click.IntRange(0), help="Recycle a worker gracefully after this many requests (0: never); without --workers, one worker is recycled under a supervisor."),
+    click.option("--limit-max-requests-jitter", default=_defaults.limit_max_requests_jitter, show_default=True, type=click.IntRange(0), help="Up to this many requests more, drawn per worker, so that workers do not recycle at once."),
+    click.option("--backlog", default=_defaults.backlog, show_default=True, type=click.IntRange(1), help="Connections the port's listen queue holds."),
+    click.option("--wsgi-threads", default=_defaults.wsgi_threads, show_default=True, type=click.IntRange(1, 1000), help="Threads of each WSGI mount's own pool."),
+    click.option("--max-body-size", default=_defaults.max_body_size, show_default=True, type=click.IntRange(0), help="Largest request body, in bytes (larger: 413)."),
+)  # fmt: skip
+@section(
+    "Demo",
+    click.option("--uvicorn-port", default=8001, show_default=True, type=_PortOrAuto(), help="Port of uvicorn serving the same Starlette app; 0: no uvicorn; 'auto': any free port."),
+    click.option("--static-root", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Folder served at /static/ (default: the sample shipped with twistbridge)."),
+    click.option("--static-child", "static_children", multiple=True, metavar="NAME=DIR", help="A folder mounted at /static/NAME/ (repeatable; replaces the sample's doc and logs)."),
+    click.option("--busy-max", default=MAX_SECONDS, show_default=True, type=click.FloatRange(0, 3600), help="Largest `seconds` the busy pages accept."),
+    click.option("--race/--no-race", default=_defaults.race, show_default=True, help="Let /race/start fire races from the server (--no-race: 403)."),
+    click.option("--proxy-ca", "upstream_ca", type=click.Path(exists=True, dir_okay=False), help="PEM certificates an https upstream of /proxy is trusted by, beside the system's (default with --ssl-certfile: the served chain)."),
+    click.option("--proxy-pool", "upstream_pool", default=_defaults.upstream_pool, show_default=True, type=click.IntRange(0, 1024), help="Idle connections each mount's /proxy keeps to its upstream (0: one per request)."),
+)  # fmt: skip
 @_limit_options
-@_websocket_options
-@app_options
-@_deploy_options
+@click.option("--wsgi-validate", is_flag=True, hidden=True)  # the contract suite's
 def serve(**params: Any) -> None:
     """Serve /native, /wsgi, /asgi and /klein on one Site, and uvicorn beside it; and your
-    own apps (--wsgi, --asgi), beside them or alone (--no-demo)."""
+    own apps (--wsgi, --asgi, --resource), beside them or alone (--no-demo), at any
+    prefix including /.
+
+    Flags may also come from a TOML file (--config, or [tool.twistbridge] in
+    ./pyproject.toml), by their names without "--"; flags given here win."""
+    from twisted_host.run.logging_setup import LogConfigError
     from twisted_host.run.main import run
     from twisted_host.run.tls import TLSFilesError
 
@@ -282,6 +230,8 @@ def serve(**params: Any) -> None:
         )
     except TLSFilesError as bad:
         raise click.BadParameter(str(bad), param_hint="--ssl-certfile") from bad
+    except LogConfigError as bad:
+        raise click.BadParameter(str(bad), param_hint="--log-config") from None
     sys.exit(status)
 
 

@@ -84,11 +84,18 @@ def serve_plan(
     direct_lane: bool,
     show_lane: bool,
     workers: int,
+    dashboard: str | None,
+    no_dashboard: bool,
+    log_config: str | None,
     **limits: Any,
 ) -> ServePlan:
     """`serve`'s flags, checked (a click error for a bad one), as a plan."""
     from twisted_host.run.tls import TLSFiles
 
+    if no_dashboard and dashboard is not None:
+        raise click.UsageError("--dashboard and --no-dashboard: pick one")
+    if dashboard is None and not no_dashboard and demo:
+        dashboard = "/"  # the demo keeps its URLs
     if ssl_certfile is None and (ssl_keyfile or ssl_keyfile_password):
         raise click.BadParameter("needs --ssl-certfile", param_hint="--ssl-keyfile")
     tls = (
@@ -123,10 +130,17 @@ def serve_plan(
         app_factory=factory,
         app_dir=str(app_dir),
         demo=demo,
+        dashboard=dashboard,
+        log_config=log_config or "",
         **limits,
     )
-    # With workers, each imports the apps itself: here they are only checked.
-    apps = user_apps(settings, load=workers == 1)
+    # With workers (or one recycled, `run`), each imports the apps itself: here they
+    # are only checked.
+    if endpoint and settings.reload:
+        raise click.UsageError("--reload serves --host/--port, not an --endpoint")
+    recycled = settings.limit_max_requests > 0 and not endpoint
+    supervised = workers > 1 or recycled or settings.reload
+    apps = user_apps(settings, load=not supervised)
     return ServePlan(
         settings,
         apps,

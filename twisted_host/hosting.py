@@ -84,7 +84,7 @@ def demo_apps(settings: Settings) -> list[App]:
 
 
 class SpecError(ValueError):
-    """A bad `--wsgi`/`--asgi` value; `flag` says which flag gave it."""
+    """A bad `--wsgi`/`--asgi`/`--resource` value; `flag` says which flag gave it."""
 
     def __init__(self, flag: str, message: str) -> None:
         super().__init__(message)
@@ -101,7 +101,8 @@ class AppSpec:
 
 
 def app_specs(settings: Settings) -> list[AppSpec]:
-    """The apps `settings` names (`--wsgi`, `--asgi`), checked but not imported;
+    """The apps `settings` names (`--wsgi`, `--asgi`, `--resource`), checked but not
+    imported;
     SpecError (one line) for a bad spec or prefix."""
     from twisted_host.run.loader import split_spec
 
@@ -109,6 +110,7 @@ def app_specs(settings: Settings) -> list[AppSpec]:
     for flag, interface, values in (
         ("--wsgi", Interface.WSGI, settings.wsgi_apps),
         ("--asgi", Interface.ASGI, settings.asgi_apps),
+        ("--resource", Interface.NATIVE, settings.resource_apps),
     ):
         for value in values:
             try:
@@ -124,7 +126,8 @@ def import_app(spec: AppSpec, *, factory: bool) -> App:
     """The app a spec names, imported (after `add_app_dir`); LoadError if not."""
     from twisted_host.run.loader import load
 
-    return App(spec.mount, load(spec.target, factory=factory))
+    native = spec.mount.interface is Interface.NATIVE
+    return App(spec.mount, load(spec.target, factory=factory, resource=native))
 
 
 def configured_apps(settings: Settings) -> list[App]:

@@ -53,10 +53,14 @@ class Options(usage.Options):
             raise SystemExit(done.exit_code) from None
         except click.ClickException as bad:
             raise usage.UsageError(bad.format_message()) from None
-        if plan.workers > 1:
-            raise usage.UsageError(
-                "--workers: twistd runs one process; use `twistbridge serve --workers`"
-            )
+        for flag, given in (
+            ("--workers", plan.workers > 1),
+            ("--reload", plan.settings.reload),
+        ):
+            if given:
+                raise usage.UsageError(
+                    f"{flag}: twistd runs one process; use `twistbridge serve {flag}`"
+                )
         from twisted_host.run.reactor import install_asyncio_reactor
 
         try:

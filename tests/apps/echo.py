@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from twisted.web.resource import Resource
+from twisted.web.server import Request
+
 from twisted_host.types import Receive, Scope, Send, StartResponse
 
 
@@ -40,3 +43,47 @@ async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
     headers = [(b"content-type", b"application/json")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": json.dumps(seen).encode()})
+
+
+async def asgi_scope(scope: Scope, receive: Receive, send: Send) -> None:
+    """The scope's paths as the server gave them, to hold `--root-path` to uvicorn's."""
+    if scope["type"] != "http":
+        return
+    seen = {key: scope[key] for key in ("root_path", "path")}
+    seen["raw_path"] = scope["raw_path"].decode("latin-1")
+    headers = [(b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": json.dumps(seen).encode()})
+
+
+class Seen(Resource):
+    """A `twisted.web` resource saying where it is mounted, as `wsgi` does."""
+
+    isLeaf = True
+
+    def render(self, request: Request) -> bytes:
+        prepath, postpath = request.prepath or [], request.postpath or []
+        seen = {
+            "mount": "".join("/" + s.decode() for s in prepath),
+            "path": "/" + "/".join(s.decode() for s in postpath),
+        }
+        request.setHeader(b"content-type", b"application/json")
+        return json.dumps(seen).encode()
+
+
+resource = Seen()
+
+
+def wsgi_raises(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+    """An app that fails, for the error log."""
+    raise RuntimeError("boom from WSGI")
+
+
+class Raises(Resource):
+    isLeaf = True
+
+    def render(self, request: Request) -> bytes:
+        raise RuntimeError("boom from a resource")
+
+
+raises = Raises()

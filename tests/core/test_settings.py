@@ -16,3 +16,16 @@ def test_round_trip() -> None:
 def test_fields_left_out_keep_their_defaults() -> None:
     assert Settings.from_json("{}") == Settings()
     assert Settings.from_json('{"busy_max": 2}') == Settings(busy_max=2)
+
+
+def test_round_trip_of_the_hosting_fields() -> None:
+    settings = Settings(
+        resource_apps=("/r=m:r",),
+        reload_dirs=("src",),
+        reload_includes=("*.html",),
+        reload_excludes=("*.tmp",),
+        dashboard=None,
+        admin_port=9000,
+        root_path="/api",
+    )
+    assert Settings.from_json(settings.to_json()) == settings

@@ -1,7 +1,8 @@
 """deploy/k8s.yaml and deploy/Dockerfile held to the CLI they run: the arguments are
 ones `serve` takes, the probes ask /healthz and /readyz on the port it listens on, the
 grace period covers the preStop pause, --drain-delay and --shutdown-grace, and the
-autoscaler scales the Deployment on CPU."""
+autoscaler scales the Deployment on CPU. Probes and scrapes go to the admin listener
+(`--admin-port`), which the Service leaves out."""
 
 from __future__ import annotations
 
@@ -36,19 +37,19 @@ def test_the_deployment_agrees_with_the_cli() -> None:
     (container,) = pod["containers"]
     params = _serve_args(container["args"])
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"http": params["port"]}
-    assert params["host"] == "0.0.0.0"
+    assert ports == {"http": params["port"], "admin": params["admin_port"]}
+    assert params["host"] == params["admin_host"] == "0.0.0.0"  # the pod's address
     annotations = deployment["spec"]["template"]["metadata"]["annotations"]
-    assert annotations["prometheus.io/port"] == str(params["port"])
+    assert annotations["prometheus.io/port"] == str(params["admin_port"])
     assert annotations["prometheus.io/path"] == "/metrics"
     probes = {
         kind: (container[kind]["httpGet"]["path"], container[kind]["httpGet"]["port"])
         for kind in ("startupProbe", "livenessProbe", "readinessProbe")
     }
     assert probes == {
-        "startupProbe": ("/healthz", "http"),
-        "livenessProbe": ("/healthz", "http"),
-        "readinessProbe": ("/readyz", "http"),
+        "startupProbe": ("/healthz", "admin"),
+        "livenessProbe": ("/healthz", "admin"),
+        "readinessProbe": ("/readyz", "admin"),
     }
     # One worker per core asked for.
     assert params["workers"] == int(container["resources"]["requests"]["cpu"])
@@ -97,4 +98,5 @@ def test_the_image_runs_serve_as_a_user_with_a_health_check() -> None:
     assert f"EXPOSE {params['port']}" in text
     health = re.search(r"^\s+CMD (\[.*\])$", text, re.MULTILINE)
     assert health is not None and "HEALTHCHECK" in text
-    assert f"http://127.0.0.1:{params['port']}/healthz" in health[1]
+    assert f"http://127.0.0.1:{params['admin_port']}/healthz" in health[1]
+    assert params["admin_host"] == "127.0.0.1"  # a container's own check: loopback

@@ -154,3 +154,33 @@ def test_access_log_keeps_the_last_lines_on_stop(tmp_path: Path) -> None:
         server.process.send_signal(signal.SIGTERM)  # before the once-a-second flush
         assert server.process.wait(timeout=20) == 0
     assert '"GET /native/hello HTTP/1.1" 200' in log.read_text()
+
+
+def test_serve_help_groups_the_flags_as_uvicorns_docs() -> None:
+    result = twistbridge("serve", "--help")
+    assert result.returncode == 0
+    headings = [
+        line[:-1]
+        for line in result.stdout.splitlines()
+        if re.fullmatch(r"[A-Z][A-Za-z ]+:", line)
+    ]
+    assert headings == [
+        "Application", "Dashboard and admin", "Socket binding", "Development",
+        "Production", "Logging", "HTTP", "HTTPS", "Resource limits", "Timeouts",
+        "WebSockets", "Demo", "Other options",  # --help, and a flag of no section
+    ]  # fmt: skip
+    sections: dict[str, str] = {}
+    current = ""
+    for line in result.stdout.splitlines():
+        if line[:-1] in headings:
+            current = line[:-1]
+        elif line.strip().startswith("--"):
+            sections[line.split()[0]] = current
+    expected = {
+        "--asgi": "Application", "--config": "Application", "--admin-port": "Dashboard and admin",
+        "--port": "Socket binding", "--reload": "Development", "--workers": "Production",
+        "--log-level": "Logging", "--root-path": "HTTP", "--ssl-certfile": "HTTPS",
+        "--limit-max-requests": "Resource limits", "--backlog": "Resource limits",
+        "--idle-timeout": "Timeouts", "--ws-max-size": "WebSockets", "--busy-max": "Demo",
+    }  # fmt: skip
+    assert {flag: sections.get(flag) for flag in expected} == expected

@@ -73,11 +73,14 @@ class ASGIResource(Resource):
         ws_limits: WebSocketLimits | None = None,
         reactor: AsyncioSelectorReactor | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
+        root_path: str = "",
     ) -> None:
         """`reactor` and `loop` default to the installed asyncio reactor and its
-        event loop, the only loop the app's coroutines may run on."""
+        event loop, the only loop the app's coroutines may run on; `root_path` is
+        where a path-prefixing proxy serves the Site (uvicorn's --root-path)."""
         super().__init__()
         self.app = app
+        self.root_path = root_path
         self.disconnect_grace = disconnect_grace
         self.shutdown_timeout = shutdown_timeout
         self.request_timeout = request_timeout  # 0: none; else 504 (or abort) after
@@ -140,8 +143,9 @@ class ASGIResource(Resource):
 
     def serve(self, request: DirectRequest) -> None:
         """The direct lane (`twisted_host.http.lanes`): no `Request` at all."""
-        Exchange(self, request, partial(direct_scope, request, self.state)).begin()
+        scope = partial(direct_scope, request, self.state, self.root_path)
+        Exchange(self, request, scope).begin()
 
     def scope(self, request: Request) -> Scope:
         """The ASGI HTTP scope of a request, as uvicorn builds it."""
-        return request_scope(request, self.state)
+        return request_scope(request, self.state, self.root_path)

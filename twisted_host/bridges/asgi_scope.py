@@ -23,10 +23,14 @@ def http_scope(
     client: object,
     server: object,
     state: dict[str, Any],
+    proxy_root: str,
 ) -> Scope:
-    """`head`: method, target, version (b"HTTP/1.1"), headers as received."""
+    """`head`: method, target, version (b"HTTP/1.1"), headers as received;
+    `proxy_root`: where a path-prefixing proxy serves the Site (uvicorn's
+    --root-path), which starts `path`, `raw_path` and `root_path` alike (spec 2.4)."""
     method, target, version, headers = head
     raw_path, _, query = target.partition(b"?")
+    raw_path = proxy_root.encode() + raw_path
     path = raw_path.decode("latin-1")
     return {
         "type": "http",
@@ -37,7 +41,7 @@ def http_scope(
         "path": unquote(path) if "%" in path else path,
         "raw_path": raw_path,
         "query_string": query,
-        "root_path": root_path,
+        "root_path": proxy_root + root_path,
         "headers": headers,
         "client": _address(client),
         "server": _address(server),
@@ -45,7 +49,9 @@ def http_scope(
     }
 
 
-def request_scope(request: Request, state: dict[str, Any]) -> Scope:
+def request_scope(
+    request: Request, state: dict[str, Any], proxy_root: str = ""
+) -> Scope:
     """The scope of a `twisted.web` request (the resource lane)."""
     # The path segments that led here: "/asgi" for a child named b"asgi" of the root.
     root_path = "".join(
@@ -59,10 +65,13 @@ def request_scope(request: Request, state: dict[str, Any]) -> Scope:
         request.getClientAddress(),
         request.getHost(),
         state,
+        proxy_root,
     )
 
 
-def direct_scope(request: DirectRequest, state: dict[str, Any]) -> Scope:
+def direct_scope(
+    request: DirectRequest, state: dict[str, Any], proxy_root: str = ""
+) -> Scope:
     """The scope of a request on the direct lane."""
     head = (request.method, request.uri, request.clientproto, request.headers)
     return http_scope(
@@ -72,6 +81,7 @@ def direct_scope(request: DirectRequest, state: dict[str, Any]) -> Scope:
         request.client,
         request.getHost(),
         state,
+        proxy_root,
     )
 
 

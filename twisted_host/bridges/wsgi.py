@@ -116,10 +116,19 @@ class WSGIMount(WSGIResource):
     streams_body = True  # on the Site's edge, the app reads the body as it arrives
 
     def __init__(
-        self, reactor: IReactorCore, app: WSGIApp, threads: int, queue: int = 200
+        self,
+        reactor: IReactorCore,
+        app: WSGIApp,
+        threads: int,
+        queue: int = 200,
+        *,
+        root_path: str = "",
     ) -> None:
         self.pool = WSGIPool(threads)
         self.queue = queue
+        # Where a path-prefixing proxy serves the Site: the start of every SCRIPT_NAME
+        # (uvicorn's --root-path; gunicorn reads SCRIPT_NAME from its environment).
+        self.root_path = root_path
         self.inflight = 0  # requests rendered and not yet finished (reactor thread)
         self.hand_back = HandBack(cast(IReactorThreads, reactor))
         super().__init__(reactor, self.pool, app)
@@ -173,6 +182,9 @@ class WSGIMount(WSGIResource):
             hand_back=self.hand_back,
             done=self._finished,
         )
+        if self.root_path:
+            environ = response.environ
+            environ["SCRIPT_NAME"] = self.root_path + environ["SCRIPT_NAME"]
         response.start()
 
     def _finished(self) -> None:

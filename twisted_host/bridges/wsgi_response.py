@@ -18,7 +18,6 @@ run the same code: a `twisted.web` request's, or the direct lane's `DirectReques
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -34,8 +33,11 @@ from core.content import error_page
 from core.contract import HTML
 from twisted_host.bridges.answer import Answer
 from twisted_host.bridges.wsgi_input import StreamInput
+from twisted_host.http.access_log import line_of
 
 _log = Logger()
+# The request line, as the environ of either lane has it.
+_LINE_KEYS = ("REQUEST_METHOD", "RAW_URI", "SERVER_PROTOCOL")
 
 HIGH_WATER = 64 * 1024  # bytes in the outbox past which the worker waits
 _FINISH = object()  # the outbox's end: the app is done
@@ -159,9 +161,13 @@ class StreamingResponse(_WSGIResponse):
         self._ended()
 
     def _failed(self, failure: Failure) -> None:
-        self._log.failure("WSGI application error", failure=failure)
         if self._requestFinished:
-            return
+            return  # the client left first: `run` said so, at INFO, as the ASGI bridge
+        environ = self.environ
+        line = line_of(
+            *(environ[key].encode("latin-1") for key in _LINE_KEYS)  # either lane's
+        )
+        self._log.failure("WSGI app raised while serving {line}", failure, line=line)
         if self._headers_sent:
             # Blocks went out: the client must see the answer cut short (as gunicorn).
             if self._registered:
@@ -205,7 +211,7 @@ class StreamingResponse(_WSGIResponse):
             if self._requestFinished:  # most likely a read of a body cut short
                 path = self.environ["PATH_INFO"]
                 _log.info("WSGI app ended by a disconnect: {path}", path=path)
-            end = Failure(*sys.exc_info())
+            end = Failure()  # the exception being handled, with its traceback
         finally:
             self._close(iterator)
             self._hand_over(None, end)

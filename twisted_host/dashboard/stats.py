@@ -118,8 +118,10 @@ class Stats:
         self.mounts = {name: _Mount() for name in (*mounts, SITE)}
         # A mount's prefix, by its number of segments, deepest first: one dict lookup
         # per depth (one, unless a prefix has several segments).
-        self._prefixes = {name.encode(): name for name in mounts}
-        depths = {name.count("/") + 1 for name in mounts}
+        self._prefixes = {name.encode(): name for name in mounts if name}
+        depths = {name.count("/") + 1 for name in mounts if name}
+        # An app at `/` (its name is "") takes every path no other mount does.
+        self._rest = "" if "" in mounts else SITE
         self._depths = sorted(depths, reverse=True)
         self.wsgi_pools = wsgi_pools
         self.asgi_tasks = asgi_tasks
@@ -132,6 +134,9 @@ class Stats:
         self.access_log: AccessLogFile | None = None  # None: no access log
         # The uvicorn child's state (`twisted_host.run.uvicorn_keeper`), when one runs.
         self.uvicorn: Callable[[], dict[str, Any] | None] | None = None
+        # The Site's own pages on this port (the dashboard's, the ops endpoints'), as
+        # paths: counted as "site" rather than as the app at `/` (`twisted_host.site`).
+        self.own_pages: tuple[bytes, ...] = ()
         self._due: float | None = None
         self._lag_loop = LoopingCall(self._tick)
         self._lag_loop.clock = cast(IReactorTime, reactor)
@@ -141,16 +146,18 @@ class Stats:
     # --- requests: the Site's RequestObserver -------------------------------------------
 
     def mount_of(self, path: bytes) -> str:
-        """The mount a request path belongs to (by its first segments), or "site"."""
-        if not self._depths:
+        """The mount a request path belongs to (by its first segments), or "site"
+        (the app at `/`, when there is one)."""
+        if self._depths:
+            parts = path.split(b"/", self._depths[0] + 1)
+            for depth in self._depths:
+                if len(parts) > depth:
+                    name = self._prefixes.get(b"/".join(parts[1 : depth + 1]))
+                    if name is not None:
+                        return name
+        if self._rest == "" and any(_under(path, page) for page in self.own_pages):
             return SITE
-        parts = path.split(b"/", self._depths[0] + 1)
-        for depth in self._depths:
-            if len(parts) > depth:
-                name = self._prefixes.get(b"/".join(parts[1 : depth + 1]))
-                if name is not None:
-                    return name
-        return SITE
+        return self._rest
 
     def start(self, path: bytes) -> tuple[_Mount, float]:
         mount = self.mounts[self.mount_of(path)]
@@ -250,3 +257,10 @@ class Stats:
             "threads": busy + idle,
             "max": sum(pool.max for pool in pools),
         }
+
+
+def _under(path: bytes, page: bytes) -> bool:
+    # "/stats" is under "/stats"; "/compare/echo" under "/compare"; "/" only itself.
+    if page.endswith(b"/"):
+        return path == page
+    return path == page or path.startswith(page + b"/")

@@ -63,6 +63,22 @@ _env = Environment(
 _env.filters["md"] = inline_markdown
 _env.filters["figure"] = figure
 _env.globals["highlight_css"] = highlight_css
+# Where the dashboard's pages and /metrics are (`--dashboard`, `--ops-prefix`): what
+# the pages' links start with, "" at `/`. One Site a process: set once, by `place`.
+_env.globals["base"] = ""
+_env.globals["ops"] = ""
+
+
+def place(dashboard: str, ops: str) -> None:
+    """The dashboard's prefix and the ops endpoints' ("/", "/admin"), for the links."""
+    _env.globals["base"] = dashboard.rstrip("/")
+    _env.globals["ops"] = ops.rstrip("/")
+
+
+def base() -> str:
+    """What the dashboard's own links start with ("" at `/`)."""
+    found = str(_env.globals["base"])
+    return found
 
 
 def render(template: str, **context: Any) -> str:

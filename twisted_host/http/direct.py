@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from io import BytesIO
+from time import monotonic
 from typing import Any, Protocol
 
 from twisted.internet.interfaces import IAddress, IPushProducer
@@ -30,6 +31,7 @@ from twisted.web.http import NO_BODY_CODES, RESPONSES
 from twisted.web.http_headers import _nameEncoder
 from twisted.web.server import version as server_version
 
+from core.contract import HTML
 from twisted_host.http import rules
 from twisted_host.http.body import BodyStream
 from twisted_host.http.interfaces import Bridge, Edge, RequestObserver
@@ -72,6 +74,9 @@ class DirectRequest:
         self.channel = channel
         self.bridge = bridge
         self.root = root
+        self.mount = root.decode("ascii")[1:]  # as `routing` names it: "" for /
+        self.received_at = 0.0  # monotonic seconds when handed to its bridge
+        self._counted = False  # in the Site's requests in flight
         self.head = head
         self.method, self.uri, self.clientproto = head.method, head.target, head.version
         self.headers = head.fields
@@ -116,9 +121,12 @@ class DirectRequest:
     ) -> bool:
         """At the end of the headers of a request with a body: hand it to the
         bridge now, its body to come through `body_stream`."""
-        if not self.channel.admits(self.head):
+        channel = self.channel
+        if not channel.admits(self.head):
             return False
-        self.body_stream = BodyStream(self.channel, self, expect_continue)
+        if channel.site.saturated:
+            return False  # read whole first, then refused (`_start`), as a Request is
+        self.body_stream = BodyStream(channel, self, expect_continue)
         self._start()
         return True
 
@@ -143,6 +151,9 @@ class DirectRequest:
         channel = self.channel
         channel.handling = True
         site = channel.site
+        self.received_at = monotonic()
+        site.in_flight += 1
+        self._counted = True
         if site.proxy is not None:
             client, self.scheme = forwarded(site.proxy, self.client, self.values)
             if client is not None:
@@ -150,7 +161,24 @@ class DirectRequest:
         if site.observer is not None:
             self._observer = site.observer
             self._token = site.observer.start(self.path)
+        over = rules.concurrency(site.in_flight, site.settings)
+        if over is not None:
+            self._refuse(over)
+            return
         self.bridge.serve(self)
+
+    def _refuse(self, over: rules.Refusal) -> None:
+        """uvicorn's --limit-concurrency: 503 before the bridge runs, as the
+        resource lane answers it (`TwistbridgeRequest._refuse_over_limit`)."""
+        body = over.page().encode()
+        headers = [
+            (b"retry-after", b"1"),
+            (b"content-type", HTML.encode()),
+            (b"content-length", b"%d" % len(body)),
+        ]
+        self.start(over.status, headers)
+        self.write(body)
+        self.finish()
 
     # --- the head, for the bridge and the access log -------------------------------
 
@@ -267,6 +295,9 @@ class DirectRequest:
         self._on_lost = callback
 
     def _ended(self, code: int) -> None:
+        if self._counted:
+            self._counted = False
+            self.channel.site.request_ended()
         observer, self._observer = self._observer, None
         if observer is not None:
             observer.end(self._token, self.method, code)

@@ -81,6 +81,13 @@ class LaneTable(Protocol):
 class SiteView(Protocol):
     """The Site (`http.site.TwistbridgeSite`) as its connections and requests use it."""
 
+    in_flight: int  # requests handed to a resource and not yet ended
+
+    @property
+    def saturated(self) -> bool: ...  # --limit-concurrency reached
+
+    def request_ended(self) -> None: ...
+
     @property
     def settings(self) -> Settings: ...
 

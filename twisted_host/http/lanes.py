@@ -3,11 +3,13 @@ bridge's mount, read by the C parser; the resource lane (a `twisted.web` `Reques
 through the resource tree) for everything else.
 
 A request takes the direct lane only when the resource lane would have handed it to
-that bridge unchanged, so that the two cannot answer differently: its target is a
-path that starts with the mount's prefix as it is written (a prefix spelled with
-"%" escapes still reaches the bridge, through the tree, which unquotes), it has no
-empty segment (the Site's 404, `paths`), and it asks for no protocol upgrade (a
-WebSocket handshake is Twisted's, on the resource lane).
+that bridge unchanged, so that the two cannot answer differently. So the table holds
+every prefix of the Site's root (`twisted_host.routing.Router`), those served
+elsewhere with no bridge, and finds the most specific one as the Router does; and
+a target takes the direct lane only when it is a plain path: no "%" (the tree
+unquotes segments before it matches them: "/%61sgi" is "/asgi" there), no empty
+segment (the Site's 404, `paths`), and no protocol upgrade (a WebSocket handshake
+is Twisted's, on the resource lane).
 """
 
 from __future__ import annotations
@@ -21,42 +23,49 @@ from twisted_host.http.interfaces import Bridge
 if TYPE_CHECKING:
     from twisted_host.http.request import TwistbridgeRequest
 
-Route = tuple[bytes, Bridge]  # the mount's prefix (b"/asgi") and its bridge
+Route = tuple[bytes, Bridge]  # the mount's prefix (b"/asgi", b"" for /) and its bridge
 
 
 class Lanes:
-    """The bridges' mounts, by prefix; `route` finds the one a target is under."""
+    """The root's prefixes, each with its bridge or none; `route` finds the one a
+    target is under, the most specific first."""
 
     def __init__(self) -> None:
-        self._first: dict[bytes, Route] = {}  # one-segment prefixes: b"/asgi"
-        self._longer: list[Route] = []  # b"/api/v1", longest first
+        self._table: dict[tuple[bytes, ...], Route | None] = {}
+        self._depths: list[int] = []  # of the prefixes but `/`, deepest first
+        self._bridges = 0
 
     def __bool__(self) -> bool:
-        return bool(self._first or self._longer)
+        return self._bridges > 0
 
-    def add(self, prefix: str, bridge: Bridge) -> None:
-        """Serve `prefix` ("/asgi", "/api/v1") on the direct lane with `bridge`."""
-        key = prefix.rstrip("/").encode("ascii")
-        if key.count(b"/") == 1:
-            self._first[key] = (key, bridge)
-        else:
-            self._longer.append((key, bridge))
-            self._longer.sort(key=lambda route: -len(route[0]))
+    def add(self, prefix: str, bridge: Bridge | None) -> None:
+        """Serve `prefix` ("/asgi", "/api/v1", "/") on the direct lane with
+        `bridge`; None: the prefix is served, not by a bridge (a target under it
+        takes the resource lane)."""
+        key = tuple(s.encode("ascii") for s in prefix.strip("/").split("/") if s)
+        self.add_segments(key, bridge)
+
+    def add_segments(self, key: tuple[bytes, ...], bridge: Bridge | None) -> None:
+        """`add` for a prefix as the Router keys it: its segments, () for `/`, and
+        (b"",) for the page at `/` alone."""
+        root = b"".join(b"/" + segment for segment in key)
+        self._table[key] = None if bridge is None else (root, bridge)
+        self._bridges += bridge is not None
+        self._depths = sorted({len(k) for k in self._table if k}, reverse=True)
 
     def route(self, target: bytes) -> Route | None:
         """The mount a target takes the direct lane to, or None (see the module)."""
         path = target.partition(b"?")[0]
-        if b"//" in path:
+        if not path.startswith(b"/") or b"//" in path or b"%" in path:
             return None
-        for route in self._longer:
-            prefix = route[0]
-            if path.startswith(prefix) and path[len(prefix) : len(prefix) + 1] in (
-                b"",
-                b"/",
-            ):
-                return route
-        end = path.find(b"/", 1)
-        return self._first.get(path if end < 0 else path[:end])
+        segments = path[1:].split(b"/")
+        table = self._table
+        for depth in self._depths:
+            if depth <= len(segments):
+                key = tuple(segments[:depth])
+                if key in table:
+                    return table[key]
+        return table.get(())
 
 
 def resource_request(

@@ -7,7 +7,7 @@ takes its body as it arrives (`twisted_host.http.body`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from time import time
+from time import monotonic, time
 from typing import cast
 from urllib.parse import unquote_to_bytes
 
@@ -19,10 +19,11 @@ from twisted.web.resource import _IEncodingResource
 from twisted.web.server import Site
 from twisted.web.server import version as server_version
 
+from core.contract import HTML
 from twisted_host.http import rules
 from twisted_host.http.body import BodyStream
 from twisted_host.http.headers import OrderedHeadersRequest, received_headers
-from twisted_host.http.interfaces import Edge, RequestObserver
+from twisted_host.http.interfaces import Edge, RequestObserver, SiteView
 
 
 class TwistbridgeRequest(OrderedHeadersRequest):
@@ -35,6 +36,9 @@ class TwistbridgeRequest(OrderedHeadersRequest):
     _token: object = None
     _scheme: str | None = None  # from a trusted proxy's headers
     body_stream: BodyStream | None = None  # the body, for a resource that streams
+    received_at = 0.0  # monotonic seconds when handed to its resource (the log's)
+    _site: SiteView | None = None  # while it counts as in flight there
+    mount: str | None = None  # the prefix that served it, "" for `/` (`routing`)
 
     @property
     def edge(self) -> Edge | None:
@@ -76,8 +80,9 @@ class TwistbridgeRequest(OrderedHeadersRequest):
             resource = channel.site.getResourceFor(self)
         except Exception:
             return False  # process() meets the failure again, and answers 500
-        if not getattr(resource, "streams_body", False):
-            return False  # read whole first; process() finds the resource again
+        if not getattr(resource, "streams_body", False) or channel.site.saturated:
+            # Read whole first; process() finds the resource again (or refuses it).
+            return False
         self.body_stream = BodyStream(channel, self, expect_continue)
         channel.handling = True
         self._observe()
@@ -96,6 +101,11 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         # The Site is a twisted.web Site (`http.site`), typed by its view here.
         site = self.site = cast("Site", cast("Edge", self.channel).site)
         self._default_headers()
+        counted = self._site  # by the Site while in flight (`_observe`)
+        over = counted and rules.concurrency(counted.in_flight, counted.settings)
+        if over:
+            self._refuse_over_limit(over)
+            return
         self.prepath = []
         self.postpath = _segments(self.path)
         if self.path == b"*":
@@ -150,8 +160,22 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         head = rules.Head(command, path, version, received_headers(self))
         return channel if channel.admits(head) else None
 
+    def _refuse_over_limit(self, over: rules.Refusal) -> None:
+        # uvicorn's --limit-concurrency: 503 at once, before any resource runs.
+        body = over.page().encode()
+        self.setResponseCode(over.status)
+        self.setHeader(b"retry-after", b"1")
+        self.setHeader(b"content-type", HTML.encode())
+        self.setHeader(b"content-length", b"%d" % len(body))
+        self.write(body)
+        self.finish()
+
     def _observe(self) -> None:
+        self.received_at = monotonic()
         channel = self.edge
+        if channel is not None:  # counted by the Site until it ends
+            self._site = channel.site
+            self._site.in_flight += 1
         proxy = channel.site.proxy if channel is not None else None
         if proxy is not None:
             self._forwarded(proxy)  # before anything reads the client
@@ -191,7 +215,10 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         self._ended()
 
     def _ended(self) -> None:
-        # Either end may come first, or both: the observer hears of it once.
+        # Either end may come first, or both: the Site and the observer hear of it once.
+        site, self._site = self._site, None
+        if site is not None:
+            site.request_ended()
         observer, self._observer = self._observer, None
         if observer is not None:
             # A request whose client left before the answer: nginx's 499.

@@ -4,6 +4,7 @@ access log in Twisted's combined format (`access_log_file` writes it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import BytesIO
 from time import monotonic
 from typing import Any, cast
@@ -15,7 +16,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import Request, Site
 
 from core.settings import Settings
-from twisted_host.http.access_log import Logged, combined_line
+from twisted_host.http.access_log import FORMATS, Logged
 from twisted_host.http.access_log_file import AccessLogFile
 from twisted_host.http.channel import TwistbridgeChannel
 from twisted_host.http.httptools_impl import HttptoolsChannel
@@ -56,6 +57,7 @@ class TwistbridgeSite(Site):
         self.settings = settings
         self.protocol = CHANNELS[settings.http]
         self.access_log = access_log
+        self.access_line = FORMATS[settings.access_log_format]
         self.observer = observer
         self.proxy = (
             ProxyHeaders(settings.forwarded_allow_ips)
@@ -63,9 +65,13 @@ class TwistbridgeSite(Site):
             else None
         )
         self.connections: set[Connection] = set()
-        # The bridges' mounts, for the C parser's direct lane (`lanes`); filled by
-        # whoever builds the Site (`twisted_host.site`).
+        # Every prefix of the root, each with its bridge for the C parser's direct
+        # lane or none (`lanes`); filled by whoever builds the Site (`twisted_host.site`).
         self.lanes = Lanes()
+        self.in_flight = 0  # requests handed to a resource and not yet ended
+        self.ended = 0  # requests ended, for `max_requests`
+        self.max_requests = 0  # 0: no limit; else `on_max_requests` once past it
+        self.on_max_requests: Callable[[], None] | None = None
         self._sweep = LoopingCall(self.check_deadlines)
 
     def startFactory(self) -> None:
@@ -91,6 +97,18 @@ class TwistbridgeSite(Site):
         self.connections.add(channel)
         return channel
 
+    @property
+    def saturated(self) -> bool:
+        """As many requests in flight as --limit-concurrency allows, or more."""
+        limit = self.settings.limit_concurrency
+        return bool(limit) and self.in_flight >= limit
+
+    def request_ended(self) -> None:
+        self.in_flight -= 1
+        self.ended += 1
+        if self.ended == self.max_requests and self.on_max_requests is not None:
+            self.on_max_requests()
+
     def connection_lost(self, channel: Connection) -> None:
         self.connections.discard(channel)
 
@@ -109,9 +127,9 @@ class TwistbridgeSite(Site):
     def log(self, request: Logged) -> None:  # type: ignore[override]
         if self.access_log is not None:
             stamp = self._logDateTime or "-"  # set by Twisted once the factory starts
-            line = combined_line(stamp, request)
-            if self.settings.show_lane:
-                line = f"{line} lane={request.lane}"
+            line = self.access_line(stamp, request)
+            if self.settings.show_lane and self.access_line is not FORMATS["json"]:
+                line = f"{line} lane={request.lane}"  # JSON lines always say it
             self.access_log.append(line)
 
 

@@ -40,6 +40,9 @@ def import_from_string(target: str) -> Any:
         if missing.name != module_name:
             raise  # the module exists; something it imports does not: its traceback
         raise LoadError(f'Could not import module "{module_name}".') from None
+    except SyntaxError as bad:  # where, in one line (--reload waits for a fix)
+        where = f"{bad.filename}:{bad.lineno}"
+        raise LoadError(f"{where}: {bad.msg} (importing {module_name})") from None
     found: Any = module
     try:
         for attr in attrs.split("."):
@@ -51,9 +54,10 @@ def import_from_string(target: str) -> Any:
     return found
 
 
-def load(target: str, *, factory: bool = False) -> Any:
+def load(target: str, *, factory: bool = False, resource: bool = False) -> Any:
     """The app `target` names: called first when it is a factory; LoadError when it
-    is not something a server can call."""
+    is not something a server can call (or, with `resource`, not a `twisted.web`
+    IResource)."""
     app = import_from_string(target)
     if factory:
         if not callable(app):
@@ -64,8 +68,13 @@ def load(target: str, *, factory: bool = False) -> Any:
             raise LoadError(
                 f'"{target}" could not be called as a factory: {wrong}'
             ) from None
-    if not callable(app):
-        kind = type(app).__name__
+    kind = type(app).__name__
+    if resource:
+        from twisted.web.resource import IResource
+
+        if not IResource.providedBy(app):
+            raise LoadError(f'"{target}" is a {kind}, not a twisted.web IResource.')
+    elif not callable(app):
         raise LoadError(f'"{target}" is a {kind}, not an app (a callable).')
     return app
 

@@ -6,9 +6,12 @@ runs (the `twistd` plugin's service); `start_site` for one process serving the S
 
 from __future__ import annotations
 
+import os
+import random
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TextIO
+from functools import partial
+from typing import TYPE_CHECKING, Any, TextIO
 
 from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 from twisted.internet.interfaces import (
@@ -59,9 +62,20 @@ def run(
     `demo` is False, until SIGINT or SIGTERM; return the process's exit status.
     uvicorn serves the demo's ASGI app beside it: with no demo, none runs. With
     `tls`, the Site (and uvicorn) serve HTTPS only, the Site HTTP/2 as well. With
-    more than one worker, a supervisor runs them (`twisted_host.run.supervisor`)."""
+    more than one worker, a supervisor runs them (`twisted_host.run.supervisor`).
+    Logging is set up first, as `settings.log_level` and `log_config` say
+    (LogConfigError for a configuration that cannot be read)."""
+    from twisted_host.run.logging_setup import configure
+
     hold_signals()
-    if workers > 1:
+
+    configure(settings.log_level, settings.log_config)
+    # --limit-max-requests recycles a worker: with no --workers, one worker under the
+    # supervisor, which keeps the port open while the next one starts (uvicorn's
+    # process exits instead). Apps given as objects, or an endpoint, cannot cross
+    # into a worker: that process stops gracefully after its requests, as uvicorn's.
+    recycled = bool(settings.limit_max_requests) and not apps and not endpoint
+    if workers > 1 or recycled or settings.reload:
         if apps or endpoint:
             # Objects do not cross into processes: each worker imports the apps
             # `settings` names (wsgi_apps, asgi_apps) and listens on --host/--port.
@@ -129,10 +143,15 @@ def start(
     scheme = "https" if options is not None else "http"
     description = endpoint or tcp_description(host, port)
     listener = Listener(reactor, "twistbridge", description, scheme)
+    admin = (
+        _server_endpoint(reactor, settings.admin_host, settings.admin_port, None)
+        if settings.admin_port is not None
+        else None
+    )
     server_endpoint = (
         InheritedEndpoint(reactor, sockets[SITE])
         if SITE in sockets
-        else _server_endpoint(reactor, host, port, endpoint)
+        else _server_endpoint(reactor, host, port, endpoint, settings.backlog)
     )
     return start_site(
         reactor,
@@ -143,6 +162,7 @@ def start(
         uvicorn=uvicorn,
         access_log=access_log,
         tls_options=options,
+        admin_endpoint=admin,
     )
 
 
@@ -157,11 +177,15 @@ def start_site(
     uvicorn_port: int | None = None,
     access_log: TextIO | None = None,
     tls_options: CertificateOptions | None = None,
+    admin_endpoint: IStreamServerEndpoint | None = None,
+    on_max_requests: Callable[[], None] | None = None,
 ) -> Serving:
     """Build the Site (`apps`, default the demo's) and open its port once the reactor
     runs and every ASGI lifespan has started; `uvicorn` is the child this process
-    stops, `uvicorn_port` one another process runs (the dashboard links to either).
-    `serve` then runs the reactor until a graceful stop."""
+    stops, `uvicorn_port` one another process runs (the dashboard links to either);
+    `admin_endpoint` where the admin Site listens (`settings.admin_port`);
+    `on_max_requests` what a worker does past `--limit-max-requests` (default: stop
+    gracefully). `serve` then runs the reactor until a graceful stop."""
     from twisted_host.http.h2 import HTTP2Factory
     from twisted_host.site import build_site
 
@@ -182,6 +206,13 @@ def start_site(
         access_log=access_log,
     )
     shutdown = _graceful_shutdown(reactor, settings, hosted, uvicorn)
+    if settings.limit_max_requests:
+        site = hosted.site
+        jitter = random.randint(0, settings.limit_max_requests_jitter)
+        site.max_requests = settings.limit_max_requests + jitter
+        site.on_max_requests = partial(
+            _recycle, on_max_requests or shutdown.begin, site.max_requests
+        )
     if hosted.site.access_log is not None:
         _flush_access_log(reactor, hosted.site.access_log.flush)
     # Over TLS, a connection may switch to HTTP/2 (ALPN); plain HTTP stays HTTP/1.1.
@@ -191,7 +222,14 @@ def start_site(
         else hosted.site
     )
     suffix = f" ; uvicorn {uvicorn.child.url}" if uvicorn else ""
-    open_port = _opener(hosted, server_endpoint, factory, shutdown, listener, suffix)
+    admin = (
+        (admin_endpoint, hosted.admin)
+        if admin_endpoint is not None and hosted.admin is not None
+        else None
+    )
+    open_port = _opener(
+        hosted, server_endpoint, factory, shutdown, listener, suffix, admin
+    )
     reactor.callWhenRunning(open_port)
     return Serving(hosted, listener, shutdown, uvicorn)
 
@@ -231,6 +269,16 @@ def _graceful_shutdown(
     return shutdown
 
 
+def _recycle(then: Callable[[], None], count: int) -> None:
+    print(
+        f"twistbridge: {count} requests served (--limit-max-requests) "
+        f"by pid {os.getpid()}: recycling",
+        file=sys.stderr,
+        flush=True,
+    )
+    then()
+
+
 def _flush_access_log(
     reactor: AsyncioSelectorReactor, flush: Callable[[], None]
 ) -> None:
@@ -247,9 +295,15 @@ def _opener(
     shutdown: GracefulShutdown,
     listener: Listener,
     suffix: str,
+    admin: tuple[IStreamServerEndpoint, IProtocolFactory] | None,
 ) -> Callable[[], None]:
-    """What opens the port once every ASGI app's lifespan startup is over."""
-    from twisted.internet.defer import gatherResults
+    """What opens the port once every ASGI app's lifespan startup is over (and the
+    admin port first: its /readyz says "starting" until then)."""
+    from twisted.internet.defer import Deferred, gatherResults, succeed
+
+    from twisted_host.run.process import url_of
+
+    admin_url: list[str] = []
 
     def listen(_: object) -> object:
         if startup_error(hosted) is not None:
@@ -260,17 +314,30 @@ def _opener(
         if port_ is not None:
             shutdown.port = port_
             hosted.readiness.started = True
-            listener.ready(port_, suffix)
+            listener.ready(port_, suffix + "".join(admin_url))
+
+    def admin_listening(port_: IListeningPort | None) -> None:
+        if port_ is not None:
+            admin_url.append(f" ; admin {url_of(port_)}")
 
     def open_port() -> None:
-        started = gatherResults([bridge.started for bridge in hosted.asgi])
+        opened: Deferred[Any] = (
+            admin[0].listen(admin[1]) if admin is not None else succeed(None)
+        )
+        opened.addCallback(admin_listening)
+        waits: list[Deferred[Any]] = [opened, *(b.started for b in hosted.asgi)]
+        started = gatherResults(waits)
         started.addCallback(listen).addCallbacks(listening, listener.failed)
 
     return open_port
 
 
 def _server_endpoint(
-    reactor: AsyncioSelectorReactor, host: str, port: int, endpoint: str | None
+    reactor: AsyncioSelectorReactor,
+    host: str,
+    port: int,
+    endpoint: str | None,
+    backlog: int = 4096,
 ) -> IStreamServerEndpoint:
     from twisted.internet.endpoints import serverFromString
 
@@ -280,7 +347,7 @@ def _server_endpoint(
     if endpoint:
         parsed: IStreamServerEndpoint = serverFromString(reactor, endpoint)
         return parsed
-    return SoonTCPEndpoint(reactor, port, host)
+    return SoonTCPEndpoint(reactor, port, host, backlog)
 
 
 def listen_forever(factory: IProtocolFactory, host: str, port: int, name: str) -> int:

@@ -1,11 +1,12 @@
 """What every process `twistbridge` starts shares: the ready line that tests and
-`compare` wait for, children that die with their parent, and what it tells the
-operator (`say`)."""
+`compare` wait for, children that die with their parent, listening sockets and
+their URLs, and what it tells the operator (`say`)."""
 
 from __future__ import annotations
 
 import re
 import signal
+import socket
 import sys
 from typing import Protocol
 
@@ -13,7 +14,11 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.python.failure import Failure
 
 # What a command prints once it takes requests; the tests and `compare` wait for it.
-READY = re.compile(r"ready: (https?://\S+?)/?(?: ; uvicorn (https?://\S+?)/asgi/)?$")
+# " ; admin URL": the admin listener's (`--admin-port`), when there is one.
+READY = re.compile(
+    r"ready: (https?://\S+?)/?(?: ; uvicorn (https?://\S+?)/asgi/)?"
+    r"(?: ; admin (http://\S+?)/?)?$"
+)
 
 
 def say(message: str) -> None:
@@ -57,10 +62,7 @@ class Listener:
         self.status = 0
 
     def ready(self, port: IListeningPort, suffix: str = "") -> None:
-        address = port.getHost()
-        host, number = getattr(address, "host", "?"), getattr(address, "port", 0)
-        url = f"{self.scheme}://{host}:{number}/"
-        print(f"{self.name} ready: {url}{suffix}", flush=True)
+        print(f"{self.name} ready: {url_of(port, self.scheme)}{suffix}", flush=True)
 
     def failed(self, failure: Failure) -> None:
         self.status = 1
@@ -70,6 +72,31 @@ class Listener:
             file=sys.stderr,
         )
         self.reactor.stop()
+
+
+def url_of(port: IListeningPort, scheme: str = "http") -> str:
+    """The URL a listening port serves ("http://127.0.0.1:8000/")."""
+    address = port.getHost()
+    host, number = getattr(address, "host", "?"), getattr(address, "port", 0)
+    return f"{scheme}://{host}:{number}/"
+
+
+def socket_url(sock: socket.socket, scheme: str) -> str:
+    """The URL a bound socket serves ("http://[::1]:8000/")."""
+    bound_host, bound_port = sock.getsockname()[:2]
+    if ":" in bound_host:
+        bound_host = f"[{bound_host}]"
+    return f"{scheme}://{bound_host}:{bound_port}/"
+
+
+def listening_socket(host: str, port: int, backlog: int) -> socket.socket:
+    """A TCP socket listening on host:port (IPv6 for a host with a colon)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    return sock
 
 
 def tcp_description(host: str, port: int) -> str:

@@ -15,9 +15,10 @@ The supervisor restarts a worker that dies (at once if it had served, with a
 doubling delay up to 10 s while new ones die before listening: `backoff`), stops
 every worker gracefully on SIGTERM or SIGINT (exit 0; a second signal kills them,
 exit 1), on SIGHUP replaces them one at a time, each new one listening before the
-old one drains, as gunicorn does, and passes SIGUSR1 on (each worker reopens its log
-files). uvicorn stays one child, of the supervisor, restarted when it dies
-(`uvicorn_keeper`).
+old one drains, as gunicorn does; so it replaces a worker that has served its
+`--limit-max-requests` (it says so on its ready pipe and serves on meanwhile); and it
+passes SIGUSR1 on (each worker reopens its log files). uvicorn stays one child, of
+the supervisor, restarted when it dies (`uvicorn_keeper`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -41,7 +43,7 @@ from twisted_host.http.access_log_file import reopenable_path
 from twisted_host.run import metrics_dir
 from twisted_host.run.backoff import Backoff
 from twisted_host.run.log_files import reopen_log_files
-from twisted_host.run.process import say, tcp_description
+from twisted_host.run.process import listening_socket, say, socket_url, tcp_description
 from twisted_host.run.reactor import install_asyncio_reactor
 from twisted_host.run.tls import TLSFiles
 from twisted_host.run.uvicorn import UvicornChild
@@ -50,7 +52,7 @@ from twisted_host.run.worker import OFF, SETTINGS_VARIABLE, TLS_VARIABLE
 
 LISTEN_FD = 3  # where a worker finds the listening socket
 READY_FD = 4  # where a worker writes that it listens
-BACKLOG = 4096  # as SoonTCPEndpoint's
+ADMIN_FD = 5  # where it finds the admin listener's socket (`--admin-port`)
 
 
 class WorkerDied(Exception):
@@ -68,15 +70,21 @@ class Worker(ProcessProtocol):
         self.status = "running"
         self.served = False  # it listened
         self.reopens = 0  # the supervisor's SIGUSR1s this worker has had
+        # Called when it has served its --limit-max-requests and asks to be replaced.
+        self.on_recycle: Callable[[Worker], None] | None = None
 
     def connectionMade(self) -> None:
         assert self.transport is not None
         self.pid = self.transport.pid
 
     def childDataReceived(self, childFD: int, data: bytes) -> None:
-        if childFD == READY_FD and not self.served:
+        if childFD != READY_FD:
+            return
+        if not self.served:
             self.served = True
             self.listening.callback(self)
+        if b"recycle" in data and self.on_recycle is not None:
+            self.on_recycle(self)
 
     def processEnded(self, reason: Failure) -> None:
         if isinstance(reason.value, ProcessTerminated):
@@ -106,8 +114,10 @@ class Supervisor:
         access_log: TextIO | None,
         metrics_path: Path,
         tls: TLSFiles | None = None,
+        admin: socket.socket | None = None,
     ) -> None:
         self.reactor = reactor
+        self.admin = admin  # shared by the workers as the public socket is
         self.tls = tls
         self.settings = settings
         self.count = count
@@ -121,6 +131,8 @@ class Supervisor:
         self.up = False  # every worker has listened once
         self.stopping = False
         self.reloading = False
+        self.watching = False  # --reload: a change retries a start that failed
+        self.reload_pending = False  # asked again while reloading
         self.status = 0
         self.reopens = 0  # SIGUSR1s received
 
@@ -131,9 +143,11 @@ class Supervisor:
         worker.reopens = self.reopens  # it opens its log files after them
         worker.ended.addCallback(self._ended)
         worker.listening.addCallback(self._listening)
+        worker.on_recycle = self._recycle
         uvicorn_port = self.uvicorn.port if self.uvicorn else 0
         argv = [sys.executable, "-m", "twisted_host.run.worker"]
         argv += [str(LISTEN_FD), str(READY_FD), str(uvicorn_port), self.log_arg]
+        argv += [str(ADMIN_FD) if self.admin is not None else "-1"]
         env = dict(os.environ)
         env[SETTINGS_VARIABLE] = self.settings.to_json()
         env[metrics_dir.VARIABLE] = str(self.metrics_path)
@@ -146,6 +160,8 @@ class Supervisor:
             LISTEN_FD: self.sock.fileno(),
             READY_FD: "r",
         }
+        if self.admin is not None:
+            child_fds[ADMIN_FD] = self.admin.fileno()
         self.reactor.spawnProcess(
             worker, sys.executable, argv, env=env, childFDs=child_fds
         )
@@ -162,8 +178,11 @@ class Supervisor:
             elif not self.up:
                 say(f"worker {worker.pid} failed to start ({worker.status})")
                 del self.workers[worker.slot]  # gone: nothing to wait for
-                self.status = 1
-                self.stop()
+                if not self.watching:
+                    self.status = 1
+                    self.stop()
+                elif not self.workers:
+                    say("waiting for a change to start again (--reload)")
             else:
                 self._restart(worker)
         if self.stopping and not self.workers and not self.retiring:
@@ -195,6 +214,19 @@ class Supervisor:
     def start(self) -> defer.Deferred[list[Worker]]:
         workers = [self.spawn(slot) for slot in range(self.count)]
         return defer.gatherResults([w.listening for w in workers], consumeErrors=True)
+
+    def begin(self) -> None:
+        """Start the workers; the ready line once every one listens. A worker that
+        fails before listening stops them all (`_ended`), unless --reload watches."""
+        self.start().addCallbacks(self._up, lambda _: None)
+
+    def _up(self, _: object) -> None:
+        self.up = True
+        suffix = f" ; uvicorn {self.uvicorn.url}" if self.uvicorn else ""
+        if self.admin is not None:
+            suffix += f" ; admin {socket_url(self.admin, 'http')}"
+        address = socket_url(self.sock, "https" if self.tls else "http")
+        print(f"twistbridge ready: {address}{suffix}", flush=True)
 
     def install_signals(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
@@ -238,6 +270,8 @@ class Supervisor:
         # new connections are then refused, as with one process, rather than queued
         # where no worker will take them.
         self.sock.close()
+        if self.admin is not None:
+            self.admin.close()
         if not self.workers and not self.retiring:
             self.reactor.stop()
             return
@@ -250,6 +284,11 @@ class Supervisor:
             worker.signal(signal.SIGKILL)
 
     def reload(self) -> None:
+        if self.watching and not self.up and not self.workers and not self.stopping:
+            self.begin()  # the first start failed: try the changed code
+            return
+        if self.reloading:  # a change meanwhile: once more, after this one
+            self.reload_pending = True
         if self.reloading or self.stopping or not self.up:
             return
         self.reloading = True
@@ -258,23 +297,44 @@ class Supervisor:
 
     async def _replace_all(self) -> None:
         for slot in sorted(self.workers):
-            if self.stopping:
+            if self.stopping or not await self._replace(slot, "reload"):
                 return
-            old = self.workers[slot]
-            new = self.spawn(slot)
-            try:
-                await new.listening
-            except WorkerDied as died:
-                self.workers[slot] = old  # keep serving with the old one
-                say(f"reload stopped: {died}")
-                return
-            self.retiring.add(old)
-            old.signal(signal.SIGTERM)  # it drains; the socket stays open here
+        say(f"reloaded: {len(self.workers)} new workers")
+
+    async def _replace(self, slot: int, why: str) -> bool:
+        """A new worker in `slot`, listening before the old one drains; False (the
+        old one kept) if the new one dies first."""
+        old = self.workers[slot]
+        new = self.spawn(slot)
+        try:
+            await new.listening
+        except WorkerDied as died:
+            self.workers[slot] = old  # keep serving with the old one
+            say(f"{why} stopped: {died}")
+            return False
+        self.retiring.add(old)
+        old.signal(signal.SIGTERM)  # it drains; the socket stays open here
+        return True
+
+    def _recycle(self, worker: Worker) -> None:
+        # --limit-max-requests: replaced as one worker of a reload is (a reload in
+        # progress replaces it anyway).
+        if (
+            self.stopping
+            or self.reloading
+            or self.workers.get(worker.slot) is not worker
+        ):
+            return
+        d = defer.Deferred.fromCoroutine(self._replace(worker.slot, "recycling"))
+        d.addErrback(lambda failure: failure.printTraceback())
 
     def _reloaded(self, result: object) -> None:
         self.reloading = False
         if isinstance(result, Failure):
             result.printTraceback()
+        if self.reload_pending:
+            self.reload_pending = False
+            self.reload()
 
 
 def supervise(
@@ -293,10 +353,19 @@ def supervise(
     # Twisted learns of a child's end (SIGCHLD) through that file descriptor.
     reactor = install_asyncio_reactor(use_uvloop=False)
     try:
-        sock = _listening_socket(host, port)
+        sock = listening_socket(host, port, settings.backlog)
     except OSError as error:
         say(f"cannot listen on {tcp_description(host, port)}: {error}")
         return 1
+    admin = None
+    if settings.admin_port is not None:
+        try:
+            admin = listening_socket(settings.admin_host, settings.admin_port, 128)
+        except OSError as error:
+            where = tcp_description(settings.admin_host, settings.admin_port)
+            say(f"cannot listen on {where}: {error}")
+            sock.close()
+            return 1
     uvicorn = (
         UvicornChild.start(settings, host, uvicorn_port, tls) if uvicorn_port else None
     )
@@ -314,8 +383,16 @@ def supervise(
         access_log=access_log,
         metrics_path=metrics,
         tls=tls,
+        admin=admin,
     )
-    reactor.callWhenRunning(_start, supervisor, uvicorn)
+    if settings.reload:
+        from twisted_host.run.reload import start_watching
+
+        supervisor.watching = True
+        folders, includes = settings.reload_dirs, settings.reload_includes
+        excludes = settings.reload_excludes
+        start_watching(reactor, supervisor.reload, folders, includes, excludes)
+    reactor.callWhenRunning(_start, supervisor)
     try:
         reactor.run()
     finally:
@@ -323,24 +400,14 @@ def supervise(
             uvicorn.stop()
         metrics_dir.remove(metrics)
         sock.close()
+        if admin is not None:
+            admin.close()
     return supervisor.status
 
 
-def _start(supervisor: Supervisor, uvicorn: UvicornChild | None) -> None:
+def _start(supervisor: Supervisor) -> None:
     supervisor.install_signals()
-
-    def up(_: object) -> None:
-        supervisor.up = True
-        bound_host, bound_port = supervisor.sock.getsockname()[:2]
-        if ":" in bound_host:
-            bound_host = f"[{bound_host}]"
-        suffix = f" ; uvicorn {uvicorn.url}" if uvicorn else ""
-        scheme = "https" if supervisor.tls is not None else "http"
-        address = f"{scheme}://{bound_host}:{bound_port}/"
-        print(f"twistbridge ready: {address}{suffix}", flush=True)
-
-    # A worker that fails before listening stops them all (`_ended`).
-    supervisor.start().addCallbacks(up, lambda _: None)
+    supervisor.begin()
 
 
 def _access_log_for_workers(access_log: TextIO | None) -> tuple[str, int]:
@@ -354,12 +421,3 @@ def _access_log_for_workers(access_log: TextIO | None) -> tuple[str, int]:
     # SIGUSR1; here it would only hold the rotated file open.
     access_log.close()
     return path, 1
-
-
-def _listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(BACKLOG)
-    return sock

@@ -1,7 +1,7 @@
 """One worker of `twistbridge serve --workers N`: the whole Site, serving the
 listening socket its supervisor bound and passed down.
 
-    python -m twisted_host.run.worker LISTEN_FD READY_FD UVICORN_PORT ACCESS_LOG
+    python -m twisted_host.run.worker LISTEN_FD READY_FD UVICORN_PORT ACCESS_LOG ADMIN_FD
 
 The settings come as JSON in `TWISTBRIDGE_SETTINGS` (as for the uvicorn child), with
 the apps to import (`--wsgi`, `--asgi`), and the certificate in `TWISTBRIDGE_TLS`. The
@@ -9,7 +9,8 @@ worker says it listens by writing a line to READY_FD rather than printing the re
 line: the supervisor prints that one, once for all; standard output is the access
 log. UVICORN_PORT is the supervisor's uvicorn (0: none), for the dashboard's links.
 ACCESS_LOG is `off`, `-` (standard output) or the absolute path of a file, which the
-worker opens itself, appending, so that it can open it again on SIGUSR1.
+worker opens itself, appending, so that it can open it again on SIGUSR1. ADMIN_FD is
+the admin listener's socket (-1: none).
 """
 
 from __future__ import annotations
@@ -40,7 +41,11 @@ class _ReadyPipe(Listener):
 
     def ready(self, port: IListeningPort, suffix: str = "") -> None:
         os.write(self.fd, f"ready {os.getpid()}\n".encode())
-        os.close(self.fd)
+
+    def recycle(self) -> None:
+        """--limit-max-requests reached: ask for a replacement, serving meanwhile
+        (the supervisor sends SIGTERM once the new worker listens)."""
+        os.write(self.fd, f"recycle {os.getpid()}\n".encode())
 
 
 def main(argv: list[str]) -> int:
@@ -52,7 +57,11 @@ def main(argv: list[str]) -> int:
     os.setpgid(0, 0)
     listen_fd, ready_fd, uvicorn_port = (int(arg) for arg in argv[:3])
     access_log = _access_log(argv[3])
+    admin_fd = int(argv[4])
     settings = Settings.from_json(os.environ.get(SETTINGS_VARIABLE, "{}"))
+    from twisted_host.run.logging_setup import configure
+
+    configure(settings.log_level, settings.log_config)  # the supervisor read it once
     reactor = install_asyncio_reactor()
     from twisted_host.hosting import configured_apps
     from twisted_host.http.h2 import ALPN
@@ -70,18 +79,20 @@ def main(argv: list[str]) -> int:
     tls = os.environ.get(TLS_VARIABLE)
     options = certificate_options(TLSFiles.from_json(tls), ALPN) if tls else None
 
-    with socket.socket(fileno=os.dup(listen_fd)) as probe:
-        family = probe.family  # IPv4 or IPv6, as the supervisor bound it
     listener = _ReadyPipe(reactor, ready_fd)
     serving = start_site(
         reactor,
         settings,
-        SoonInheritedEndpoint(reactor, listen_fd, family),
+        SoonInheritedEndpoint(reactor, listen_fd, _family(listen_fd)),
         listener,
         apps=apps,
         uvicorn_port=uvicorn_port or None,
         tls_options=options,
         access_log=access_log,
+        on_max_requests=listener.recycle,
+        admin_endpoint=SoonInheritedEndpoint(reactor, admin_fd, _family(admin_fd))
+        if admin_fd >= 0
+        else None,
     )
     return serve(reactor, serving, restart=False)
 
@@ -90,6 +101,11 @@ def _access_log(argument: str) -> TextIO | None:
     if argument == OFF:
         return None
     return sys.stdout if argument == "-" else open(argument, "a")
+
+
+def _family(fd: int) -> socket.AddressFamily:
+    with socket.socket(fileno=os.dup(fd)) as probe:
+        return probe.family  # IPv4 or IPv6, as the supervisor bound it
 
 
 if __name__ == "__main__":

@@ -27,6 +27,14 @@ def _help(*args: str) -> str:
     return done.stdout
 
 
+def _listing(text: str) -> str:
+    """The option lines of --help: below its first heading ("Options:", or the first
+    of `serve`'s sections)."""
+    heading = re.search(r"^[A-Z][A-Za-z ]*:$", text, flags=re.M)
+    assert heading is not None, text
+    return text[heading.end() :]
+
+
 def _section(command: str) -> str:
     return REFERENCE.split(f"\n## twistbridge {command}\n", 1)[1].split("\n## ", 1)[0]
 
@@ -45,7 +53,7 @@ def test_every_option_with_its_default(command: str) -> None:
     usage = text.splitlines()[0]
     assert f"```text\n{usage}\n```" in section
     # Option lines of --help: "  --port INTEGER RANGE  Port ...  [default: 8000; ...]"
-    listing = text.split("\nOptions:\n", 1)[1]
+    listing = _listing(text)
     options = re.findall(r"^  (-[^ ].*?)(?:  |\n)", listing, flags=re.M)
     options = [o for o in options if o not in ("-h, --help", "--help")]
     assert options
@@ -56,7 +64,7 @@ def test_every_option_with_its_default(command: str) -> None:
 def test_serve_defaults_are_those_of_help() -> None:
     # serve's every default is click's own "[default: ...]" (compare's help text writes
     # some of its own, for defaults computed at run time).
-    listing = " ".join(_help("serve").split("\nOptions:\n", 1)[1].split())
+    listing = " ".join(_listing(_help("serve")).split())
     defaults = re.findall(r"\[default: ([^;\]]+)", listing)
     assert len(defaults) > 30
     for default in defaults:

@@ -146,14 +146,25 @@ ROWS = [
 # fmt: on
 
 
+# Rows whose rule needs another request in flight beside theirs: sent on a server of
+# their own (--limit-concurrency 1) while a busy request holds the one place.
+# fmt: off
+HELD_ROWS = [
+    Row("concurrency", "one in flight", _get(), 503, False, holds=b"Retry-After: 1\r\n"),
+]
+# fmt: on
+HELD_REQUEST = b"GET /native/busy?seconds=3 HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
 def test_every_rule_has_a_row() -> None:
-    assert {row.rule for row in ROWS} == {rule.name for rule in RULES}
+    rows = [*ROWS, *HELD_ROWS]
+    assert {row.rule for row in rows} == {rule.name for rule in RULES}
     assert set(H2_ROWS) == {rule.name for rule in RULES if rule.h2}
 
 
 @pytest.mark.parametrize(
     "row",
-    [r for r in ROWS if r.status is not None and r.status >= 400],
+    [r for r in [*ROWS, *HELD_ROWS] if r.status is not None and r.status >= 400],
     ids=lambda r: f"{r.rule}-{r.case}",
 )
 def test_a_refusal_row_says_what_its_rule_says(row: Row) -> None:
@@ -208,6 +219,46 @@ def test_row(site: Server, lane: str, parser: str, row: Row) -> None:
         assert row.holds in answer, where
         assert not row.lacks or row.lacks not in answer, where
     assert "Traceback" not in site.output()
+
+
+@pytest.fixture(scope="module")
+def held_site(
+    tmp_path_factory: pytest.TempPathFactory, parser: str, lane: str
+) -> Iterator[Server]:
+    if not LANES[lane].mounts.get(parser):
+        pytest.skip(f"the {lane} lane does not serve --http {parser}")
+    tmp = tmp_path_factory.mktemp(f"held-{parser}-{lane}")
+    args = [*USER_MOUNTS, *LANES[lane].args, "--http", parser, "--show-lane"]
+    args += ["--limit-concurrency", "1", "--no-access-log", "--uvicorn-port", "0"]
+    with run_server(*args, tmp_path=tmp) as s:
+        yield s
+
+
+@pytest.mark.parametrize("row", HELD_ROWS, ids=lambda r: f"{r.rule}-{r.case}")
+def test_held_row(held_site: Server, lane: str, parser: str, row: Row) -> None:
+    """Every mount of the lane refuses while a request holds the one place; once it
+    is answered, the same connection is served."""
+    parts = urlsplit(held_site.url)
+    for mount in LANES[lane].mounts[parser]:
+        raw = row.raw.replace(b"{m}", f"/{mount}".encode())
+        address = (parts.hostname, parts.port)
+        with socket.create_connection(address, timeout=10) as holder:
+            holder.sendall(HELD_REQUEST)
+            time.sleep(0.5)  # the busy request is in flight
+            with socket.create_connection(address, timeout=10) as sock:
+                sock.sendall(raw)
+                reader = _Reader(sock)
+                seen = reader.answers_to_a_final()
+                where = f"on /{mount}: {seen!r}"
+                assert [status for status, _ in seen] == [row.status], where
+                assert row.holds in seen[0][1], where
+                assert _Reader(holder).answers_to_a_final()[0][0] == 200, where
+                sock.sendall(raw)  # the place is free again, on the same connection
+                again = reader.answers_to_a_final()
+                assert [status for status, _ in again] == [200], where
+                lane_header = f"x-twistbridge-lane: {lane}\r\n".encode()
+                assert lane_header in again[0][1].lower(), where
+    assert "Traceback" not in held_site.output()
 
 
 def _exchange(

@@ -52,6 +52,7 @@ def test_plugin_serves_the_site(tmp_path: Path, runner: str) -> None:
     ("args", "error"),
     [
         (["--workers", "2"], "--workers: twistd runs one process"),
+        (["--reload"], "--reload: twistd runs one process"),
         (["--port", "x"], "Invalid value for '--port'"),
     ],
 )

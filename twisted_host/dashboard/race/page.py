@@ -31,7 +31,7 @@ from twisted_host.dashboard.race.spec import (
     parse_spec,
 )
 from twisted_host.dashboard.race.sse import EventStream
-from twisted_host.dashboard.templating import render
+from twisted_host.dashboard.templating import base, render
 from twisted_host.native.errors import NotFound, Page, error, html
 from twisted_host.native.form import parse_form
 
@@ -108,12 +108,12 @@ def _json(request: Request, status: int, document: dict[str, Any]) -> bytes:
 
 
 def _links(race: Race) -> dict[str, Any]:
-    n = race.number
+    n, at = race.number, f"{base()}/race"
     return {
         "number": n,
-        "events": f"/race/{n}/events",
-        "json": f"/race/{n}.json",
-        "html": f"/race/{n}.html",
+        "events": f"{at}/{n}/events",
+        "json": f"{at}/{n}.json",
+        "html": f"{at}/{n}.html",
     }
 
 

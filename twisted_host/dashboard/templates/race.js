@@ -58,7 +58,7 @@
     box.appendChild(svg);
     box.appendChild(el("p", { "class": "sentences", id: "sentences-" + t.name }, "Waiting for its turn."));
     var compare = el("p", {});
-    compare.appendChild(el("a", { "class": "compare", href: origin + "/compare/" + state.spec.feature },
+    compare.appendChild(el("a", { "class": "compare", href: origin + "{{ base }}/compare/" + state.spec.feature },
                            "compare the code of " + state.spec.feature + " on every mount"));
     box.appendChild(compare);
     var table = el("table", { "class": "summary", id: "summary-" + t.name });
@@ -125,8 +125,8 @@
     if (fields) fields.disabled = false;
     var save = document.getElementById("race-save");
     if (form && state) {
-      document.getElementById("race-save-html").href = "/race/" + state.number + ".html";
-      document.getElementById("race-save-json").href = "/race/" + state.number + ".json";
+      document.getElementById("race-save-html").href = "{{ base }}/race/" + state.number + ".html";
+      document.getElementById("race-save-json").href = "{{ base }}/race/" + state.number + ".json";
       save.hidden = false;
     }
   }
@@ -273,7 +273,7 @@
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     say("Starting\u2026");
-    fetch("/race/start", { method: "POST", body: new URLSearchParams(new FormData(form)) })
+    fetch("{{ base }}/race/start", { method: "POST", body: new URLSearchParams(new FormData(form)) })
       .then(function (r) { return r.json().then(function (body) { return [r.status, body]; }); })
       .then(function (answer) {
         var status = answer[0], body = answer[1];
@@ -290,5 +290,5 @@
       .catch(function () { say("The server did not answer.", true); });
   });
   var running = legsBox.dataset.running;
-  if (running) follow({ events: "/race/" + running + "/events" });
+  if (running) follow({ events: "{{ base }}/race/" + running + "/events" });
 })();

@@ -19,6 +19,7 @@ them may import it.
 from twisted_host.http.rules.body import body_size, trailer_field
 from twisted_host.http.rules.connection import (
     HALF_CLOSE_GRACE,
+    concurrency,
     half_close_expired,
     header_deadline,
     idle_expired,
@@ -57,6 +58,7 @@ __all__ = [
     "Rule",
     "admit",
     "body_size",
+    "concurrency",
     "content_length",
     "expects_continue",
     "field_line",

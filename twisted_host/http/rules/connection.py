@@ -17,6 +17,17 @@ def persists(version: bytes, connection: list[bytes]) -> bool:
     return version == b"HTTP/1.1" and not any(map(_CLOSE.search, connection))
 
 
+def concurrency(in_flight: int, limits: Settings) -> Refusal | None:
+    """503 for a request that would have more than `limit_concurrency` requests in
+    flight in this process (uvicorn's --limit-concurrency), counting itself; the
+    connection stays open: the client may try again on it (Retry-After)."""
+    limit = limits.limit_concurrency
+    if in_flight > limit > 0:
+        detail = f"Over {limit} requests in flight; try again."
+        return Refusal("concurrency", 503, detail)
+    return None
+
+
 def header_deadline(
     started: float | None, now: float, limits: Settings
 ) -> Refusal | None:

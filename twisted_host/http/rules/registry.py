@@ -124,6 +124,14 @@ RULES: tuple[Rule, ...] = (
         name="persists",
     ),
     _rule(
+        connection.concurrency,
+        503,
+        "RFC 9110 §15.6.4: 503 when the server cannot handle the request because of "
+        "a temporary overload; Retry-After may say how long (uvicorn's "
+        "--limit-concurrency).",
+        closes=False,
+    ),
+    _rule(
         connection.header_deadline,
         408,
         "RFC 9110 §15.5.9: 408 when the server did not "
