@@ -13,6 +13,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -184,16 +185,25 @@ def lane(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@contextmanager
+def _lane_server(
+    factory: pytest.TempPathFactory, parser: str, lane: str, *limits: str
+) -> Iterator[Server]:
+    """The Site with the lane's mounts (user mounts too) under `limits`."""
+    if not LANES[lane].mounts.get(parser):
+        pytest.skip(f"the {lane} lane does not serve --http {parser}")
+    tmp = factory.mktemp(f"rules-{parser}-{lane}")
+    args = [*limits, *USER_MOUNTS, *LANES[lane].args, "--http", parser, "--show-lane"]
+    with run_server(*args, "--no-access-log", "--uvicorn-port", "0", tmp_path=tmp) as s:
+        yield s
+
+
 @pytest.fixture(scope="module")
 def site(
     tmp_path_factory: pytest.TempPathFactory, parser: str, lane: str
 ) -> Iterator[Server]:
-    if not LANES[lane].mounts.get(parser):
-        pytest.skip(f"the {lane} lane does not serve --http {parser}")
-    tmp = tmp_path_factory.mktemp(f"rules-{parser}-{lane}")
-    args = [*LIMITS, *USER_MOUNTS, *LANES[lane].args, "--http", parser, "--show-lane"]
-    with run_server(*args, "--no-access-log", "--uvicorn-port", "0", tmp_path=tmp) as s:
-        yield s
+    with _lane_server(tmp_path_factory, parser, lane, *LIMITS) as server:
+        yield server
 
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda r: f"{r.rule}-{r.case}")
@@ -225,13 +235,9 @@ def test_row(site: Server, lane: str, parser: str, row: Row) -> None:
 def held_site(
     tmp_path_factory: pytest.TempPathFactory, parser: str, lane: str
 ) -> Iterator[Server]:
-    if not LANES[lane].mounts.get(parser):
-        pytest.skip(f"the {lane} lane does not serve --http {parser}")
-    tmp = tmp_path_factory.mktemp(f"held-{parser}-{lane}")
-    args = [*USER_MOUNTS, *LANES[lane].args, "--http", parser, "--show-lane"]
-    args += ["--limit-concurrency", "1", "--no-access-log", "--uvicorn-port", "0"]
-    with run_server(*args, tmp_path=tmp) as s:
-        yield s
+    limit = ("--limit-concurrency", "1")
+    with _lane_server(tmp_path_factory, parser, lane, *limit) as server:
+        yield server
 
 
 @pytest.mark.parametrize("row", HELD_ROWS, ids=lambda r: f"{r.rule}-{r.case}")
