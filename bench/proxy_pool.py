@@ -28,10 +28,11 @@ import httpx
 import trustme
 
 from bench.measure import PY, console, stop
+from core.mounts import MOUNT_NAMES
 from twisted_host.run.process import READY
 
 RESULTS = Path(__file__).resolve().parent / "results"
-MOUNTS = ("wsgi", "asgi")  # the mounts whose proxy pools (native and klein: not yet)
+MOUNTS = MOUNT_NAMES  # every mount's proxy pools
 POOLS = {"pooled": "32", "unpooled": "0"}
 
 

@@ -165,7 +165,7 @@ IMPLEMENTED_BY: dict[str, tuple[tuple[Part, ...], ...]] = {
         (_k.live.Live.events,),
     ),
     "proxy": (
-        (_n.proxy.Proxy, _n.proxy.UpstreamFactory, _n.proxy.UpstreamClient),
+        (_n.proxy.Proxy, _n.proxy.Forward, _n.proxy.Relay),
         (_w.proxy.forward, _w.proxy._relay),
         (_a.proxy.forward, _a.proxy._relay, InModule(_a.proxy, "routes")),
         (_k.proxy.Forward.proxy,),

@@ -10,27 +10,46 @@ thread waits on it. Reworked where the stock one falls short of a contract:
 - the upstream's socket is the answer's producer: when the client reads slowly, the
   reactor stops reading the upstream, so a 50 MiB answer is never held in memory;
 - a refused connection is 502 and a timeout 504 with the contract's pages (the stock
-  factory answers 501 "Could not connect" and waits forever).
-Its client, `ProxyClient`, is an `HTTPClient`, deprecated since Twisted 24.7 in
-favour of `Agent` but still what `ReverseProxyResource` is built on (pyproject's
-warning filter names it; Twisted is pinned below 27).
+  factory answers 501 "Could not connect" and waits forever);
+- its client is `Agent` over an `HTTPConnectionPool` of `Settings.upstream_pool`
+  idle connections, reused as `/wsgi`'s and `/asgi`'s are (the stock `ProxyClient`
+  speaks HTTP/1.0 and closes: a connection, over https a handshake, per request).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from io import BytesIO
+from typing import cast
 
 from OpenSSL import SSL
 from OpenSSL.crypto import X509StoreFlags
 from twisted.internet import reactor as default_reactor
 from twisted.internet._sslverify import IOpenSSLTrustRoot  # public in use only
-from twisted.internet.error import TimeoutError as ConnectTimeout
-from twisted.internet.interfaces import IAddress, IConnector, ITCPTransport
+from twisted.internet.defer import Deferred
+from twisted.internet.error import ConnectError
+from twisted.internet.interfaces import (
+    IAddress,
+    IDelayedCall,
+    IPushProducer,
+    IReactorTime,
+    ITCPTransport,
+)
 from twisted.internet.protocol import Protocol, connectionDone
-from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
-from twisted.web.http import _ChunkedTransferDecoder, _MalformedChunkedDataError
-from twisted.web.proxy import ProxyClient, ProxyClientFactory, ReverseProxyResource
+from twisted.web._newclient import HTTP11ClientProtocol
+from twisted.web._newclient import Request as ClientRequest
+from twisted.web.client import (
+    Agent,
+    BrowserLikePolicyForHTTPS,
+    FileBodyProducer,
+    HTTPConnectionPool,
+    ResponseDone,
+    _HTTP11ClientFactory,
+)
+from twisted.web.http import PotentialDataLoss
+from twisted.web.http_headers import Headers
+from twisted.web.iweb import IResponse
+from twisted.web.proxy import ReverseProxyResource
 from twisted.web.server import NOT_DONE_YET, Request
 from zope.interface import implementer
 
@@ -42,135 +61,151 @@ from core.settings import Settings
 from twisted_host.native.errors import error, html
 
 
-class UpstreamClient(ProxyClient, TimeoutMixin):
-    """One request to the upstream (HTTP/1.0, then the connection closes), its answer
-    relayed to `father`, the client's request."""
+class Forward:
+    """One request relayed: the upstream's answer written to `request`, the client's,
+    with 502 or 504 while nothing is sent and a cut connection after."""
 
-    factory: UpstreamFactory
-    transport: ITCPTransport
+    def __init__(self, request: Request, timeout: float, clock: IReactorTime) -> None:
+        self.request = request
+        self.timeout = timeout
+        self.gone = False  # the client left: nothing more is written to it
+        self.done = False  # the answer is finished, whole or not
+        self.slow = False  # the timer rang: a cancelled request answers 504
+        self.pending: Deferred[IResponse] | None = None
+        self.body: IPushProducer | None = None  # the upstream's socket, once reading
+        self.timer: IDelayedCall = clock.callLater(timeout, self._too_slow)
+        request.notifyFinish().addErrback(self._client_left)
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.received: list[tuple[str, str]] = []
-        self._headers_done = False
-        # A chunked answer (uvicorn sends one even to this HTTP/1.0 request, for a
-        # body of unknown length), decoded here: `HTTPClient` would relay its framing
-        # as if it were the body.
-        self._chunks: _ChunkedTransferDecoder | None = None
-        self._chunks_done = False
+    def start(self, pending: Deferred[IResponse]) -> None:
+        self.pending = pending
+        pending.addCallbacks(self._answered, self._failed)
 
-    def connectionMade(self) -> None:
-        if self.factory.gone:
-            self.transport.abortConnection()
-            return
-        self.setTimeout(self.factory.timeout)
-        self.father.registerProducer(self.transport, True)
-        super().connectionMade()
-
-    def dataReceived(self, data: bytes) -> None:
-        self.resetTimeout()
-        super().dataReceived(data)
-
-    def handleHeader(self, key: bytes, value: bytes) -> None:
-        self.received.append((key.decode("latin-1"), value.decode("latin-1")))
-
-    def handleEndHeaders(self) -> None:
-        self._headers_done = True
-        if proxy.is_chunked(self.received) and self.father.method != b"HEAD":
-            self.length = None  # RFC 9112 section 6.3: chunked wins over a length
-            self._chunks = _ChunkedTransferDecoder(self.handleResponsePart, self._ended)
-        # Known only once they are all in: a header `Connection` names is hop-by-hop.
-        for name, value in proxy.response_headers(self.received):
-            super().handleHeader(name.encode("latin-1"), value.encode("latin-1"))
-
-    def rawDataReceived(self, data: bytes) -> None:
-        if self._chunks is None:
-            super().rawDataReceived(data)
-        elif not self._chunks_done:
-            try:
-                self._chunks.dataReceived(data)
-            except _MalformedChunkedDataError:
-                self._cut(502, proxy.BROKEN)
-
-    def _ended(self, extra: bytes) -> None:
-        self._chunks_done = True
-        self.handleResponseEnd()
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:
-        # The upstream closed: the end of the answer, unless its framing says more
-        # was to come (a length not reached, no last chunk, no end of headers).
-        bodiless = self.father.method == b"HEAD" or self.father.code in (204, 304)
-        short = not self._headers_done or (
-            not bodiless
-            and (
-                (self._chunks is not None and not self._chunks_done)
-                or (self._chunks is None and self.length not in (None, 0))
+    def _answered(self, response: IResponse) -> None:
+        self.pending = None
+        self.timer.reset(self.timeout)
+        received = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in response.headers.getAllRawHeaders()
+            for value in values
+        ]
+        self.request.setResponseCode(response.code, response.phrase)
+        for name, value in proxy.response_headers(received):
+            self.request.responseHeaders.addRawHeader(
+                name.encode("latin-1"), value.encode("latin-1")
             )
-        )
-        if short and not self._finished and not self.factory.gone:
-            self._cut(502, proxy.BROKEN)
-            return
-        super().connectionLost(reason)
+        response.deliverBody(Relay(self))
 
-    def _cut(self, status: int, detail: str) -> None:
+    def _failed(self, reason: Failure) -> None:
+        self.pending = None
+        if self.slow:
+            self.cut(504, proxy.TOO_SLOW)
+        elif reason.check(ConnectError):
+            self.cut(502, proxy.UNREACHABLE)
+        else:
+            self.cut(502, proxy.BROKEN)
+
+    def ended(self, reason: Failure) -> None:
+        """The answer's body ended: whole (its length reached, its last chunk, or
+        the upstream closed an answer of no length), or broken off."""
+        if self.done or self.gone:
+            return
+        self.request.unregisterProducer()
+        if reason.check(ResponseDone, PotentialDataLoss):
+            self.done = True
+            self.timer.cancel()
+            self.request.finish()
+        else:
+            self.cut(502, proxy.BROKEN)
+
+    def cut(self, status: int, detail: str) -> None:
         """The answer broke off (or never came in time): `status` while nothing is
         sent, else the client's connection cut, so that it cannot take what it got
         for the whole; the upstream's connection goes either way."""
-        if not self._finished and not self.factory.gone:
-            self._finished = True
-            self.father.unregisterProducer()
-            self.setTimeout(None)
-            if self.father.startedWriting:
-                self.father.channel.transport.abortConnection()
-            else:
-                self.father.responseHeaders.removeHeader(b"content-length")
-                self.factory.fail(status, detail)
-        self.transport.abortConnection()
+        if self.done or self.gone:
+            return
+        self.done = True
+        if self.timer.active():
+            self.timer.cancel()
+        if self.request.startedWriting:
+            self.request.unregisterProducer()
+            cast(ITCPTransport, self.request.channel.transport).abortConnection()
+        else:
+            self.request.responseHeaders.removeHeader(b"content-length")
+            self.request.write(error(self.request, status, detail))
+            self.request.finish()
+        self._stop_upstream()
 
-    def handleResponseEnd(self) -> None:
-        if self.factory.gone:
-            self._finished = True  # a request whose client left cannot be finished
-        elif not self._finished:
-            self.father.unregisterProducer()
-        self.setTimeout(None)
-        super().handleResponseEnd()
+    def _stop_upstream(self) -> None:
+        if self.pending is not None:
+            self.pending.cancel()
+        if self.body is not None:
+            self.body.stopProducing()  # that connection is closed, not pooled
 
-    def timeoutConnection(self) -> None:
-        self._cut(504, proxy.TOO_SLOW)
-
-
-class UpstreamFactory(ProxyClientFactory):
-    protocol = UpstreamClient
-
-    def __init__(self, *args: Any, timeout: float) -> None:
-        super().__init__(*args)
-        self.timeout = timeout
-        self.gone = False  # the client left: nothing more is written to it
-        self.connector: IConnector | None = None
-        self.father.notifyFinish().addErrback(self._client_left)
-
-    def buildProtocol(self, addr: IAddress | None) -> Protocol | None:
-        # The stock factory leaves `factory` unset on the protocols it builds.
-        client: Protocol | None = super().buildProtocol(addr)
-        if client is not None:
-            client.factory = self
-        return client
+    def _too_slow(self) -> None:
+        self.slow = True
+        if self.pending is not None:
+            self.pending.cancel()  # its errback answers 504
+        else:
+            self.cut(504, proxy.TOO_SLOW)
 
     def _client_left(self, _: Failure) -> None:
         self.gone = True
-        if self.connector is not None:
-            self.connector.disconnect()
+        if self.timer.active():
+            self.timer.cancel()
+        self._stop_upstream()
 
-    def clientConnectionFailed(self, connector: IConnector, reason: Failure) -> None:
-        if not self.gone:
-            if reason.check(ConnectTimeout):
-                self.fail(504, proxy.TOO_SLOW)
-            else:
-                self.fail(502, proxy.UNREACHABLE)
 
-    def fail(self, status: int, detail: str) -> None:
-        self.father.write(error(self.father, status, detail))
-        self.father.finish()
+class Relay(Protocol):
+    """The upstream's answer body, written to the client's request as it comes."""
+
+    def __init__(self, forward: Forward) -> None:
+        self.forward = forward
+
+    def connectionMade(self) -> None:
+        socket = IPushProducer(self.transport)  # Twisted's proxy of the upstream's
+        if self.forward.gone:
+            socket.stopProducing()
+            return
+        self.forward.body = socket
+        self.forward.request.registerProducer(socket, True)
+
+    def dataReceived(self, data: bytes) -> None:
+        if not self.forward.done and not self.forward.gone:
+            self.forward.timer.reset(self.forward.timeout)
+            self.forward.request.write(data)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.forward.ended(reason)
+
+
+class UpstreamClient(HTTP11ClientProtocol):
+    """Twisted's HTTP/1.1 client, which sets an answer's framing headers aside
+    (`Connection`, `Content-Length`, `Transfer-Encoding` ...): put back among the
+    others, where `core.proxy.response_headers` judges them as it does on every
+    mount (what `Connection` names is hop-by-hop too; a length goes on)."""
+
+    def request(self, request: ClientRequest) -> Deferred[IResponse]:
+        answer = super().request(request)
+        parser = self._parser
+        assert parser is not None  # made by `request`
+
+        def framed(response: IResponse) -> IResponse:
+            # Read once the headers are in: a 1xx answer renews them.
+            for name, values in parser.connHeaders.getAllRawHeaders():
+                response.headers.setRawHeaders(name, values)
+            return response
+
+        return answer.addCallback(framed)
+
+
+class UpstreamClients(_HTTP11ClientFactory):
+    """The pool's factory of `UpstreamClient`s, quiet: Twisted's says each
+    connection it makes at INFO."""
+
+    noisy = False
+
+    def buildProtocol(self, addr: IAddress | None) -> HTTP11ClientProtocol:
+        return UpstreamClient(self._quiescentCallback)
 
 
 @implementer(IOpenSSLTrustRoot)
@@ -199,10 +234,15 @@ class Proxy(ReverseProxyResource):
     def __init__(self, settings: Settings) -> None:
         self.upstream = proxy.upstream_of(settings.upstream)
         self.timeout = settings.upstream_timeout
-        self.ca = settings.upstream_ca
         up = self.upstream
         host, port, path = (up.host, up.port, up.path) if up else ("", 0, "")
         super().__init__(host, port, path.encode(), default_reactor)
+        pool = HTTPConnectionPool(self.reactor, persistent=settings.upstream_pool > 0)
+        pool.maxPersistentPerHost = settings.upstream_pool
+        pool._factory = UpstreamClients  # Twisted's own, but for the headers it drops
+        trust: IOpenSSLTrustRoot = UpstreamTrust(settings.upstream_ca)  # zope's word
+        policy = BrowserLikePolicyForHTTPS(trustRoot=trust)
+        self.agent = Agent(self.reactor, contextFactory=policy, pool=pool)
 
     def render(self, request: Request) -> bytes | int:
         method = request.method.decode("latin-1")
@@ -232,33 +272,21 @@ class Proxy(ReverseProxyResource):
             client=getattr(request.getClientAddress(), "host", None),
             scheme="https" if request.isSecure() else "http",
         )
-        if body or "content-length" in headers:  # a chunked body arrived whole
-            headers["content-length"] = str(len(body))
-        factory = UpstreamFactory(
-            request.method,
-            rest.encode("latin-1"),
-            request.clientproto,
-            {k.encode("latin-1"): v.encode("latin-1") for k, v in headers.items()},
-            body,
-            request,
-            timeout=self.timeout,
-        )
-        factory.connector = self._connect(factory)
-        return NOT_DONE_YET
-
-    def _connect(self, factory: UpstreamFactory) -> IConnector:
-        assert self.upstream is not None
+        # A body arrived whole (a chunked one too): the producer gives its length.
+        sized = headers.pop("content-length", None) is not None or bool(body)
         up = self.upstream
-        if up.scheme == "https":
-            from twisted.internet.ssl import optionsForClientTLS
-
-            trust: IOpenSSLTrustRoot = UpstreamTrust(self.ca)  # zope says it is one
-            options = optionsForClientTLS(up.host, trustRoot=trust)
-            connector: IConnector = self.reactor.connectSSL(
-                up.host, up.port, factory, options, timeout=self.timeout
+        forward = Forward(request, self.timeout, self.reactor)
+        forward.start(
+            self.agent.request(
+                request.method,
+                f"{up.scheme}://{up.authority}{rest}".encode("latin-1"),
+                Headers(
+                    {
+                        name.encode("latin-1"): [value.encode("latin-1")]
+                        for name, value in headers.items()
+                    }
+                ),
+                FileBodyProducer(BytesIO(body)) if sized else None,
             )
-        else:
-            connector = self.reactor.connectTCP(
-                up.host, up.port, factory, timeout=self.timeout
-            )
-        return connector
+        )
+        return NOT_DONE_YET
