@@ -55,10 +55,15 @@ def _table(record: Record) -> list[str]:
 
 
 def _about(record: Record) -> list[str]:
-    machine = record.get("machine", {})
-    facts = [f"{machine.get('cpus', '?')} CPUs, Python {machine.get('python', '?')}"]
-    if platform := machine.get("platform"):
-        facts.append(f"`{platform}`")
+    facts = []
+    if machine := record.get("machine"):
+        facts.append(
+            f"{machine.get('cpus', '?')} CPUs, Python {machine.get('python', '?')}"
+        )
+        if platform := machine.get("platform"):
+            facts.append(f"`{platform}`")
+    if "clients" in record:  # bench/proxy_pool.py's
+        facts.append(f"{record['rounds']} rounds of {record['clients']} clients")
     if versions := record.get("versions"):
         facts.append(", ".join(f"{name} {v}" for name, v in versions.items()))
     if settings := record.get("settings"):
@@ -66,7 +71,7 @@ def _about(record: Record) -> list[str]:
             f"{settings['rounds']} rounds of {settings['duration']:g} s at "
             f"{settings['concurrency']} connections"
         )
-    return ["; ".join(facts) + ".", ""]
+    return ["; ".join(facts) + ".", ""] if facts else []
 
 
 def _latest(path: Path, record: Record) -> list[str]:

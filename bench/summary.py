@@ -120,4 +120,24 @@ def _burst_against(figures: dict[str, dict[str, float]]) -> list[Row]:
 
 def rows(record: Record) -> list[Row]:
     """Every figure of a run, in the order `make bench` measures them."""
-    return [*_throughput(record), *_waiting(record), *_uploads(record), *_rest(record)]
+    return [
+        *_throughput(record),
+        *_waiting(record),
+        *_uploads(record),
+        *_rest(record),
+        *_pooling(record),
+    ]
+
+
+def _pooling(record: Record) -> list[Row]:
+    """bench/proxy_pool.py: each mount's /proxy with its pool of upstream connections
+    against one connection a request, in the same rounds."""
+    return [
+        (
+            f"/{mount}/proxy over {scheme}: pooled ÷ one connection a request",
+            f"{figures['pooled_over_unpooled']:.2f}",
+            "",
+        )
+        for scheme in ("http", "https")
+        for mount, figures in record.get(scheme, {}).items()
+    ]

@@ -34,3 +34,10 @@ def test_a_record_has_the_rows_of_what_it_measured() -> None:
     assert part[0] == "twistbridge /asgi: 50 MiB upload to disk"
     assert part[-1] == "/native/hello, --workers 2 vs 1 (2 cores shared with wrk)"
     assert not [name for name in part if "busy" in name]
+
+
+def test_a_proxy_pool_run_has_a_row_per_mount_and_scheme() -> None:
+    run = rows(_run("proxy-pool-20261206-113215.json"))
+    assert len(run) == 8  # four mounts, http and https
+    native = {row[0]: row[1] for row in run}
+    assert native["/native/proxy over https: pooled ÷ one connection a request"] == "7.08"
