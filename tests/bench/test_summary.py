@@ -40,4 +40,6 @@ def test_a_proxy_pool_run_has_a_row_per_mount_and_scheme() -> None:
     run = rows(_run("proxy-pool-20261206-113215.json"))
     assert len(run) == 8  # four mounts, http and https
     native = {row[0]: row[1] for row in run}
-    assert native["/native/proxy over https: pooled ÷ one connection a request"] == "7.08"
+    assert (
+        native["/native/proxy over https: pooled ÷ one connection a request"] == "7.08"
+    )
