@@ -27,15 +27,12 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
 from twisted.internet import defer
 from twisted.internet.asyncioreactor import AsyncioSelectorReactor
-from twisted.internet.error import ProcessTerminated
-from twisted.internet.protocol import ProcessProtocol
 from twisted.python.failure import Failure
 
 from core.settings import Settings
@@ -49,57 +46,13 @@ from twisted_host.run.tls import TLSFiles
 from twisted_host.run.uvicorn import UvicornChild
 from twisted_host.run.uvicorn_keeper import STATE_FILE, UvicornKeeper
 from twisted_host.run.worker import OFF, SETTINGS_VARIABLE, TLS_VARIABLE
-
-LISTEN_FD = 3  # where a worker finds the listening socket
-READY_FD = 4  # where a worker writes that it listens
-ADMIN_FD = 5  # where it finds the admin listener's socket (`--admin-port`)
-
-
-class WorkerDied(Exception):
-    """A worker ended before it listened."""
-
-
-class Worker(ProcessProtocol):
-    """One worker process as the supervisor sees it."""
-
-    def __init__(self, slot: int) -> None:
-        self.slot = slot
-        self.pid = 0
-        self.listening: defer.Deferred[Worker] = defer.Deferred()
-        self.ended: defer.Deferred[Worker] = defer.Deferred()
-        self.status = "running"
-        self.served = False  # it listened
-        self.reopens = 0  # the supervisor's SIGUSR1s this worker has had
-        # Called when it has served its --limit-max-requests and asks to be replaced.
-        self.on_recycle: Callable[[Worker], None] | None = None
-
-    def connectionMade(self) -> None:
-        assert self.transport is not None
-        self.pid = self.transport.pid
-
-    def childDataReceived(self, childFD: int, data: bytes) -> None:
-        if childFD != READY_FD:
-            return
-        if not self.served:
-            self.served = True
-            self.listening.callback(self)
-        if b"recycle" in data and self.on_recycle is not None:
-            self.on_recycle(self)
-
-    def processEnded(self, reason: Failure) -> None:
-        if isinstance(reason.value, ProcessTerminated):
-            code, sig = reason.value.exitCode, reason.value.signal
-            self.status = f"signal {sig}" if sig else f"status {code}"
-        else:
-            self.status = "status 0"
-        if not self.listening.called:
-            self.listening.errback(WorkerDied(f"worker {self.pid}: {self.status}"))
-            self.listening.addErrback(lambda _: None)  # handled, or nobody waits
-        self.ended.callback(self)
-
-    def signal(self, signum: int) -> None:
-        if self.transport is not None and self.transport.pid:
-            self.transport.signalProcess(signum)
+from twisted_host.run.worker_process import (
+    ADMIN_FD,
+    LISTEN_FD,
+    READY_FD,
+    Worker,
+    WorkerDied,
+)
 
 
 class Supervisor:
