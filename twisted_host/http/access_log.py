@@ -55,14 +55,12 @@ def combined_line(timestamp: str, request: Logged) -> str:
     """What `twisted.web.http.combinedLogFormatter(timestamp, request)` returns."""
     address = request.getClientAddress()
     ip = address.host if isinstance(address, IPv4Address | IPv6Address) else "-"
-    method = _field(request.method)
-    uri = _field(request.uri)
-    protocol = _field(request.clientproto)
+    line = request_line(request)
     referrer = _field(request.getHeader(b"referer") or b"-")
     agent = _field(request.getHeader(b"user-agent") or b"-")
     length = request.sentLength or "-"
     return (
-        f'"{_escape(ip)}" - - {timestamp} "{method} {uri} {protocol}" '
+        f'"{_escape(ip)}" - - {timestamp} "{line}" '
         f'{request.code} {length} "{referrer}" "{agent}"'
     )
 
