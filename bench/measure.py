@@ -41,6 +41,12 @@ class Server:
         return f"{scheme}://127.0.0.1:{self.port}{self.path}"
 
 
+def pin_load() -> None:
+    """This process (and the load tools it starts) on core 1, servers on core 0 (on
+    one core, both share it)."""
+    os.sched_setaffinity(0, {1} if (os.cpu_count() or 1) > 1 else {0})
+
+
 def _on_core_zero() -> None:
     os.sched_setaffinity(0, {0})
 

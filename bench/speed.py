@@ -38,6 +38,7 @@ from bench.measure import (
     burst_run,
     console,
     many_waiting,
+    pin_load,
     spread,
     startup,
     throughput,
@@ -155,11 +156,6 @@ class Figures:
     workers: dict[str, list[float]]  # req/s of --workers 1 and 2, one per round
     burst: dict[str, dict[str, float]]  # by server name, see bench.burst
     h2: dict[str, dict[str, list[float]]]  # by server name, see bench.h2; {}: no h2load
-
-
-def _pin_load() -> None:
-    """Load on core 1, servers on core 0 (on one core, both share it)."""
-    os.sched_setaffinity(0, {1} if (os.cpu_count() or 1) > 1 else {0})
 
 
 def _hello_ratios(hello: dict[str, list[float]]) -> dict[str, Spread]:
@@ -295,7 +291,7 @@ def main(rounds: int, duration: float, waiting: int, quick: bool) -> None:
         if quick
         else Settings(rounds, duration, waiting, burst.CONNECTIONS)
     )
-    _pin_load()
+    pin_load()
     raise_nofile()
     RESULTS.mkdir(exist_ok=True)
     log = RESULTS / "access.log.tmp"
