@@ -27,9 +27,13 @@ against the servers it must not lose to: a bare `twisted.web` leaf, the stock
 each pinned to core 0 with wrk on core 1, in interleaved rounds; then many connections
 waiting on `busy`, the 10,000-connection burst of `bench/burst.py` (wrk, each
 connection asking `busy?seconds=2` again and again for 10 s: 50,000 is the ideal),
-start-up, `serve --workers 2` against `--workers 1`, and 50 MiB uploads streamed to
-disk by the app (`bench/uploads.py`). Each figure is the median of the rounds, with
-their min-max; each ratio pairs figures of the same round. It writes
+start-up, `serve --workers 2` against `--workers 1`, 50 MiB uploads streamed to disk
+by the app (`bench/uploads.py`), and HTTP/2 over TLS (`bench/h2.py`: h2load `-c8
+-m16` against hypercorn and granian). In the runs with HTTP/2 rows no server writes
+an access log but Daphne (it has no switch for it) and the row of ours that says
+"access log on"; earlier runs had ours on against anchors with theirs off. Each
+figure is the median of the rounds, with their min-max; each ratio pairs figures of
+the same round. It writes
 `bench/results/speed-<time>.json`, from which this page is made.
 [Performance notes](PERFORMANCE.md) says where the time goes and what changed it.
 """

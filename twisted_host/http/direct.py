@@ -31,7 +31,6 @@ from twisted.web.http import NO_BODY_CODES, RESPONSES
 from twisted.web.http_headers import _nameEncoder
 from twisted.web.server import version as server_version
 
-from core.contract import HTML
 from twisted_host.http import rules
 from twisted_host.http.body import BodyStream
 from twisted_host.http.interfaces import Bridge, Edge, RequestObserver
@@ -170,12 +169,7 @@ class DirectRequest:
     def _refuse(self, over: rules.Refusal) -> None:
         """uvicorn's --limit-concurrency: 503 before the bridge runs, as the
         resource lane answers it (`TwistbridgeRequest._refuse_over_limit`)."""
-        body = over.page().encode()
-        headers = [
-            (b"retry-after", b"1"),
-            (b"content-type", HTML.encode()),
-            (b"content-length", b"%d" % len(body)),
-        ]
+        body, headers = rules.over_limit(over)
         self.start(over.status, headers)
         self.write(body)
         self.finish()

@@ -19,7 +19,6 @@ from twisted.web.resource import _IEncodingResource
 from twisted.web.server import Site
 from twisted.web.server import version as server_version
 
-from core.contract import HTML
 from twisted_host.http import rules
 from twisted_host.http.body import BodyStream
 from twisted_host.http.headers import OrderedHeadersRequest, received_headers
@@ -163,11 +162,10 @@ class TwistbridgeRequest(OrderedHeadersRequest):
 
     def _refuse_over_limit(self, over: rules.Refusal) -> None:
         # uvicorn's --limit-concurrency: 503 at once, before any resource runs.
-        body = over.page().encode()
+        body, headers = rules.over_limit(over)
         self.setResponseCode(over.status)
-        self.setHeader(b"retry-after", b"1")
-        self.setHeader(b"content-type", HTML.encode())
-        self.setHeader(b"content-length", b"%d" % len(body))
+        for name, value in headers:
+            self.setHeader(name, value)
         self.write(body)
         self.finish()
 

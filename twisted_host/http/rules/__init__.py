@@ -23,6 +23,7 @@ from twisted_host.http.rules.connection import (
     half_close_expired,
     header_deadline,
     idle_expired,
+    over_limit,
     persists,
 )
 from twisted_host.http.rules.fields import (
@@ -69,6 +70,7 @@ __all__ = [
     "host",
     "idle_expired",
     "llhttp_refusal",
+    "over_limit",
     "persists",
     "refusal",
     "request_form",

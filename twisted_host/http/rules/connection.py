@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from core.contract import HTML
 from core.settings import Settings
 from twisted_host.http.rules.head import Refusal
 
@@ -26,6 +27,18 @@ def concurrency(in_flight: int, limits: Settings) -> Refusal | None:
         detail = f"Over {limit} requests in flight; try again."
         return Refusal("concurrency", 503, detail)
     return None
+
+
+def over_limit(refused: Refusal) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """The body and headers of `concurrency`'s 503, as both lanes send it: core's
+    page, and Retry-After, since the connection stays open for the next try."""
+    body = refused.page().encode()
+    headers = [
+        (b"retry-after", b"1"),
+        (b"content-type", HTML.encode()),
+        (b"content-length", b"%d" % len(body)),
+    ]
+    return body, headers
 
 
 def header_deadline(
