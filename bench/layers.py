@@ -33,15 +33,13 @@ from bench.measure import PY, Server, console, pin_load, start, stop
 APP, SERVER, LOOP, OTHER = "app", "server", "event loop", "other"
 # A frame's file decides its layer; the first pattern that matches wins.
 _LAYERS = [
-    (
-        APP,
-        r"starlette|flask|werkzeug|jinja2|asgi_app|wsgi_app|core|twisted_host/native",
-    ),
+    (APP, r"starlette|flask|werkzeug|jinja2|asgi_app|wsgi_app|core"),
+    (APP, r"twisted_host/native|bench/anchors"),  # the pages of /native, a bare leaf
     (SERVER, r"twisted_host|twisted|uvicorn|granian|httptools|h11"),
     (LOOP, r"asyncio|uvloop"),
 ]
 # py-spy names a frame "function (path/of/file.py:line)", the path from sys.path.
-_PATTERNS = [(name, re.compile(rf"[(/]({dirs})/")) for name, dirs in _LAYERS]
+_PATTERNS = [(name, re.compile(rf"[(/]({dirs})[/.]")) for name, dirs in _LAYERS]
 _SERVE = [PY, "-m", "twisted_host", "serve", "--uvicorn-port", "0", "--no-access-log"]
 _UVICORN = [PY, "-m", "uvicorn", "bench.anchors:starlette_app", "--loop", "uvloop"]
 _UVICORN += ["--http", "httptools", "--no-access-log", "--log-level", "warning"]

@@ -17,6 +17,7 @@ def test_the_deepest_owned_frame_decides() -> None:
     assert layer([RUN, APP_CALL, SEND]) == SERVER
     assert layer(["Runner.run (asyncio/runners.py:118)"]) == LOOP
     assert layer([RUN, "Hello.render_GET (twisted_host/native/pages.py:40)"]) == APP
+    assert layer([RUN, "Hello.render_GET (bench/anchors.py:92)"]) == APP
     # A name that merely contains a layer's folder is not in it.
     assert layer(["f (mytwisted_hosts/x.py:1)"]) == OTHER
 
