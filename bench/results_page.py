@@ -124,10 +124,33 @@ def _part(path: Path, record: Record) -> list[str]:
     return [*lines, *_about(record), *_table(record)]
 
 
+def _runs(results: Path) -> list[tuple[Path, Record]]:
+    files = sorted(results.glob("*.json"))
+    return [(path, json.loads(path.read_text(encoding="utf-8"))) for path in files]
+
+
+# The rows about twistbridge (the references' own figures have verdicts too).
+_OURS = ("/", "twistbridge", "HTTP/2", "start-up")
+
+
+def readme_table(results: Path = RESULTS) -> str:
+    """The README's table: the rows of the latest `make bench` run that are judged
+    against a goal (references and plain figures left to docs/BENCHMARKS.md)."""
+    path, record = [(p, r) for p, r in _runs(results) if p.name.startswith("speed-")][
+        -1
+    ]
+    judged = [row for row in rows(record) if row[2] and row[0].startswith(_OURS)]
+    lines = [
+        f"| `make bench`, {_when(path)} | figure (median, min-max) | goal |",
+        "|---|---|---|",
+        *(f"| {' | '.join(_cell(c) for c in row)} |" for row in judged),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def markdown(results: Path = RESULTS) -> str:
     """The whole page, ending in exactly one newline."""
-    files = sorted(results.glob("*.json"))
-    records = [(path, json.loads(path.read_text(encoding="utf-8"))) for path in files]
+    records = _runs(results)
     runs = [(p, r) for p, r in records if p.name.startswith("speed-")]
     parts = [(p, r) for p, r in records if not p.name.startswith("speed-")]
     lines = [_TITLE]
@@ -138,3 +161,7 @@ def markdown(results: Path = RESULTS) -> str:
         for path, record in parts:
             lines += _part(path, record)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+if __name__ == "__main__":
+    print(readme_table(), end="")  # the README's "How fast" table, to paste
