@@ -6,6 +6,7 @@ and uvicorn."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 
@@ -20,13 +21,40 @@ def parser(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+class _ParserServers:
+    """One session server per parser, started when a test first asks for it and kept
+    to the end of the session. pytest keeps one instance of a parametrised session
+    fixture at a time: as modules alternate between parsers, `server` is torn down
+    and set up again each time, and would restart its process (some thirty starts
+    per run instead of two per worker)."""
+
+    def __init__(self, factory: pytest.TempPathFactory, stack: ExitStack) -> None:
+        self.factory, self.stack = factory, stack
+        self.started: dict[str, Server] = {}
+
+    def get(self, parser: str) -> Server:
+        if parser not in self.started:
+            # Every request to /wsgi passes the stdlib's PEP 3333 checker
+            # (test_contract).
+            tmp = self.factory.mktemp(f"server-{parser}")
+            argv = ["--no-access-log", "--wsgi-validate", "--http", parser]
+            self.started[parser] = self.stack.enter_context(
+                run_server(*argv, tmp_path=tmp)
+            )
+        return self.started[parser]
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, parser: str) -> Iterator[Server]:
-    # Every request to /wsgi passes the stdlib's PEP 3333 checker (test_contract).
-    tmp = tmp_path_factory.mktemp(f"server-{parser}")
-    argv = ["--no-access-log", "--wsgi-validate", "--http", parser]
-    with run_server(*argv, tmp_path=tmp) as s:
-        yield s
+def _parser_servers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[_ParserServers]:
+    with ExitStack() as stack:
+        yield _ParserServers(tmp_path_factory, stack)
+
+
+@pytest.fixture(scope="session")
+def server(_parser_servers: _ParserServers, parser: str) -> Server:
+    return _parser_servers.get(parser)
 
 
 @pytest.fixture(params=MOUNTS)
