@@ -5,6 +5,7 @@ and uvicorn."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 
@@ -71,3 +72,23 @@ def base(server: Server, mount: str) -> str:
 def prefix(mount: str) -> str:
     """The mount's path prefix as the client sees it (uvicorn serves /asgi too)."""
     return UVICORN_PREFIX if mount == UVICORN else BY_NAME[mount].prefix
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules marked `long` first, then the others by how many tests they hold.
+    `--dist loadscope` hands modules out in the order it is given them (make passes
+    `--no-loadscope-reorder`, so that it keeps this one): by the count of tests
+    alone, a module of a few tests that wait for seconds each (drains, restarts, a
+    whole `compare` run) came last and left one worker running alone at the end.
+    Tests keep their order inside a module."""
+    module = {id(item): item.nodeid.split("::")[0] for item in items}
+    counts = Counter(module.values())
+    first = {name: index for index, name in reversed(list(enumerate(module.values())))}
+    long = {module[id(item)] for item in items if item.get_closest_marker("long")}
+
+    def order(item: pytest.Item) -> tuple[bool, int, int]:
+        name = module[id(item)]
+        return name not in long, -counts[name], first[name]
+
+    items.sort(key=order)

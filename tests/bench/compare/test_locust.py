@@ -19,6 +19,8 @@ from bench.compare.locust import stages
 from bench.compare.scenarios import PROFILES
 from tests.servers import free_port, run_server, terminate
 
+pytestmark = pytest.mark.long
+
 LOCUST = [sys.executable, "-m", "locust"]
 TARGETS = ("native", "klein")  # two legs keep the run to a few seconds
 ONLY = ["--scenario", "throughput", *(a for t in TARGETS for a in ("--target", t))]
