@@ -5,7 +5,9 @@ and uvicorn."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 
@@ -20,13 +22,40 @@ def parser(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+class _ParserServers:
+    """One session server per parser, started when a test first asks for it and kept
+    to the end of the session. pytest keeps one instance of a parametrised session
+    fixture at a time: as modules alternate between parsers, `server` is torn down
+    and set up again each time, and would restart its process (some thirty starts
+    per run instead of two per worker)."""
+
+    def __init__(self, factory: pytest.TempPathFactory, stack: ExitStack) -> None:
+        self.factory, self.stack = factory, stack
+        self.started: dict[str, Server] = {}
+
+    def get(self, parser: str) -> Server:
+        if parser not in self.started:
+            # Every request to /wsgi passes the stdlib's PEP 3333 checker
+            # (test_contract).
+            tmp = self.factory.mktemp(f"server-{parser}")
+            argv = ["--no-access-log", "--wsgi-validate", "--http", parser]
+            self.started[parser] = self.stack.enter_context(
+                run_server(*argv, tmp_path=tmp)
+            )
+        return self.started[parser]
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, parser: str) -> Iterator[Server]:
-    # Every request to /wsgi passes the stdlib's PEP 3333 checker (test_contract).
-    tmp = tmp_path_factory.mktemp(f"server-{parser}")
-    argv = ["--no-access-log", "--wsgi-validate", "--http", parser]
-    with run_server(*argv, tmp_path=tmp) as s:
-        yield s
+def _parser_servers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[_ParserServers]:
+    with ExitStack() as stack:
+        yield _ParserServers(tmp_path_factory, stack)
+
+
+@pytest.fixture(scope="session")
+def server(_parser_servers: _ParserServers, parser: str) -> Server:
+    return _parser_servers.get(parser)
 
 
 @pytest.fixture(params=MOUNTS)
@@ -43,3 +72,23 @@ def base(server: Server, mount: str) -> str:
 def prefix(mount: str) -> str:
     """The mount's path prefix as the client sees it (uvicorn serves /asgi too)."""
     return UVICORN_PREFIX if mount == UVICORN else BY_NAME[mount].prefix
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules marked `long` first, then the others by how many tests they hold.
+    `--dist loadscope` hands modules out in the order it is given them (make passes
+    `--no-loadscope-reorder`, so that it keeps this one): by the count of tests
+    alone, a module of a few tests that wait for seconds each (drains, restarts, a
+    whole `compare` run) came last and left one worker running alone at the end.
+    Tests keep their order inside a module."""
+    module = {id(item): item.nodeid.split("::")[0] for item in items}
+    counts = Counter(module.values())
+    first = {name: index for index, name in reversed(list(enumerate(module.values())))}
+    long = {module[id(item)] for item in items if item.get_closest_marker("long")}
+
+    def order(item: pytest.Item) -> tuple[bool, int, int]:
+        name = module[id(item)]
+        return name not in long, -counts[name], first[name]
+
+    items.sort(key=order)

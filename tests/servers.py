@@ -163,6 +163,11 @@ def free_port() -> int:
         return port
 
 
+# What a server says when the port `free_port` found was taken before it bound it
+# (by another test worker's server or client): the start is tried again on another.
+PORT_TAKEN = "in use"
+
+
 @contextmanager
 def reference(
     argv: list[str],
@@ -174,32 +179,44 @@ def reference(
 ) -> Iterator[Server]:
     """Run a reference server (uvicorn, gunicorn) on 127.0.0.1: `{port}` in argv is
     replaced by a free port; ready once `probe` answers. SIGTERM afterwards."""
-    port = free_port()
-    log = tmp_path / f"reference-{time.monotonic_ns()}.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [arg.replace("{port}", str(port)) for arg in argv],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})),
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{argv} did not start:\n{log.read_text()}")
-            try:
-                fetch(url + probe, timeout=5)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield Server(process, url, None, log)
-    finally:
-        terminate(process)
+    for attempt in range(3):
+        port = free_port()
+        log = tmp_path / f"reference-{time.monotonic_ns()}.log"
+        with log.open("w") as sink:
+            process = subprocess.Popen(
+                [arg.replace("{port}", str(port)) for arg in argv],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})),
+            )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            if _answers(process, url + probe, log, timeout, retry=attempt < 2):
+                yield Server(process, url, None, log)
+                return
+        finally:
+            terminate(process)
+
+
+def _answers(
+    process: subprocess.Popen[str], url: str, log: Path, timeout: float, retry: bool
+) -> bool:
+    """Whether `process` came to answer `url`; False when it ended because its port
+    was taken and another try is allowed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            if retry and PORT_TAKEN in log.read_text():
+                return False
+            raise RuntimeError(f"{process.args!r} did not start:\n{log.read_text()}")
+        try:
+            fetch(url, timeout=5)
+            return True
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 PASSWORD = "correct horse"  # of the test certificate's key

@@ -15,6 +15,8 @@ import pytest
 from tests.client import Reply, fetch
 from tests.servers import Server, run_server
 
+pytestmark = pytest.mark.long
+
 
 @pytest.fixture(scope="module")
 def two_threads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:

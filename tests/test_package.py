@@ -25,6 +25,8 @@ from tests.client import fetch
 from tests.servers import spawn
 from twisted_host import __version__
 
+pytestmark = pytest.mark.long
+
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = ("BENCHMARKS.md", "CLI.md", "MIGRATION.md")
 

@@ -20,6 +20,8 @@ from tests.servers import Server, run_server
 from tests.twisted_host.dashboard.conftest import stats
 from tests.twisted_host.http.test_shutdown import _connect_refused
 
+pytestmark = pytest.mark.long
+
 QUIET = ("--no-access-log", "--uvicorn-port", "0")
 
 

@@ -15,6 +15,8 @@ import pytest
 from tests.client import fetch
 from tests.servers import TWISTBRIDGE, run_server
 
+pytestmark = pytest.mark.long
+
 
 def twistbridge(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -12,6 +12,8 @@ import pytest
 from tests.client import fetch
 from tests.servers import TWISTBRIDGE, run_server, serve_error, spawn
 
+pytestmark = pytest.mark.long
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = """\
 demo = false

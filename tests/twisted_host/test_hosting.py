@@ -15,6 +15,8 @@ from core.mounts import MOUNT_NAMES
 from tests.client import exchange, fetch, parse
 from tests.servers import TWISTBRIDGE, run_server, serve_error, spawn
 
+pytestmark = pytest.mark.long
+
 WSGI = "tests.apps.echo:wsgi"
 ASGI = "tests.apps.echo:asgi"
 

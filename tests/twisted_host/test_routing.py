@@ -16,6 +16,8 @@ from core.content import NOT_FOUND
 from tests.client import fetch
 from tests.servers import reference, run_server, serve_error
 
+pytestmark = pytest.mark.long
+
 ECHO = "tests.apps.echo"
 ROOT_APPS = {
     "wsgi": ["--wsgi", f"/={ECHO}:wsgi"],

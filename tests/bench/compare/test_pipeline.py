@@ -19,6 +19,8 @@ import pytest
 from bench.compare.scenarios import PROFILES, SCENARIOS, points
 from bench.compare.servers import TARGETS
 
+pytestmark = pytest.mark.long
+
 COMPARE = [sys.executable, "-m", "twisted_host", "compare", "--profile", "test"]
 ENV = dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="120")
 

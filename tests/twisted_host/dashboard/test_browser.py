@@ -18,6 +18,8 @@ from tests.client import in_background
 from tests.servers import Server
 from tests.twisted_host.dashboard.conftest import screenshot
 
+pytestmark = pytest.mark.long
+
 T = TypeVar("T")
 
 MOUNTS = list(TARGETS)

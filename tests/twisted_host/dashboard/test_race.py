@@ -15,6 +15,8 @@ import pytest
 from tests.client import Reply, fetch
 from tests.servers import Server, run_server
 
+pytestmark = pytest.mark.long
+
 TARGETS = ["native", "wsgi", "asgi", "klein", "uvicorn"]
 
 

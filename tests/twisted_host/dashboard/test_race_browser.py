@@ -15,6 +15,8 @@ from tests.twisted_host.dashboard.conftest import screenshot
 from tests.twisted_host.dashboard.test_browser import js, until
 from tests.twisted_host.dashboard.test_race import events, start
 
+pytestmark = pytest.mark.long
+
 # Wide enough for the five legs side by side (the pictures in docs/images).
 LEGS_IN_A_ROW = 1600
 RACE_TIMEOUT = 60  # 12 requests on four targets, the WSGI one in three rounds

@@ -21,6 +21,8 @@ import pytest
 from tests.client import fetch
 from tests.servers import PROCESS_MODELS, Server, run_server, wait_until
 
+pytestmark = pytest.mark.long
+
 REFUSED = "cannot write to {}: No space left on device"
 LINE = re.compile(
     r'"127\.0\.0\.1" - - \[[^\]]+\] "GET (\S+) HTTP/1\.1" 200 \d+ "-" "[^"]*"'

@@ -28,6 +28,8 @@ from tests.servers import PARSERS, Certificates, Server, run_server
 from tests.twisted_host.http.judge import h11_verdict
 from twisted_host.http.rules import RULES
 
+pytestmark = pytest.mark.long
+
 LIMITS = [
     "--header-timeout",
     "1",

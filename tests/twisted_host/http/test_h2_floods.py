@@ -41,6 +41,8 @@ from tests.twisted_host.http.h2_raw import (
     still_serving,
 )
 
+pytestmark = pytest.mark.long
+
 https_server = pytest.fixture(scope="module")(serve_https)  # the floods' own server
 
 

@@ -16,6 +16,8 @@ from core.mounts import MOUNT_NAMES
 from tests.client import Reply, fetch
 from tests.servers import run_server
 
+pytestmark = pytest.mark.long
+
 
 def _connect_refused(url: str) -> bool:
     parts = urlsplit(url)

@@ -17,6 +17,8 @@ from bench.measure import memory_mb
 from tests.client import fetch
 from tests.servers import Server, run_server
 
+pytestmark = pytest.mark.long
+
 SITE_MOUNTS = ["native", "wsgi", "asgi", "klein"]
 SMALL = 64 * 1024
 LARGE = 16 * 1024 * 1024

@@ -23,6 +23,8 @@ from tests.servers import Server, run_server
 from tests.twisted_host.http.ws_wire import CONTINUATION, PING, TEXT, frame
 from tests.twisted_host.http.ws_wire import connect as wire_connect
 
+pytestmark = pytest.mark.long
+
 
 def test_message_over_the_limit_closes_1009(server: Server) -> None:
     url = ws_url(server.base("native")) + "/ws"

@@ -14,6 +14,8 @@ import pytest
 from tests.client import fetch, in_background, keep_fetching
 from tests.servers import run_server
 
+pytestmark = pytest.mark.long
+
 RECYCLED = re.compile(r"(\d+) requests served \(--limit-max-requests\)")
 
 

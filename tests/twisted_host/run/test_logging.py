@@ -14,6 +14,8 @@ import pytest
 from tests.client import fetch
 from tests.servers import run_server
 
+pytestmark = pytest.mark.long
+
 ECHO = "tests.apps.echo"
 APPS = ["--no-demo", "--wsgi", f"/w={ECHO}:wsgi_raises"]
 APPS += ["--resource", f"/r={ECHO}:raises", "--asgi", f"/={ECHO}:asgi"]

@@ -14,6 +14,8 @@ from tests.client import fetch, keep_fetching
 from tests.servers import TWISTBRIDGE, Server, run_server, terminate
 from twisted_host.run.process import READY
 
+pytestmark = pytest.mark.long
+
 APP = """\
 async def app(scope, receive, send):
     if scope["type"] != "http":

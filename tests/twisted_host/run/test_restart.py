@@ -13,10 +13,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from tests.client import fetch, keep_fetching
 from tests.processes import children
 from tests.servers import Server, run_server, wait_until
 from twisted_host.run.process import READY
+
+pytestmark = pytest.mark.long
 
 WORKER = "twisted_host.run.worker"
 

@@ -18,6 +18,8 @@ from core.content import HELLO
 from tests.client import fetch
 from tests.servers import spawn
 
+pytestmark = pytest.mark.long
+
 BIN = Path(sys.executable).parent
 COMMANDS = {
     # -n: in the foreground; the pid file in the test's folder.

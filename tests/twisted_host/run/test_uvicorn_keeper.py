@@ -19,6 +19,8 @@ from tests.client import fetch, keep_fetching
 from tests.processes import children
 from tests.servers import PROCESS_MODELS, Server, run_server, wait_until
 
+pytestmark = pytest.mark.long
+
 CHILD = "twisted_host.run.uvicorn_child"
 
 

@@ -19,6 +19,8 @@ from tests.processes import children, cpu_seconds, running
 from tests.servers import TWISTBRIDGE, Server, run_server, wait_until
 from tests.twisted_host.http.test_shutdown import _connect_refused
 
+pytestmark = pytest.mark.long
+
 WORKER = "twisted_host.run.worker"
 
 
