@@ -43,6 +43,9 @@ from tests.apps.raw_http import (
 from tests.client import exchange
 from tests.servers import Server, reference, run_server
 
+# Five apps and their references on two lanes: among the longest modules, so first.
+pytestmark = pytest.mark.long
+
 UPLOAD = bytes(range(256)) * (3 * 4096)  # 3 MiB
 
 
