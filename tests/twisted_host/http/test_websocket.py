@@ -11,6 +11,7 @@ import signal
 import socket as socketlib
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
@@ -155,3 +156,27 @@ def test_messages_before_a_bad_frame_are_answered(
         if len(bad) > 1:
             assert client.message() == "fragment"
         assert client.closed_with() == 1002
+
+
+@pytest.mark.parametrize("mount", ["native", "asgi", "klein"])
+def test_a_non_ascii_offer_opens_without_a_traceback(
+    server: Server, mount: str
+) -> None:
+    # wsproto's handshake decodes the offers as ASCII and raised on a byte over
+    # 0x7f (a 500 and a traceback); RFC 9110 allows such bytes in a field value.
+    url = urlsplit(server.base(mount))
+    with socketlib.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(
+            f"GET {url.path}/ws HTTP/1.1\r\nHost: {url.netloc}\r\n".encode()
+            + b"Upgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+            + b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            + b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: caf\xe9\r\n\r\n"
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(65536)
+            assert chunk, head
+            head += chunk
+        assert head.startswith(b"HTTP/1.1 101 ")
+        assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in head
+    assert "Traceback" not in server.output()
