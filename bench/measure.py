@@ -33,10 +33,12 @@ class Server:
     port: int
     path: str  # what /hello is called on it
     pinned: bool = True  # to core 0; else any core
+    tls: bool = False  # https, with a certificate the bench made (`bench.h2`)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{self.path}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{self.path}"
 
 
 def _on_core_zero() -> None:

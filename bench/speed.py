@@ -9,7 +9,8 @@ machine hits them all alike; each figure is the median of the rounds, with min-m
 
 The anchors: a bare twisted.web leaf, the stock WSGIResource, Daphne, uvicorn
 (httptools and h11) and granian (ASGI on uvloop, and WSGI; one worker each); then the
-many-waiting measures and the 10,000-connection burst of `bench.burst`.
+many-waiting measures, the 10,000-connection burst of `bench.burst`, uploads
+(`bench.uploads`) and HTTP/2 over TLS against hypercorn and granian (`bench.h2`).
 
 Results go to bench/results/speed-<time>.json, with versions and machine.
 """
@@ -28,7 +29,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from bench import burst, summary
+from bench import burst, h2, summary
 from bench.load.limits import raise_nofile
 from bench.measure import (
     PY,
@@ -46,8 +47,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _servers(log: Path) -> list[Server]:
+    # No access log on any server but one row (and Daphne, which has no switch for
+    # it): uvicorn and granian run without theirs, and a pair is only a pair when
+    # both do the same work. "access log on" shows what ours costs.
     serve = [PY, "-m", "twisted_host", "serve", "--uvicorn-port", "0"]
-    serve += ["--access-log-file", str(log)]  # the default: access log on
+    logging = [*serve, "--access-log-file", str(log)]  # the default: access log on
+    serve += ["--no-access-log"]
     uvicorn = [PY, "-m", "uvicorn", "bench.anchors:starlette_app", "--loop", "uvloop"]
     uvicorn += ["--no-access-log", "--log-level", "warning"]
     granian = [
@@ -75,6 +80,7 @@ def _servers(log: Path) -> list[Server]:
         # What the Request costs (docs/LANES.md): the bridges on the resource lane.
         Server("twistbridge /asgi, resource lane", [*serve, "--no-direct-lane", "--port", "8213"], 8213, "/asgi/hello"),
         Server("twistbridge /wsgi, resource lane", [*serve, "--no-direct-lane", "--port", "8214"], 8214, "/wsgi/hello"),
+        Server("twistbridge /asgi, access log on", [*logging, "--port", "8215"], 8215, "/asgi/hello"),
     ]  # fmt: skip
 
 
@@ -101,6 +107,7 @@ RATIOS = [
     ("/asgi/hello vs Daphne (goal >= 2)", "twistbridge /asgi", "Daphne", 2.0),
     ("/asgi/hello: direct vs resource lane", "twistbridge /asgi", "twistbridge /asgi, resource lane", 0.0),
     ("/wsgi/hello: direct vs resource lane", "twistbridge /wsgi", "twistbridge /wsgi, resource lane", 0.0),
+    ("/asgi/hello: access log on vs off", "twistbridge /asgi, access log on", "twistbridge /asgi", 0.0),
     ("/asgi/hello vs granian ASGI, 1 worker", "twistbridge /asgi", "granian ASGI", 0.0),
     ("/native/hello: httptools vs Twisted's parser", "twistbridge /native", "twistbridge /native, Twisted's parser", 0.0),
     ("/asgi/hello: httptools vs Twisted's parser", "twistbridge /asgi", "twistbridge /asgi, Twisted's parser", 0.0),
@@ -121,6 +128,8 @@ VERSIONS = (
     "granian",
     "uvloop",
     "gunicorn",
+    "hypercorn",
+    "h2",
 )
 
 
@@ -145,6 +154,7 @@ class Figures:
     upload_ratios: dict[str, Spread]  # by bench.uploads.PAIRS label
     workers: dict[str, list[float]]  # req/s of --workers 1 and 2, one per round
     burst: dict[str, dict[str, float]]  # by server name, see bench.burst
+    h2: dict[str, dict[str, list[float]]]  # by server name, see bench.h2; {}: no h2load
 
 
 def _pin_load() -> None:
@@ -200,6 +210,12 @@ def _measure(settings: Settings, log: Path) -> Figures:
 
     console.print(f"{uploads.BODY_MIB} MiB uploads streamed to disk")
     upload_figures = uploads.measure(settings.rounds)
+    h2_figures: dict[str, dict[str, list[float]]] = {}
+    if h2.h2load() is None:
+        console.print("HTTP/2: skipped, no h2load (Debian's nghttp2-client)")
+    else:
+        console.print(f"HTTP/2 over TLS: h2load -c{h2.CONNECTIONS} -m{h2.STREAMS}")
+        h2_figures = h2.measure(settings.rounds, settings.duration)
     return Figures(
         hello,
         _hello_ratios(hello),
@@ -210,6 +226,7 @@ def _measure(settings: Settings, log: Path) -> Figures:
         _upload_ratios(upload_figures, uploads.PAIRS),
         workers,
         bursts,
+        h2_figures,
     )
 
 
@@ -223,12 +240,13 @@ def _record(figures: Figures, settings: Settings) -> dict[str, Any]:
     return {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
         "versions": {name: metadata.version(name) for name in VERSIONS},
-        "settings": {"rounds": settings.rounds, "duration": settings.duration, "concurrency": 64, "waiting": settings.waiting, "burst": settings.burst},
+        "settings": {"rounds": settings.rounds, "duration": settings.duration, "concurrency": 64, "waiting": settings.waiting, "burst": settings.burst, "access_log": "off but where a name says on (Daphne: on)"},
         "hello_req_per_s": figures.hello, "ratios": figures.ratios, "waiting": figures.waiting,
         "asgi_busy_500": figures.asgi_busy_500, "startup_s": figures.startup_s,
         "uploads": figures.uploads, "upload_ratios": figures.upload_ratios,
         "workers_req_per_s": figures.workers, "workers_ratio": _workers_ratio(figures.workers),
         "burst": figures.burst,
+        "h2": figures.h2, "h2_ratios": h2.ratios(figures.h2) if figures.h2 else {},
     }  # fmt: skip
 
 

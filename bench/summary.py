@@ -43,7 +43,13 @@ def _throughput(record: Record) -> list[Row]:
     rows = []
     for name, values in record.get("hello_req_per_s", {}).items():
         rows.append((f"{name} req/s", _range(spread(values), 0), ""))
-    for label, ratio in record.get("ratios", {}).items():
+    return rows + _ratio_rows(record.get("ratios", {}))
+
+
+def _ratio_rows(ratios: dict[str, dict[str, float]]) -> list[Row]:
+    """Ratios by label, each judged against the goal its label names, if any."""
+    rows = []
+    for label, ratio in ratios.items():
         goal = ratio_goal(label)
         met = "" if goal is None else verdict(ratio["median"] >= goal)
         rows.append((label, _range(ratio, 2), met))
@@ -125,8 +131,22 @@ def rows(record: Record) -> list[Row]:
         *_waiting(record),
         *_uploads(record),
         *_rest(record),
+        *_h2(record),
         *_pooling(record),
     ]
+
+
+def _h2(record: Record) -> list[Row]:
+    """bench/h2.py: HTTP/2 over TLS, h2load against each server in the same rounds."""
+    rows = []
+    for name, fig in record.get("h2", {}).items():
+        failed = sum(fig["failed"])
+        rows.append((
+            f"{name} HTTP/2 req/s",
+            f"{_range(spread(fig['req_per_s']), 0)}, {failed:.0f} failed",
+            "",
+        ))  # fmt: skip
+    return rows + _ratio_rows(record.get("h2_ratios", {}))
 
 
 def _pooling(record: Record) -> list[Row]:

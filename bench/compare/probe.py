@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import http.client
+import ssl
 from urllib.parse import urlsplit
 
 
 def get_status(url: str, timeout: float) -> int | None:
     """The status of GET url, or None when no answer came within `timeout`."""
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(
-        parts.hostname or "127.0.0.1", parts.port, timeout=timeout
+    host = parts.hostname or "127.0.0.1"
+    connection = (
+        # A readiness probe of a local server whose certificate the caller made
+        # (`bench.h2`): whether it answers, not whom it proves to be.
+        http.client.HTTPSConnection(
+            host, parts.port, timeout=timeout, context=ssl._create_unverified_context()
+        )
+        if parts.scheme == "https"
+        else http.client.HTTPConnection(host, parts.port, timeout=timeout)
     )
     try:
         target = parts.path + (f"?{parts.query}" if parts.query else "")

@@ -334,7 +334,9 @@ class HttptoolsChannel(LeanChannel):
         """The request whose body is next heads the queue: hand it over now if its
         resource streams bodies (its 100 Continue then comes with the app's first
         read), else answer its Expect here (its body is read whole first)."""
-        expect = rules.expects_continue(self._version, self._expects)
+        expect = bool(self._expects) and rules.expects_continue(
+            self._version, self._expects
+        )
         if self._chunked or self._length:
             if not self._persistent:
                 self.persistent = False

@@ -34,6 +34,9 @@ class Lanes:
         self._table: dict[tuple[bytes, ...], Route | None] = {}
         self._depths: list[int] = []  # of the prefixes but `/`, deepest first
         self._bridges = 0
+        # The first segments of the bridges' prefixes: a target under none of them,
+        # with no bridge at `/`, is the resource lane's without a lookup (/native).
+        self._firsts: set[bytes] = set()
 
     def __bool__(self) -> bool:
         return self._bridges > 0
@@ -51,6 +54,8 @@ class Lanes:
         root = b"".join(b"/" + segment for segment in key)
         self._table[key] = None if bridge is None else (root, bridge)
         self._bridges += bridge is not None
+        if bridge is not None and key:
+            self._firsts.add(key[0])
         self._depths = sorted({len(k) for k in self._table if k}, reverse=True)
 
     def route(self, target: bytes) -> Route | None:
@@ -60,6 +65,8 @@ class Lanes:
             return None
         segments = path[1:].split(b"/")
         table = self._table
+        if segments[0] not in self._firsts and table.get(()) is None:
+            return None
         for depth in self._depths:
             if depth <= len(segments):
                 key = tuple(segments[:depth])
@@ -75,6 +82,7 @@ def resource_request(
     already, names lower-cased) on `channel` (Any: Twisted's `HTTPChannel`, which
     makes it); `cookie`: a Cookie header came."""
     request: TwistbridgeRequest = channel.requestFactory(channel)
+    request.head = head  # its rules read it again when its turn comes (`_admitted`)
     headers = request.requestHeaders
     if isinstance(headers, ReceivedHeaders):
         headers.add_parsed(head.fields)

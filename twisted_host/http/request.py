@@ -39,6 +39,7 @@ class TwistbridgeRequest(OrderedHeadersRequest):
     received_at = 0.0  # monotonic seconds when handed to its resource (the log's)
     _site: SiteView | None = None  # while it counts as in flight there
     mount: str | None = None  # the prefix that served it, "" for `/` (`routing`)
+    head: rules.Head | None = None  # as the C parser read it (`lanes`), else made here
 
     @property
     def edge(self) -> Edge | None:
@@ -157,7 +158,7 @@ class TwistbridgeRequest(OrderedHeadersRequest):
         channel = self.edge
         if channel is None:
             return None
-        head = rules.Head(command, path, version, received_headers(self))
+        head = self.head or rules.Head(command, path, version, received_headers(self))
         return channel if channel.admits(head) else None
 
     def _refuse_over_limit(self, over: rules.Refusal) -> None:
@@ -190,6 +191,8 @@ class TwistbridgeRequest(OrderedHeadersRequest):
             self.client = client
 
     def _values(self, name: bytes) -> list[bytes]:
+        if self.head is not None:  # the same fields, without Headers' name encoding
+            return self.head.values(name)
         return list(self.requestHeaders.getRawHeaders(name) or ())
 
     @property

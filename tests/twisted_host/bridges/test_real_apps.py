@@ -1,7 +1,7 @@
 """Real third-party apps on the bridges, differential: a FastAPI app, a Django project
 through its ASGI and its WSGI handler, and a Flask app under `wsgiref.validate`
-(`tests/apps/`), hosted by `twistbridge serve --asgi/--wsgi` and by uvicorn or
-gunicorn, get identical requests; the answers must be the same (status, the headers
+(`tests/apps/`), hosted by `twistbridge serve --asgi/--wsgi` on either lane and by
+uvicorn or gunicorn, get identical requests; the answers must be the same (status, the headers
 that matter, the body, a stream's first byte at once), and nothing leaves a traceback
 in the bridge's log but the apps' own errors. Where a reference is itself wrong,
 or the bridge differs on purpose, the test says so.
@@ -46,10 +46,18 @@ from tests.servers import Server, reference, run_server
 UPLOAD = bytes(range(256)) * (3 * 4096)  # 3 MiB
 
 
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("twistbridge")
-    with run_server(*serve_args(), tmp_path=tmp) as server:
+# Both lanes (docs/LANES.md): the bridges answer without a `twisted.web` Request
+# (direct), or through one (resource): the apps must not tell them apart.
+LANES = {"direct": [], "resource": ["--no-direct-lane"]}
+
+
+@pytest.fixture(scope="module", params=list(LANES))
+def ours(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    lane = str(request.param)
+    tmp = tmp_path_factory.mktemp(f"twistbridge-{lane}")
+    with run_server(*serve_args(), *LANES[lane], tmp_path=tmp) as server:
         yield server
 
 
