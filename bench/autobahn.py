@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 from bench.compare.servers import Servers
@@ -100,12 +101,16 @@ def run_target(
     return merged
 
 
-def seconds(cases: dict[str, dict[str, object]], prefix: str) -> float:
+def seconds(
+    cases: dict[str, dict[str, object]], prefix: str, among: Iterable[str]
+) -> float:
+    """The seconds of the cases under `prefix` among those named (a run stopped at
+    its deadline is compared with uvicorn on the cases both ran)."""
     return (
         sum(
-            int(str(case.get("duration", 0)))
-            for name, case in cases.items()
-            if name.startswith(prefix)
+            int(str(cases[name].get("duration", 0)))
+            for name in among
+            if name.startswith(prefix) and name in cases
         )
         / 1000
     )
@@ -130,8 +135,8 @@ def table(index: Index) -> str:
         counts = Counter(str(case["behavior"]) for case in cases.values())
         cells = [str(len(cases))] + [str(counts.get(v, 0)) for v in VERDICTS]
         for prefix in timed:
-            ours = seconds(cases, prefix)
-            theirs = seconds(index.get(UVICORN, {}), prefix)
+            ours = seconds(cases, prefix, cases)
+            theirs = seconds(index.get(UVICORN, {}), prefix, cases)
             ratio = f"{ours / theirs:.2f}x" if theirs else "-"
             cells += [f"{ours:.2f}", ratio]
         lines.append(f"| `{agent}` | " + " | ".join(cells) + " |")
