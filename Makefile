@@ -70,11 +70,13 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.speed
 
 # Autobahn|Testsuite against every WebSocket mount and uvicorn (long: CASES=1.*,9.* for a
-# subset); wstest gets its own Python 2.7 virtualenv under .conformance/.
+# subset, AUTOBAHN='--parallel --deadline 3600' for a wstest per target and a time
+# limit); wstest gets its own Python 2.7 virtualenv under .conformance/.
 CASES ?= *
+AUTOBAHN ?=
 conformance: $(STAMP)
 	@scripts/autobahn-setup.sh
-	$(BIN)/python -m bench.autobahn --cases '$(CASES)'
+	$(BIN)/python -m bench.autobahn --cases '$(CASES)' $(AUTOBAHN)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

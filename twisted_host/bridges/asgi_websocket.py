@@ -21,12 +21,12 @@ from enum import Enum
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET, Request
-from wsproto.utilities import split_comma_header
 
 from twisted_host.bridges.asgi_exchange import ASGIHost, ClientDisconnected, write_plain
 from twisted_host.bridges.flow import SendProducer
 from twisted_host.bridges.lifespan import LifespanFailed
 from twisted_host.http.websocket import ABNORMAL, WireProtocol
+from twisted_host.http.ws_handshake import tokens
 from twisted_host.http.ws_opening import (
     Opening,
     is_extended_connect,
@@ -75,12 +75,11 @@ def websocket_scope(resource: ASGIHost, request: Request) -> Scope:
     scope's fields without `method`, `ws`/`wss`, the subprotocols offered."""
     scope = resource.scope(request)
     del scope["method"]
-    offered = request.requestHeaders.getRawHeaders(b"sec-websocket-protocol") or []
     scope.update(
         type="websocket",
         http_version="2" if request.clientproto == b"HTTP/2" else "1.1",
         scheme="wss" if request.isSecure() else "ws",
-        subprotocols=split_comma_header(b",".join(offered)) if offered else [],
+        subprotocols=tokens(request, b"sec-websocket-protocol"),
         extensions={"websocket.http.response": {}},
     )
     return scope

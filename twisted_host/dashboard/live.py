@@ -34,13 +34,17 @@ def open_streams(
     """Per mount: open WebSockets, and event streams being answered."""
     counts = {name: {"websockets": 0, "event_streams": 0} for name in names}
     for channel in channels:
-        wire = channel.websocket
-        if wire is not None:
-            if wire.request is not None:  # until the socket's end
-                counts[mount_of(wire.request.path)]["websockets"] += 1
+        wires = channel.websockets
+        if wires and wires[0].request is not None:
+            # A WebSocket that took an HTTP/1.1 connection, until the socket's end.
+            counts[mount_of(wires[0].request.path)]["websockets"] += 1
             continue
         for request in channel.requests:  # of either lane (twisted_host.http.lanes)
-            if not request.finished and request.response_type.startswith(_EVENT_STREAM):
+            if request.finished:
+                continue
+            if getattr(request, "tunnel", None) is not None:  # over HTTP/2 (RFC 8441)
+                counts[mount_of(request.path)]["websockets"] += 1
+            elif request.response_type.startswith(_EVENT_STREAM):
                 counts[mount_of(request.path)]["event_streams"] += 1
     return counts
 

@@ -48,6 +48,10 @@ class TwistbridgeChannel(StreamingChannel):  # an HTTPChannel
         self._host: IAddress | None = None
         self._peer: IAddress | None = None
 
+    @property
+    def websockets(self) -> list[Wire]:
+        return [self.websocket] if self.websocket is not None else []
+
     def connectionMade(self) -> None:
         limits = self.limits = self.site.settings
         # Twisted's own limits sit above ours, so that ours answer first.

@@ -32,17 +32,15 @@ from twisted_host.http.h2_tunnel import (
     connect_protocol,
     offer_extended_connect,
     open_tunnel,
+    tunnels,
 )
-from twisted_host.http.interfaces import SiteView
+from twisted_host.http.interfaces import SiteView, Wire
 
 
 class SiteH2Connection(GuardedH2Connection):
     """An `H2Connection` the Site tracks: the same figures as its HTTP/1.1 channel
     (`requests`, `persistent`, `answered`, `last_activity`, `check_deadlines`)."""
 
-    # WebSockets over HTTP/2 (RFC 8441) live on streams (`h2_tunnel`): none of them
-    # is the connection's, which a graceful stop would close with 1001.
-    websocket = None
     site: SiteView  # type: ignore[assignment]  # None in Twisted's class
 
     def __init__(self, site: SiteView) -> None:
@@ -56,6 +54,13 @@ class SiteH2Connection(GuardedH2Connection):
     def requests(self) -> list[Any]:
         """The requests of the streams open (Any: Twisted's requests, untyped)."""
         return [stream._request for stream in self.streams.values()]
+
+    @property
+    def websockets(self) -> list[Wire]:
+        """The WebSockets over HTTP/2 (RFC 8441) on its streams (`h2_tunnel`), which
+        a graceful stop closes with 1001 as it does one that took an HTTP/1.1
+        connection; the GOAWAY follows once their streams have ended."""
+        return tunnels(self.streams.values())
 
     @property
     def persistent(self) -> int:

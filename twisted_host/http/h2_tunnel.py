@@ -12,11 +12,14 @@ stream's DATA then goes to whatever the resource puts in the request's `tunnel`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from h2.connection import H2Connection as H2State
 from h2.events import RequestReceived
 from h2.settings import SettingCodes
+
+from twisted_host.http.interfaces import Wire
 
 
 def offer_extended_connect(state: H2State) -> None:
@@ -39,3 +42,9 @@ def open_tunnel(stream: Any, protocol: bytes) -> None:
     request = stream._request
     request.connect_protocol = protocol
     request.requestReceived(stream.command, stream.path, b"HTTP/2")
+
+
+def tunnels(streams: Iterable[Any]) -> list[Wire]:
+    """The WebSockets open on these streams (Any: Twisted's H2Streams, untyped)."""
+    found = (getattr(stream._request, "tunnel", None) for stream in streams)
+    return [wire for wire in found if wire is not None]

@@ -38,7 +38,7 @@ class Connection(Protocol):
     def persistent(self, value: int) -> None: ...  # 0: close after the answers
 
     @property
-    def websocket(self) -> Wire | None: ...
+    def websockets(self) -> list[Wire]: ...  # those open on it (a graceful stop's)
 
     @property
     def requests(self) -> list[Any]: ...  # Any: Twisted's requests, untyped

@@ -118,8 +118,8 @@ class GracefulShutdown:
         # connection's answer in progress ends.
         going = "restarting" if self.restarting else "stopping"
         for channel in list(self.site.connections):
-            if channel.websocket is not None:
-                channel.websocket.loseConnection(GOING_AWAY, f"The server is {going}")
+            for wire in channel.websockets:
+                wire.loseConnection(GOING_AWAY, f"The server is {going}")
         self._deadline = time.monotonic() + self.grace
         self._poll = LoopingCall(self._check)
         self._poll.clock = self.reactor  # type: ignore[assignment]

@@ -8,6 +8,12 @@ schedules one `call_soon` flush: everything written during this turn (status lin
 headers, body) goes out in one `send`, and only a socket that cannot take it all
 is registered for writability, as before. asyncio's own transports work this way.
 
+`flush_now` sends at once what was written: a WebSocket message is whole when it is
+written, and its peer is waiting for it. Left to the end of the turn, a turn that
+reads 5,000 WebSockets sent its first echo only after the last read, where uvicorn
+(asyncio's transports send as they are written) has sent most of them by then: the
+echo round's p50 was 1.7-2.7x uvicorn's for the same server CPU.
+
 Reads: the asyncio reactor wraps every readable event in `callWithLogger`, which
 pushes and pops a log context around the read (some 7 % of a small request's time on
 the reactor thread). Here the loop calls the read directly; only the "system" prefix
@@ -69,7 +75,13 @@ class SoonServer(tcp.Server):
         if self._flushPending or self in cast("set[object]", reactor._writers):
             return
         self._flushPending = True
-        reactor._asyncioEventloop.call_soon(self._flush)
+        reactor._asyncioEventloop.call_soon(self.flush_now)
+
+    def flush_now(self) -> None:
+        """Send what is written now rather than at the end of the turn (the flush
+        already scheduled then finds nothing left to do)."""
+        if self._flushPending:
+            self._flush()
 
     def _flush(self) -> None:
         self._flushPending = False

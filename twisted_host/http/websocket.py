@@ -211,10 +211,20 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
     def sendTextMessage(self, text: str) -> None:
         if self.open:
             super().sendTextMessage(text)
+            self._sent()
 
     def sendBytesMessage(self, data: bytes) -> None:
         if self.open:
             super().sendBytesMessage(data)
+            self._sent()
+
+    def _sent(self) -> None:
+        # A whole message: out now, not at the end of the turn
+        # (`twisted_host.http.transport`; a TLS or HTTP/2 transport has no such
+        # flush and sends at the end of the turn).
+        flush: Callable[[], None] | None = getattr(self.transport, "flush_now", None)
+        if flush is not None:
+            flush()
 
     def loseConnection(self, code: int = 1000, reason: str = "") -> None:
         """Send a close frame (when one may still be sent) and close the socket."""

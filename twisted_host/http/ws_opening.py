@@ -24,16 +24,14 @@ from twisted.web._websocket_impl import serverBootstrap
 from twisted.web.server import NOT_DONE_YET, Request
 from wsproto import ConnectionType
 from wsproto.connection import Connection
-from wsproto.events import AcceptConnection
 from wsproto.extensions import Extension
-from wsproto.handshake import H11Handshake, server_extensions_handshake
-from wsproto.utilities import RemoteProtocolError, split_comma_header
 from zope.interface import implementer
 
 from core.content import error_page
 from core.contract import HTML
 from twisted_host.http.channel import TwistbridgeChannel
 from twisted_host.http.websocket import WebSocketLimits, WireProtocol
+from twisted_host.http.ws_handshake import agree, response_head, upgrade_key
 
 WEBSOCKET = b"websocket"  # RFC 8441's `:protocol` for a WebSocket
 
@@ -106,37 +104,23 @@ def opening(request: Request) -> Opening | None:
 
 
 class H11Opening(Opening):
-    """RFC 6455's handshake: wsproto's, answered 101 on the HTTP/1.1 connection."""
+    """RFC 6455's handshake (`twisted_host.http.ws_handshake`), answered 101 on the
+    HTTP/1.1 connection."""
 
-    def __init__(self, request: Request, shake: H11Handshake) -> None:
+    def __init__(self, request: Request, key: bytes) -> None:
         super().__init__(request)
-        self.shake = shake
+        self.key = key
         self._reply = b""
 
     @classmethod
     def of(cls, request: Request) -> H11Opening | None:
-        shake = H11Handshake(ConnectionType.SERVER)
-        headers = [
-            (name, value)
-            for name, values in request.requestHeaders.getAllRawHeaders()
-            for value in values
-        ]
-        try:
-            shake.initiate_upgrade_connection(headers, request.path)
-        except RemoteProtocolError:
-            return None
-        return cls(request, shake)
+        key = upgrade_key(request)
+        return None if key is None else cls(request, key)
 
     def _answer(self, terms: Terms) -> Connection:
-        self._reply = self.shake.send(
-            AcceptConnection(
-                subprotocol=terms.subprotocol,
-                extensions=terms.extensions,
-                extra_headers=terms.headers,
-            )
-        )
-        assert self.shake.connection is not None  # accepted: wsproto made it
-        return self.shake.connection
+        agreed = agree(self.request, terms.subprotocol, terms.extensions)
+        self._reply = response_head(self.key, terms.subprotocol, agreed, terms.headers)
+        return Connection(ConnectionType.SERVER, terms.extensions)
 
     def _upgraded(self) -> Request:
         return self.request
@@ -151,11 +135,6 @@ class H11Opening(Opening):
         transport.write(self._reply)
 
 
-def _header_values(request: Request, name: bytes) -> list[str]:
-    values = request.requestHeaders.getRawHeaders(name) or []
-    return split_comma_header(b",".join(values)) if values else []
-
-
 class H2Opening(Opening):
     """RFC 8441's handshake: no key and no Upgrade, `Sec-WebSocket-Version: 13`, the
     subprotocols and extensions as on HTTP/1.1; answered 200 on the stream
@@ -168,12 +147,7 @@ class H2Opening(Opening):
 
     def _answer(self, terms: Terms) -> Connection:
         request, subprotocol = self.request, terms.subprotocol
-        offered = _header_values(request, b"sec-websocket-protocol")
-        if subprotocol is not None and subprotocol not in offered:
-            raise ValueError(f"unexpected subprotocol {subprotocol}")
-        agreed = server_extensions_handshake(
-            _header_values(request, b"sec-websocket-extensions"), terms.extensions
-        )
+        agreed = agree(request, subprotocol, terms.extensions)
         request.setResponseCode(200)
         if subprotocol is not None:
             request.setHeader(b"sec-websocket-protocol", subprotocol.encode())

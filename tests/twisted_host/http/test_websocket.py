@@ -11,6 +11,7 @@ import signal
 import socket as socketlib
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
@@ -157,3 +158,73 @@ def test_messages_before_a_bad_frame_are_answered(
         if len(bad) > 1:
             assert client.message() == "fragment"
         assert client.closed_with() == 1002
+
+
+@pytest.mark.parametrize("mount", ["native", "asgi", "klein"])
+def test_a_non_ascii_offer_opens_without_a_traceback(
+    server: Server, mount: str
+) -> None:
+    # wsproto's handshake decodes the offers as ASCII and raised on a byte over
+    # 0x7f (a 500 and a traceback); RFC 9110 allows such bytes in a field value.
+    url = urlsplit(server.base(mount))
+    with socketlib.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(
+            f"GET {url.path}/ws HTTP/1.1\r\nHost: {url.netloc}\r\n".encode()
+            + b"Upgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+            + b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            + b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: caf\xe9\r\n\r\n"
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(65536)
+            assert chunk, head
+            head += chunk
+        assert head.startswith(b"HTTP/1.1 101 ")
+        assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in head
+    assert "Traceback" not in server.output()
+
+
+def _handshake_status(server: Server, mount: str, fields: list[bytes]) -> int:
+    url = urlsplit(server.base(mount))
+    with socketlib.create_connection((url.hostname, url.port), timeout=10) as sock:
+        head = f"GET {url.path}/ws HTTP/1.1\r\nHost: {url.netloc}\r\n".encode()
+        sock.sendall(head + b"".join(f + b"\r\n" for f in fields) + b"\r\n")
+        answer = sock.recv(65536)
+    return int(answer.split(b" ", 2)[1])
+
+
+VALID = [
+    b"Upgrade: websocket",
+    b"Connection: Upgrade",
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    b"Sec-WebSocket-Version: 13",
+]
+
+
+@pytest.mark.parametrize(
+    ("fields", "status"),
+    [
+        pytest.param(VALID, 101, id="valid"),
+        pytest.param(VALID[:2] + VALID[3:], 400, id="no-key"),
+        pytest.param([*VALID[:3], b"Sec-WebSocket-Version: 12"], 400, id="version-12"),
+        pytest.param(VALID[:3], 400, id="no-version"),
+        pytest.param(
+            [VALID[0], b"Connection: keep-alive", *VALID[2:]],
+            400,
+            id="no-upgrade-token",
+        ),
+        pytest.param([b"Upgrade: websocketx", *VALID[1:]], 400, id="other-upgrade"),
+        # As wsproto reads them: where a header comes twice, the last counts.
+        pytest.param([*VALID, b"Sec-WebSocket-Version: 12"], 400, id="last-version-12"),
+        pytest.param(
+            [*VALID[:3], b"Sec-WebSocket-Version: 12", VALID[3]],
+            101,
+            id="last-version-13",
+        ),
+    ],
+)
+@pytest.mark.parametrize("mount", ["native", "klein"])
+def test_the_handshake_is_checked_as_wsproto_checks_it(
+    server: Server, mount: str, fields: list[bytes], status: int
+) -> None:
+    assert _handshake_status(server, mount, fields) == status

@@ -2,15 +2,21 @@
 over TLS: the server announces SETTINGS_ENABLE_CONNECT_PROTOCOL, an extended CONNECT
 gets 200 and an echo on its stream while other streams of the connection are
 answered, permessage-deflate is agreed as on HTTP/1.1, the message limit (1009) and
-the keep-alive pings (1011) apply, and a close ends the stream. uvicorn has no
+the keep-alive pings (1011) apply, a close ends the stream, and a graceful stop says
+1001 on every tunnel before its GOAWAY, as on HTTP/1.1. uvicorn has no
 HTTP/2: hypercorn is the reference for the behaviour."""
 
 from __future__ import annotations
 
+import json
+import signal
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from h2.errors import ErrorCodes
+from h2.events import ConnectionTerminated
 from h2.settings import SettingCodes
 from wsproto.events import BytesMessage, CloseConnection, TextMessage
 
@@ -57,6 +63,20 @@ def test_echo_on_a_stream_beside_plain_requests(
         gone = socket.next_event()  # the stream ends: the server ended its half
         assert isinstance(gone, CloseConnection) and gone.code == 1006
         assert socket.ended
+
+
+def test_the_dashboard_counts_websockets_over_h2(
+    https_server: Server, certificates: Certificates
+) -> None:
+    with h2_connect(https_server.url, certificates.client_context()) as client:
+        sockets = [open_websocket(client, _path(https_server, m)) for m in WS_MOUNTS]
+        for socket in sockets:  # each open on its mount by now
+            socket.send(TextMessage("x"))
+            assert socket.message() == "x"
+        status, body = client.get("/stats")
+        assert status == 200
+        opened = json.loads(body)["open"]
+        assert [opened[m]["websockets"] for m in WS_MOUNTS] == [1, 1, 1]
 
 
 def test_compression_is_agreed_over_h2(
@@ -111,3 +131,36 @@ def test_keepalive_pings_apply(tmp_path: Path, certificates: Certificates) -> No
                 while not isinstance(closed, CloseConnection):
                     closed = socket.next_event(answer_pings=False)
                 assert closed.code == 1011, mount
+
+
+def test_graceful_stop_closes_every_tunnel_with_1001(
+    tmp_path: Path, certificates: Certificates
+) -> None:
+    with run_server(
+        "--no-access-log",
+        *certificates.serve_args(),
+        tmp_path=tmp_path,
+        context=certificates.client_context(),
+    ) as server:
+        with h2_connect(server.url, certificates.client_context()) as client:
+            sockets = [open_websocket(client, _path(server, m)) for m in WS_MOUNTS]
+            for socket in sockets:
+                socket.send(TextMessage("x"))
+                assert socket.message() == "x"
+            stopped_at = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            for mount, socket in zip(WS_MOUNTS, sockets, strict=True):
+                closed = socket.next_event()
+                assert isinstance(closed, CloseConnection), mount
+                assert (closed.code, closed.reason) == (1001, "The server is stopping")
+                assert isinstance(socket.next_event(), CloseConnection)  # the end
+                assert socket.ended, mount  # END_STREAM, not a reset
+            # Then the connection's end: a GOAWAY that says no error.
+            events = client.pending
+            while not any(isinstance(e, ConnectionTerminated) for e in events):
+                events += client.read()
+            goaway = next(e for e in events if isinstance(e, ConnectionTerminated))
+            assert goaway.error_code == ErrorCodes.NO_ERROR
+        assert server.process.wait(timeout=10) == 0
+        assert time.monotonic() - stopped_at < 3  # not the 10 s grace period
+    assert "Traceback" not in server.output()
