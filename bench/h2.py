@@ -16,8 +16,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import trustme
-
 from bench.measure import PY, Server, console, spread, start, stop
 
 CONNECTIONS = 8
@@ -100,6 +98,10 @@ def run_h2load(url: str, seconds: float) -> tuple[float, int]:
 
 def measure(rounds: int, seconds: float) -> dict[str, dict[str, list[float]]]:
     """Per server: req/s of each round (interleaved) and the failed requests."""
+    # Imported here: `twistbridge docs` imports this module (bench.speed's) from an
+    # installed wheel, where trustme, a test dependency, is not.
+    import trustme
+
     with tempfile.TemporaryDirectory() as folder:
         issued = trustme.CA().issue_cert("127.0.0.1")
         cert, key = Path(folder) / "cert.pem", Path(folder) / "key.pem"

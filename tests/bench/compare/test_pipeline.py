@@ -109,6 +109,9 @@ def test_ctrl_c_writes_partial_results_and_stops_the_servers(tmp_path: Path) -> 
         stderr=subprocess.STDOUT,
         text=True,
         env=ENV,
+        # Ctrl-C as a terminal sends it: a suite started in the background of a shell
+        # inherits SIGINT ignored, and so would compare (it then ran to the end).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert process.stdout is not None
     try:
