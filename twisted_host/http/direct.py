@@ -177,9 +177,8 @@ class DirectRequest:
     # --- the head, for the bridge and the access log -------------------------------
 
     def values(self, name: bytes) -> list[bytes]:
-        """Every value of a (lower-case) header name: `Head.values` without its
-        lower-casing of each name, which the channel did as it parsed them."""
-        return [value for key, value in self.headers if key == name]
+        """Every value of a (lower-case) header name, in order of arrival."""
+        return self.head.values(name)
 
     def getHeader(self, name: bytes) -> bytes | None:
         """The last value of a (lower-case) header name, as `Request.getHeader`."""
