@@ -201,9 +201,6 @@ def test_what_a_post_is_given(pair: Pair) -> None:
 # --- responses ------------------------------------------------------------------------
 
 
-# When the first byte comes is a time: beside three other workers a reference's
-# first line came after half the stream (gunicorn, 1.1 s of 2.1 s). Run alone.
-@pytest.mark.timing
 def test_stream_first_byte(pair: Pair) -> None:
     # LINES lines PAUSE s apart: the first must come at once, not with the last.
     with clean_log(pair.server):
@@ -217,7 +214,6 @@ def test_stream_first_byte(pair: Pair) -> None:
     assert ours.streamed
 
 
-@pytest.mark.timing
 def test_sse(pair: Pair) -> None:
     with clean_log(pair.server):
         ours = timed(pair.ours + "/sse")
