@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import struct
 import zlib
 from collections.abc import Iterator
@@ -112,11 +113,19 @@ class WireClient:
 
 
 @contextmanager
-def connect(url: str, offer: str | None = "permessage-deflate") -> Iterator[WireClient]:
-    """Open ws://host:port/path with `Sec-WebSocket-Extensions: offer` (if any)."""
+def connect(
+    url: str,
+    offer: str | None = "permessage-deflate",
+    context: ssl.SSLContext | None = None,
+) -> Iterator[WireClient]:
+    """Open ws://host:port/path (wss:// over `context`) with
+    `Sec-WebSocket-Extensions: offer` (if any). Every read times out after 10 s: a
+    server that never answers fails the test rather than hanging it."""
     parts = urlsplit(url)
     assert parts.hostname is not None and parts.port is not None
     sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
+    if context is not None:
+        sock = context.wrap_socket(sock, server_hostname=parts.hostname)
     try:
         lines = [
             f"GET {parts.path} HTTP/1.1",
