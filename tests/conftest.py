@@ -40,7 +40,7 @@ class _ParserServers:
             tmp = self.factory.mktemp(f"server-{parser}")
             argv = ["--no-access-log", "--wsgi-validate", "--http", parser]
             self.started[parser] = self.stack.enter_context(
-                run_server(*argv, tmp_path=tmp)
+                run_server(*argv, tmp_path=tmp, uvicorn=True)
             )
         return self.started[parser]
 

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.long
 @pytest.fixture(scope="module")
 def two_threads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp: Path = tmp_path_factory.mktemp("two-threads")
-    with run_server("--wsgi-threads", "2", "--no-access-log", tmp_path=tmp) as server:
+    with run_server(
+        "--wsgi-threads", "2", "--no-access-log", tmp_path=tmp, uvicorn=True
+    ) as server:
         yield server
 
 

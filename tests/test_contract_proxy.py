@@ -129,7 +129,9 @@ def test_proxy_method_not_allowed(base: str) -> None:
 def down(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     closed = f"http://127.0.0.1:{free_port()}/asgi"
     tmp = tmp_path_factory.mktemp("proxy-down")
-    with run_server("--no-access-log", "--proxy-upstream", closed, tmp_path=tmp) as s:
+    with run_server(
+        "--no-access-log", "--proxy-upstream", closed, tmp_path=tmp, uvicorn=True
+    ) as s:
         yield s
     assert "Traceback" not in s.output()
 
@@ -137,7 +139,9 @@ def down(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def slow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("proxy-slow")
-    with run_server("--no-access-log", "--proxy-timeout", "1", tmp_path=tmp) as s:
+    with run_server(
+        "--no-access-log", "--proxy-timeout", "1", tmp_path=tmp, uvicorn=True
+    ) as s:
         yield s
     assert "Traceback" not in s.output()
 
@@ -202,7 +206,9 @@ LENGTH_HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
 def breaking(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     upstream = f"http://127.0.0.1:{_breaking_upstream()}/u"
     tmp = tmp_path_factory.mktemp("proxy-breaking")
-    with run_server("--no-access-log", "--proxy-upstream", upstream, tmp_path=tmp) as s:
+    with run_server(
+        "--no-access-log", "--proxy-upstream", upstream, tmp_path=tmp, uvicorn=True
+    ) as s:
         yield s
     # What a relay raises when the upstream breaks off is logged, as an app's error
     # (uvicorn logs the same), with the chain that led to it; nothing else is.
@@ -238,11 +244,11 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]
     tmp = tmp_path_factory.mktemp("proxy-big")
     with run_server(
         "--no-access-log", "--static-root", str(root), "--uvicorn-port", "0",
-        tmp_path=tmp,
+        tmp_path=tmp, uvicorn=True,
     ) as origin:  # fmt: skip
         upstream = origin.url + "/native"
         with run_server(
-            "--no-access-log", "--proxy-upstream", upstream, tmp_path=tmp
+            "--no-access-log", "--proxy-upstream", upstream, tmp_path=tmp, uvicorn=True
         ) as front:
             yield front, hashlib.sha256(data).hexdigest()
         assert "Traceback" not in front.output()

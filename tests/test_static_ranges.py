@@ -68,7 +68,9 @@ def ranges(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp / "root"
     root.mkdir()
     (root / "file.bin").write_bytes(DATA)
-    with run_server("--static-root", str(root), "--no-access-log", tmp_path=tmp) as s:
+    with run_server(
+        "--static-root", str(root), "--no-access-log", tmp_path=tmp, uvicorn=True
+    ) as s:
         yield s
     assert "Traceback" not in s.output()
 
@@ -111,7 +113,9 @@ def test_range_where_uvicorn_differs(ranges: Server, mount: str, value: bytes) -
 def test_a_suffix_of_an_empty_file_is_the_whole_of_it(tmp_path: Path) -> None:
     # RFC 9110 section 14.1.1: a suffix-range of non-zero length is satisfiable.
     (tmp_path / "empty.bin").write_bytes(b"")
-    with run_server("--static-root", str(tmp_path), tmp_path=tmp_path) as server:
+    with run_server(
+        "--static-root", str(tmp_path), tmp_path=tmp_path, uvicorn=True
+    ) as server:
         for mount in MOUNTS:
             url = server.base(mount)
             host, _, path = url.removeprefix("http://").partition("/")

@@ -30,7 +30,7 @@ def roots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Pa
     os.symlink(outside, root / "linkdir")
     os.symlink(root / "inside.txt", root / "alias.txt")  # stays inside: served
     args = ("--static-root", str(root), "--static-child", f"extra={extra}")
-    with run_server(*args, "--no-access-log", tmp_path=tmp) as server:
+    with run_server(*args, "--no-access-log", tmp_path=tmp, uvicorn=True) as server:
         yield server, root
 
 

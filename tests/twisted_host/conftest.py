@@ -25,6 +25,7 @@ def serve_https(
         *certificates.serve_args(),
         tmp_path=tmp_path_factory.mktemp("https"),
         context=certificates.client_context(),
+        uvicorn=True,
     ) as server:
         yield server
 

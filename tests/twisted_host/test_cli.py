@@ -114,7 +114,7 @@ def test_no_access_log(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_signal_stops_everything(tmp_path: Path, signum: int) -> None:
-    with run_server("--no-access-log", tmp_path=tmp_path) as server:
+    with run_server("--no-access-log", tmp_path=tmp_path, uvicorn=True) as server:
         assert fetch(server.base("uvicorn") + "/hello").status == 200
         children = _children(server.process.pid)
         assert children, "uvicorn runs as a child process"
@@ -126,7 +126,7 @@ def test_signal_stops_everything(tmp_path: Path, signum: int) -> None:
 
 
 def test_uvicorn_dies_with_a_killed_parent(tmp_path: Path) -> None:
-    with run_server("--no-access-log", tmp_path=tmp_path) as server:
+    with run_server("--no-access-log", tmp_path=tmp_path, uvicorn=True) as server:
         children = _children(server.process.pid)
         server.process.kill()
         server.process.wait()

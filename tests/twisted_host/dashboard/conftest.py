@@ -37,7 +37,7 @@ CHROMIUM_FLAGS = (
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server for this module alone: its figures count this module's requests."""
     tmp = tmp_path_factory.mktemp("own-server")
-    with run_server("--no-access-log", tmp_path=tmp) as server:
+    with run_server("--no-access-log", tmp_path=tmp, uvicorn=True) as server:
         yield server
 
 

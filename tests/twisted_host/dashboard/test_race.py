@@ -25,7 +25,7 @@ def racer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("race-server")
     caps = ["--race-max-requests", "20", "--race-max-seconds", "2"]
     pool = ["--wsgi-threads", "2", "--wsgi-queue", "1"]
-    with run_server("--no-access-log", *pool, *caps, tmp_path=tmp) as s:
+    with run_server("--no-access-log", *pool, *caps, tmp_path=tmp, uvicorn=True) as s:
         yield s
 
 

@@ -29,7 +29,9 @@ UNFINISHED = (
 @pytest.fixture(scope="module")
 def racer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("race-browser")
-    with run_server("--no-access-log", "--wsgi-threads", "4", tmp_path=tmp) as server:
+    with run_server(
+        "--no-access-log", "--wsgi-threads", "4", tmp_path=tmp, uvicorn=True
+    ) as server:
         yield server
 
 

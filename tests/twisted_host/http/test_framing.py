@@ -74,7 +74,9 @@ ACCEPTED = {
 @pytest.fixture(scope="module")
 def framing(tmp_path_factory: pytest.TempPathFactory, parser: str) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp(f"fr-{parser}")
-    with run_server("--no-access-log", "--http", parser, tmp_path=tmp) as s:
+    with run_server(
+        "--no-access-log", "--http", parser, tmp_path=tmp, uvicorn=True
+    ) as s:
         yield s
     assert "Traceback" not in s.output()  # the Site's log and uvicorn's
 

@@ -50,7 +50,9 @@ HEADERS = [
 @pytest.fixture(scope="module")
 def odd(tmp_path_factory: pytest.TempPathFactory, parser: str) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp(f"odd-{parser}")
-    with run_server("--no-access-log", "--http", parser, tmp_path=tmp) as s:
+    with run_server(
+        "--no-access-log", "--http", parser, tmp_path=tmp, uvicorn=True
+    ) as s:
         yield s
     site_log = s.output().split("ERROR:    Exception in ASGI application")[0]
     assert "Traceback" not in site_log and "Unhandled" not in site_log

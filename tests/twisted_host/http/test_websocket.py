@@ -103,7 +103,7 @@ def _frames(data: bytes) -> list[tuple[int, bytes]]:
 @pytest.mark.parametrize("mount", ["native", "asgi", "klein", "uvicorn"])
 def test_keepalive_closes_a_silent_peer_with_1011(tmp_path: Path, mount: str) -> None:
     args = ("--no-access-log", "--ws-ping-interval", "0.3", "--ws-ping-timeout", "0.5")
-    with run_server(*args, tmp_path=tmp_path) as s:
+    with run_server(*args, tmp_path=tmp_path, uvicorn=True) as s:
         # A live client answers the pings and keeps its socket.
         with connect(ws_url(s.base(mount)) + "/ws") as socket:
             time.sleep(1.5)

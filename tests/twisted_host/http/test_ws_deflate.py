@@ -203,7 +203,7 @@ def test_a_large_bomb_is_never_inflated_whole(tmp_path: Path) -> None:
 
 def test_the_switch_turns_it_off(tmp_path: Path) -> None:
     args = ("--no-access-log", "--no-ws-per-message-deflate")
-    with run_server(*args, tmp_path=tmp_path) as s:
+    with run_server(*args, tmp_path=tmp_path, uvicorn=True) as s:
         for mount in WS_MOUNTS:
             with connect(ws_url(s.base(mount)) + "/ws") as client:
                 assert client.status == 101

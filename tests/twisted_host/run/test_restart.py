@@ -41,7 +41,7 @@ def _ready_again(server: Server) -> None:
 def test_sighup_restarts_one_process_in_place_without_a_failed_request(
     tmp_path: Path,
 ) -> None:
-    with run_server("--no-access-log", tmp_path=tmp_path) as server:
+    with run_server("--no-access-log", tmp_path=tmp_path, uvicorn=True) as server:
         pid = server.process.pid
         uvicorn = children(pid, "uvicorn_child")
         time.sleep(1.5)  # an uptime a restart visibly resets

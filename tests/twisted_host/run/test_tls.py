@@ -152,7 +152,7 @@ def test_workers_serve_https_and_http2(
     context = certificates.client_context()
     args = ("--workers", "2", "--no-access-log", *certificates.serve_args())
     tmp = tmp_path_factory.mktemp("https-workers")
-    with run_server(*args, tmp_path=tmp, context=context) as server:
+    with run_server(*args, tmp_path=tmp, uvicorn=True, context=context) as server:
         assert server.url.startswith("https://")
         with httpx.Client(verify=context, http2=True) as client:
             for mount in TARGETS:

@@ -41,7 +41,7 @@ def test_a_killed_uvicorn_is_said_restarted_and_shown(
     tmp_path: Path, model: str
 ) -> None:
     with run_server(
-        "--no-access-log", *PROCESS_MODELS[model], tmp_path=tmp_path
+        "--no-access-log", *PROCESS_MODELS[model], tmp_path=tmp_path, uvicorn=True
     ) as server:
         first = _uvicorn(server)
         assert first["up"] and first["restarts"] == 0
@@ -66,7 +66,7 @@ def test_a_killed_uvicorn_is_said_restarted_and_shown(
 
 
 def test_a_uvicorn_dying_at_start_is_retried_later(tmp_path: Path) -> None:
-    with run_server("--no-access-log", tmp_path=tmp_path) as server:
+    with run_server("--no-access-log", tmp_path=tmp_path, uvicorn=True) as server:
         served = _uvicorn(server)["pid"]
         os.kill(served, signal.SIGKILL)  # it had served: a new one at once
 

@@ -81,7 +81,7 @@ def test_sighup_replaces_every_worker_without_a_failed_request(
 
 def test_sigterm_stops_every_process_with_exit_0(tmp_path: Path) -> None:
     args = ("--workers", "2", "--no-access-log")  # uvicorn too: one child
-    with run_server(*args, tmp_path=tmp_path) as server:
+    with run_server(*args, tmp_path=tmp_path, uvicorn=True) as server:
         everything = children(server.process.pid)
         assert len(everything) == 3  # two workers and uvicorn
         server.process.send_signal(signal.SIGTERM)
