@@ -13,7 +13,8 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -213,9 +214,16 @@ def test_row(site: Server, lane: str, parser: str, row: Row) -> None:
     mounts = [m for m in LANES[lane].mounts[parser] if m in row.mounts]
     if not mounts:
         pytest.skip(f"no mount of the {lane} lane takes this row")
-    for mount in mounts:
+
+    def exchange(mount: str) -> tuple[list[tuple[int, bytes]], bool]:
         raw = row.raw.replace(b"{m}", f"/{mount}".encode())
-        seen, closed = _exchange(site.url, raw, row.waits, row.half_closes)
+        return _exchange(site.url, raw, row.waits, row.half_closes)
+
+    # Every mount at once, each on its own connection: a row that waits for a
+    # deadline waits for it once, not once a mount.
+    with ThreadPoolExecutor(len(mounts)) as pool:
+        exchanges = list(pool.map(exchange, mounts))
+    for mount, (seen, closed) in zip(mounts, exchanges, strict=True):
         finals = [status for status, _ in seen if status >= 200]
         where = f"on /{mount}: {seen!r}"
         assert (finals[:1] or [None]) == [row.status], where
@@ -245,27 +253,33 @@ def held_site(
 @pytest.mark.parametrize("row", HELD_ROWS, ids=lambda r: f"{r.rule}-{r.case}")
 def test_held_row(held_site: Server, lane: str, parser: str, row: Row) -> None:
     """Every mount of the lane refuses while a request holds the one place; once it
-    is answered, the same connection is served."""
+    is answered, the same connections are served. One hold for every mount: each
+    mount's connection is refused during it, and served again after it."""
     parts = urlsplit(held_site.url)
-    for mount in LANES[lane].mounts[parser]:
-        raw = row.raw.replace(b"{m}", f"/{mount}".encode())
-        address = (parts.hostname, parts.port)
-        with socket.create_connection(address, timeout=10) as holder:
-            holder.sendall(HELD_REQUEST)
-            time.sleep(0.5)  # the busy request is in flight
-            with socket.create_connection(address, timeout=10) as sock:
-                sock.sendall(raw)
-                reader = _Reader(sock)
-                seen = reader.answers_to_a_final()
-                where = f"on /{mount}: {seen!r}"
-                assert [status for status, _ in seen] == [row.status], where
-                assert row.holds in seen[0][1], where
-                assert _Reader(holder).answers_to_a_final()[0][0] == 200, where
-                sock.sendall(raw)  # the place is free again, on the same connection
-                again = reader.answers_to_a_final()
-                assert [status for status, _ in again] == [200], where
-                lane_header = f"x-twistbridge-lane: {lane}\r\n".encode()
-                assert lane_header in again[0][1].lower(), where
+    address = (parts.hostname, parts.port)
+    mounts = LANES[lane].mounts[parser]
+    raws = {m: row.raw.replace(b"{m}", f"/{m}".encode()) for m in mounts}
+    with ExitStack() as stack:
+        holder = stack.enter_context(socket.create_connection(address, timeout=10))
+        holder.sendall(HELD_REQUEST)
+        time.sleep(0.5)  # the busy request is in flight
+        readers = {}
+        for mount in mounts:
+            sock = stack.enter_context(socket.create_connection(address, timeout=10))
+            sock.sendall(raws[mount])
+            readers[mount] = _Reader(sock)
+            seen = readers[mount].answers_to_a_final()
+            where = f"on /{mount}: {seen!r}"
+            assert [status for status, _ in seen] == [row.status], where
+            assert row.holds in seen[0][1], where
+        assert _Reader(holder).answers_to_a_final()[0][0] == 200
+        lane_header = f"x-twistbridge-lane: {lane}\r\n".encode()
+        for mount, reader in readers.items():
+            reader.sock.sendall(raws[mount])  # the place is free again
+            again = reader.answers_to_a_final()
+            where = f"on /{mount}: {again!r}"
+            assert [status for status, _ in again] == [200], where
+            assert lane_header in again[0][1].lower(), where
     assert "Traceback" not in held_site.output()
 
 
