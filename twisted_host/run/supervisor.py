@@ -263,7 +263,12 @@ class Supervisor:
             await new.listening
         except WorkerDied as died:
             self.workers[slot] = old  # keep serving with the old one
-            say(f"{why} stopped: {died}")
+            if self.stopping:
+                # stop() came while the new one started: it signalled the new one,
+                # which this slot named then; the old one drains as every worker.
+                old.signal(signal.SIGTERM)
+            else:
+                say(f"{why} stopped: {died}")
             return False
         self.retiring.add(old)
         old.signal(signal.SIGTERM)  # it drains; the socket stays open here

@@ -90,6 +90,22 @@ def test_sigterm_stops_every_process_with_exit_0(tmp_path: Path) -> None:
     assert "Traceback" not in server.output()
 
 
+def test_sigterm_during_a_rolling_restart_stops_every_worker(tmp_path: Path) -> None:
+    # SIGTERM while SIGHUP's new worker is starting: the worker it replaces drains
+    # and ends as the others do, rather than at the stragglers' SIGKILL, after
+    # --shutdown-grace and a margin (35 s here). The same path as a worker recycled
+    # past --limit-max-requests.
+    args = ("--workers", "2", "--no-access-log", "--shutdown-grace", "30")
+    with run_server(*args, tmp_path=tmp_path) as server:
+        workers = _workers(server)
+        server.process.send_signal(signal.SIGHUP)
+        time.sleep(0.2)  # a new worker is starting: it takes most of a second
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=20) == 0
+        wait_until(lambda: not any(running(pid) for pid in workers), timeout=5)
+    assert "Traceback" not in server.output()
+
+
 def test_sigterm_drains_every_worker_then_refuses(tmp_path: Path) -> None:
     args = ("--workers", "2", "--no-access-log", "--uvicorn-port", "0")
     with run_server(*args, tmp_path=tmp_path) as server, ThreadPoolExecutor(4) as pool:
