@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 
 from tests.apps.common import PAUSE
 from tests.servers import Server
+
+T = TypeVar("T")
 
 # name: (interface, import string, how the reference server is started)
 APPS: dict[str, tuple[str, str, list[str]]] = {
@@ -80,6 +84,13 @@ class Pair:
 
     def bases(self) -> list[str]:
         return [self.ours, self.theirs]
+
+    def at_once(self, fetch: Callable[[str], T]) -> tuple[T, T]:
+        """`fetch` of ours and of theirs, side by side: a stream takes a second or
+        two on each, and the two do not wait for each other."""
+        with ThreadPoolExecutor(2) as pool:
+            mine, reference = pool.map(fetch, self.bases())
+        return mine, reference
 
 
 # What a client or a cache acts on; Date, Server and the framing (Content-Length or

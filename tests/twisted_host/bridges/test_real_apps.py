@@ -204,8 +204,7 @@ def test_what_a_post_is_given(pair: Pair) -> None:
 def test_stream_first_byte(pair: Pair) -> None:
     # LINES lines PAUSE s apart: the first must come at once, not with the last.
     with clean_log(pair.server):
-        ours = timed(pair.ours + "/stream")
-    theirs = timed(pair.theirs + "/stream")
+        ours, theirs = pair.at_once(lambda base: timed(base + "/stream"))
     expected = b"".join(line(i) for i in range(LINES))
     assert theirs.streamed
     assert (theirs.status, theirs.body, theirs.complete) == (200, expected, True)
@@ -216,8 +215,7 @@ def test_stream_first_byte(pair: Pair) -> None:
 
 def test_sse(pair: Pair) -> None:
     with clean_log(pair.server):
-        ours = timed(pair.ours + "/sse")
-    theirs = timed(pair.theirs + "/sse")
+        ours, theirs = pair.at_once(lambda base: timed(base + "/sse"))
     assert theirs.headers["content-type"].startswith("text/event-stream")
     assert theirs.headers["cache-control"] == "no-cache"
     assert ours.headers == theirs.headers
@@ -329,15 +327,16 @@ def test_http10_stream(pair: Pair) -> None:
     # connection. uvicorn gets this wrong (it answers HTTP/1.0 with chunked coding,
     # which such a client cannot read): the bridge is held to the RFC, and to the
     # reference's content.
-    bodies = []
-    for base in pair.bases():
+
+    def get(base: str) -> tuple[bool, bytes]:
         raw = f"GET {path_of(base)}/stream HTTP/1.0\r\n\r\n".encode()
         head, _, body = exchange(base, raw).partition(b"\r\n\r\n")
         chunked = b"transfer-encoding: chunked" in head.lower()
-        if base == pair.ours:
-            assert not chunked
-        bodies.append(dechunk(body) if chunked else body)
-    assert bodies[0] == bodies[1] == b"".join(line(i) for i in range(LINES))
+        return chunked, dechunk(body) if chunked else body
+
+    (chunked, mine), (_, reference) = pair.at_once(get)
+    assert not chunked
+    assert mine == reference == b"".join(line(i) for i in range(LINES))
 
 
 def test_disconnect_mid_request(pair: Pair) -> None:
