@@ -90,6 +90,9 @@ def serve_uvicorn(name: str) -> int:
         # The reference for the bridge's WebSockets: wsproto, with the same limit.
         ws="wsproto",
         ws_max_size=1024 * 1024,
+        # Stopped at a module's end: after the FastAPI chat tests it waited for a
+        # connection's task until the tests' SIGKILL, 15 s later.
+        timeout_graceful_shutdown=2,
         ssl_certfile=CERT or None,
         ssl_keyfile=KEY or None,
         ssl_keyfile_password=PASSWORD or None,
