@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from random import Random
 
 import pytest
 
@@ -19,6 +20,15 @@ def test_percentiles_of_known_values() -> None:
     assert list(summary) == ["p50", "p90", "p99", "p99.9", "max", "mean"]
     assert summary["max"] == pytest.approx(1.0, rel=1e-3)
     assert summary["mean"] == pytest.approx(0.5005, rel=1e-3)
+
+
+def test_the_mean_is_hdrhs_own() -> None:
+    # Computed over the buckets that hold a value: the same figure as hdrh's walk.
+    histogram = LatencyHistogram()
+    random = Random(7)
+    histogram.record_many([random.expovariate(200) for _ in range(5000)])
+    expected = histogram.hdr.get_mean_value() / 1_000_000
+    assert histogram.mean == pytest.approx(expected, rel=1e-12)
 
 
 def test_empty_histogram_gives_nan_not_an_error() -> None:
