@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import TYPE_CHECKING
 
-import httpx
 from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -20,9 +20,16 @@ from starlette.routing import Route
 from asgi_app.errors import error
 from core import proxy
 
+if TYPE_CHECKING:
+    import httpx
+
 
 async def forward(request: Request) -> Response:
     """Forwards the request upstream and streams the answer back."""
+    # Imported on the first proxied request, not with the app: httpx brings its
+    # command line's imports (rich, pygments), a seventh of a server's start-up CPU.
+    import httpx
+
     settings = request.app.state.settings
     upstream = proxy.upstream_of(settings.upstream)
     if upstream is None:
@@ -71,6 +78,8 @@ def _client(state: State) -> httpx.AsyncClient:
     the upstream, each reused by the next request rather than a connection (and,
     over https, a handshake) per request. Made on first use, on the loop that runs
     the app; the process's end closes its connections."""
+    import httpx
+
     client: httpx.AsyncClient | None = getattr(state, "upstream_client", None)
     if client is None:
         settings = state.settings
@@ -91,6 +100,8 @@ def _client(state: State) -> httpx.AsyncClient:
 async def _relay(answer: httpx.Response) -> AsyncIterator[bytes]:
     """The upstream's body as it arrives, each read an `await`; read to its end,
     the connection goes back to the pool."""
+    import httpx
+
     try:
         async for chunk in answer.aiter_raw():  # as it comes: a size would buffer
             yield chunk
