@@ -16,13 +16,15 @@ from twisted.web.server import Request
 from core.mounts import UVICORN_PREFIX
 
 _formatter = HtmlFormatter(cssclass="highlight", style="default")
-_lexer = PythonLexer()
 _CODE = re.compile(r"`([^`]+)`")
 
 
 def code_block(source: str) -> Markup:
     """Python source as highlighted HTML: `<div class="highlight"><pre>...`."""
-    return Markup(highlight(source, _lexer, _formatter))
+    # A lexer per call, not one made at import: the first compiles Python's rules
+    # (30-40 ms, then kept by the class), which every server's start paid, though
+    # most never show a compare page.
+    return Markup(highlight(source, PythonLexer(), _formatter))
 
 
 def highlight_css() -> Markup:
