@@ -14,6 +14,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from urllib.parse import urlsplit
 
 import pytest
@@ -64,20 +65,39 @@ def ours(
         yield server
 
 
-@pytest.fixture(scope="module", params=list(APPS))
-def pair(
-    request: pytest.FixtureRequest,
-    ours: Server,
+class _References:
+    """The reference servers, each started when a test first asks for it and kept to
+    the module's end: a reference serves both lanes' tests, and as a parametrised
+    module fixture it was started again each time the tests changed lanes."""
+
+    def __init__(self, factory: pytest.TempPathFactory, stack: ExitStack) -> None:
+        self.factory, self.stack = factory, stack
+        self.started: dict[str, Server] = {}
+
+    def get(self, name: str) -> Server:
+        if name not in self.started:
+            argv, env = reference_argv(name), reference_env(name)
+            probe = urlsplit(reference_base(name, "")).path + "/json"
+            tmp = self.factory.mktemp(name)
+            self.started[name] = self.stack.enter_context(
+                reference(argv, tmp_path=tmp, probe=probe, env=env)
+            )
+        return self.started[name]
+
+
+@pytest.fixture(scope="module")
+def references(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Pair]:
+) -> Iterator[_References]:
+    with ExitStack() as stack:
+        yield _References(tmp_path_factory, stack)
+
+
+@pytest.fixture(scope="module", params=list(APPS))
+def pair(request: pytest.FixtureRequest, ours: Server, references: _References) -> Pair:
     name = str(request.param)
-    tmp = tmp_path_factory.mktemp(name)
-    argv, env = reference_argv(name), reference_env(name)
-    probe = urlsplit(reference_base(name, "")).path + "/json"
-    with reference(argv, tmp_path=tmp, probe=probe, env=env) as theirs:
-        interface = APPS[name][0]
-        theirs_base = reference_base(name, theirs.url)
-        yield Pair(name, interface, ours.url + prefix(name), theirs_base, ours)
+    theirs = reference_base(name, references.get(name).url)
+    return Pair(name, APPS[name][0], ours.url + prefix(name), theirs, ours)
 
 
 def same(pair: Pair, method: str = "GET", path: str = "", **kwargs: object) -> None:
