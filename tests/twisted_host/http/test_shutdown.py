@@ -28,19 +28,28 @@ def _connect_refused(url: str) -> bool:
     return False
 
 
-@pytest.mark.parametrize("mount", MOUNT_NAMES)
-def test_in_flight_requests_finish(tmp_path: Path, parser: str, mount: str) -> None:
+def test_in_flight_requests_finish(tmp_path: Path, parser: str) -> None:
+    # Three requests in flight on every mount at once, when the signal comes.
     with run_server("--no-access-log", "--http", parser, tmp_path=tmp_path) as server:
-        with ThreadPoolExecutor(3) as pool:
-            url = f"{server.base(mount)}/busy?seconds=1.5"
-            pending = [pool.submit(fetch, url) for _ in range(3)]
+        with ThreadPoolExecutor(3 * len(MOUNT_NAMES)) as pool:
+            pending = {
+                mount: [
+                    pool.submit(fetch, f"{server.base(mount)}/busy?seconds=1.5")
+                    for _ in range(3)
+                ]
+                for mount in MOUNT_NAMES
+            }
             time.sleep(0.5)
             stopped_at = time.monotonic()
             server.process.send_signal(signal.SIGTERM)
             time.sleep(0.3)
             assert _connect_refused(server.url)  # no new connections
-            replies: list[Reply] = [future.result(timeout=20) for future in pending]
-        assert all(reply.status == 200 for reply in replies)
+            replies: dict[str, list[Reply]] = {
+                mount: [future.result(timeout=20) for future in futures]
+                for mount, futures in pending.items()
+            }
+        statuses = {m: [reply.status for reply in r] for m, r in replies.items()}
+        assert statuses == {mount: [200] * 3 for mount in MOUNT_NAMES}
         assert server.process.wait(timeout=20) == 0
         assert time.monotonic() - stopped_at < 8
     assert "Traceback" not in server.output()
