@@ -10,6 +10,8 @@ import json
 import signal
 import socket as socketlib
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,6 +25,8 @@ from tests.client import fetch, ws_url
 from tests.servers import Server, run_server
 from tests.twisted_host.http.ws_wire import CONTINUATION, PING, TEXT, frame
 from tests.twisted_host.http.ws_wire import connect as wire_connect
+
+WS_MOUNTS = ["native", "asgi", "klein"]  # the mounts that serve /ws
 
 pytestmark = pytest.mark.long
 
@@ -73,17 +77,27 @@ def test_a_closed_websocket_is_no_longer_counted(server: Server) -> None:
     assert _in_flight(server) == 0
 
 
-@pytest.mark.parametrize("mount", ["native", "asgi", "klein"])
-def test_graceful_stop_closes_with_1001(tmp_path: Path, mount: str) -> None:
-    with run_server("--no-access-log", "--uvicorn-port", "0", tmp_path=tmp_path) as s:
-        with connect(ws_url(s.base(mount)) + "/ws") as socket:
+def test_graceful_stop_closes_with_1001(tmp_path: Path) -> None:
+    # A WebSocket open on every mount that has them when the signal comes.
+    with (
+        run_server("--no-access-log", tmp_path=tmp_path) as s,
+        ExitStack() as stack,
+    ):
+        sockets = {
+            mount: stack.enter_context(connect(ws_url(s.base(mount)) + "/ws"))
+            for mount in WS_MOUNTS
+        }
+        for socket in sockets.values():
             socket.send("x")
             socket.recv(timeout=10)
-            stopped_at = time.monotonic()
-            s.process.send_signal(signal.SIGTERM)
+        stopped_at = time.monotonic()
+        s.process.send_signal(signal.SIGTERM)
+        for socket in sockets.values():
             with pytest.raises(ConnectionClosed):
                 socket.recv(timeout=10)
-            assert socket.close_code == 1001
+        assert {m: socket.close_code for m, socket in sockets.items()} == dict.fromkeys(
+            WS_MOUNTS, 1001
+        )
         assert s.process.wait(timeout=10) == 0
         assert time.monotonic() - stopped_at < 3  # not the 10 s grace period
     assert "Traceback" not in s.output()
@@ -100,36 +114,42 @@ def _frames(data: bytes) -> list[tuple[int, bytes]]:
     return frames
 
 
-@pytest.mark.parametrize("mount", ["native", "asgi", "klein", "uvicorn"])
-def test_keepalive_closes_a_silent_peer_with_1011(tmp_path: Path, mount: str) -> None:
+@pytest.fixture(scope="module")
+def pinging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     args = ("--no-access-log", "--ws-ping-interval", "0.3", "--ws-ping-timeout", "0.5")
-    with run_server(*args, tmp_path=tmp_path, uvicorn=True) as s:
-        # A live client answers the pings and keeps its socket.
-        with connect(ws_url(s.base(mount)) + "/ws") as socket:
-            time.sleep(1.5)
-            socket.send("still here")
-            assert socket.recv(timeout=10) == "still here"
-        # A peer that answers nothing gets a ping, then a close with 1011.
-        host, port = s.base(mount).removeprefix("http://").split("/")[0].split(":")
-        path = "/" + s.base(mount).split("/", 3)[3] + "/ws"
-        handshake = (
-            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n"
-        )
-        with socketlib.create_connection((host, int(port)), timeout=10) as raw:
-            raw.sendall(handshake.encode())
-            started, received = time.monotonic(), b""
-            while chunk := raw.recv(4096):
-                received += chunk
-        head, _, rest = received.partition(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 101")
-        frames = _frames(rest)
-        assert frames[0][0] == 0x9  # a ping
-        opcode, payload = frames[-1]
-        assert (opcode, int.from_bytes(payload[:2], "big")) == (0x8, 1011)
-        assert payload[2:] == b"keepalive ping timeout"
-        assert time.monotonic() - started < 5
+    tmp = tmp_path_factory.mktemp("pinging")
+    with run_server(*args, tmp_path=tmp, uvicorn=True) as s:
+        yield s
+
+
+@pytest.mark.parametrize("mount", [*WS_MOUNTS, "uvicorn"])
+def test_keepalive_closes_a_silent_peer_with_1011(pinging: Server, mount: str) -> None:
+    # A live client answers the pings and keeps its socket.
+    with connect(ws_url(pinging.base(mount)) + "/ws") as socket:
+        time.sleep(1.5)
+        socket.send("still here")
+        assert socket.recv(timeout=10) == "still here"
+    # A peer that answers nothing gets a ping, then a close with 1011.
+    host, port = pinging.base(mount).removeprefix("http://").split("/")[0].split(":")
+    path = "/" + pinging.base(mount).split("/", 3)[3] + "/ws"
+    handshake = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n"
+    )
+    with socketlib.create_connection((host, int(port)), timeout=10) as raw:
+        raw.sendall(handshake.encode())
+        started, received = time.monotonic(), b""
+        while chunk := raw.recv(4096):
+            received += chunk
+    head, _, rest = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101")
+    frames = _frames(rest)
+    assert frames[0][0] == 0x9  # a ping
+    opcode, payload = frames[-1]
+    assert (opcode, int.from_bytes(payload[:2], "big")) == (0x8, 1011)
+    assert payload[2:] == b"keepalive ping timeout"
+    assert time.monotonic() - started < 5
 
 
 # What came before a bad frame is answered before the connection fails (Autobahn 3.x,
