@@ -62,14 +62,14 @@ class Opening(ABC):
         """Answer the handshake and hand the connection (or the stream) to
         `protocol`, as Twisted's `WebSocketResource.render_GET` does, with a
         subprotocol and headers if given."""
-        connection = self._answer(
-            Terms(subprotocol, list(headers), limits.extensions())
-        )
+        extensions = limits.extensions()
+        connection = self._answer(Terms(subprotocol, list(headers), extensions))
         wire = WireProtocol(
             connection,
             serverBootstrap,
             protocol,
             limits=limits,
+            extensions=extensions,
             request=self._upgraded(),
         )
         self._hand_over(wire)

@@ -23,7 +23,14 @@ from core.content import error_page
 from core.contract import HTML
 from tests.client import fetch, ws_url
 from tests.servers import Server, run_server
-from tests.twisted_host.http.ws_wire import CONTINUATION, PING, TEXT, frame
+from tests.twisted_host.http.ws_wire import (
+    BINARY,
+    CLOSE,
+    CONTINUATION,
+    PING,
+    TEXT,
+    frame,
+)
 from tests.twisted_host.http.ws_wire import connect as wire_connect
 
 WS_MOUNTS = ["native", "asgi", "klein"]  # the mounts that serve /ws
@@ -178,6 +185,24 @@ def test_messages_before_a_bad_frame_are_answered(
         if len(bad) > 1:
             assert client.message() == "fragment"
         assert client.closed_with() == 1002
+
+
+# Each length of RFC 6455 section 5.2's three forms, at its edges: the server writes
+# an uncompressed message's frame header itself (`WireProtocol._write_message`).
+LENGTHS = [0, 125, 126, 65535, 65536, 1000 * 1000]
+
+
+@pytest.mark.parametrize("mount", WS_MOUNTS)
+def test_every_length_form_echoes_as_sent(server: Server, mount: str) -> None:
+    with wire_connect(ws_url(server.base(mount)) + "/ws", offer=None) as client:
+        for size in LENGTHS:
+            text, data = "é" * (size // 2) + "a" * (size % 2), bytes(range(256))
+            data = (data * (size // 256 + 1))[:size]
+            client.send(frame(TEXT, text.encode()) + frame(BINARY, data))
+            assert client.message() == text, size
+            assert client.message() == data, size
+        client.send(frame(CLOSE, (1000).to_bytes(2, "big")))
+        assert client.closed_with() == 1000
 
 
 @pytest.mark.parametrize("mount", ["native", "asgi", "klein"])
