@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
+from functools import partial
 
 import pytest
 
 from core.mounts import BY_NAME, TARGETS, UVICORN, UVICORN_PREFIX
-from tests.servers import PARSERS, Server, run_server
+from tests.servers import PARSERS, Server, StartedOnce, run_server
 
 MOUNTS = list(TARGETS)
 
@@ -22,39 +23,27 @@ def parser(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-class _ParserServers:
-    """One session server per parser, started when a test first asks for it and kept
-    to the end of the session. pytest keeps one instance of a parametrised session
-    fixture at a time: as modules alternate between parsers, `server` is torn down
-    and set up again each time, and would restart its process (some thirty starts
-    per run instead of two per worker)."""
-
-    def __init__(self, factory: pytest.TempPathFactory, stack: ExitStack) -> None:
-        self.factory, self.stack = factory, stack
-        self.started: dict[str, Server] = {}
-
-    def get(self, parser: str) -> Server:
-        if parser not in self.started:
-            # Every request to /wsgi passes the stdlib's PEP 3333 checker
-            # (test_contract).
-            tmp = self.factory.mktemp(f"server-{parser}")
-            argv = ["--no-access-log", "--wsgi-validate", "--http", parser]
-            self.started[parser] = self.stack.enter_context(
-                run_server(*argv, tmp_path=tmp, uvicorn=True)
-            )
-        return self.started[parser]
+def _session_server(
+    factory: pytest.TempPathFactory, parser: str
+) -> AbstractContextManager[Server]:
+    # Every request to /wsgi passes the stdlib's PEP 3333 checker (test_contract).
+    argv = ["--no-access-log", "--wsgi-validate", "--http", parser]
+    tmp = factory.mktemp(f"server-{parser}")
+    return run_server(*argv, tmp_path=tmp, uvicorn=True)
 
 
 @pytest.fixture(scope="session")
 def _parser_servers(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[_ParserServers]:
+) -> Iterator[StartedOnce]:
+    """One session server per parser, kept to the end of the session (some thirty
+    starts per run otherwise, instead of two per worker)."""
     with ExitStack() as stack:
-        yield _ParserServers(tmp_path_factory, stack)
+        yield StartedOnce(stack, partial(_session_server, tmp_path_factory))
 
 
 @pytest.fixture(scope="session")
-def server(_parser_servers: _ParserServers, parser: str) -> Server:
+def server(_parser_servers: StartedOnce, parser: str) -> Server:
     return _parser_servers.get(parser)
 
 

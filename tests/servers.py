@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +70,24 @@ def run_server(
         argv += ["--uvicorn-port", "auto" if uvicorn else "0"]
     with spawn(argv, tmp_path=tmp_path, timeout=timeout, context=context) as server:
         yield server
+
+
+class StartedOnce:
+    """Servers started when a test first asks for one (by key: a parser, an app) and
+    kept until `stack` closes. pytest keeps one instance of a parametrised fixture
+    of a wide scope at a time: as tests alternate between its parameters, it tears
+    its server down and starts it again each time."""
+
+    def __init__(
+        self, stack: ExitStack, start: Callable[[str], AbstractContextManager[Server]]
+    ) -> None:
+        self.stack, self.start = stack, start
+        self.started: dict[str, Server] = {}
+
+    def get(self, key: str) -> Server:
+        if key not in self.started:
+            self.started[key] = self.stack.enter_context(self.start(key))
+        return self.started[key]
 
 
 @contextmanager

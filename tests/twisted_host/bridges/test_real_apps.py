@@ -14,7 +14,8 @@ import json
 import socket
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
+from functools import partial
 from urllib.parse import urlsplit
 
 import pytest
@@ -42,7 +43,7 @@ from tests.apps.raw_http import (
     until_closed,
 )
 from tests.client import exchange
-from tests.servers import Server, reference, run_server
+from tests.servers import Server, StartedOnce, reference, run_server
 
 # Five apps and their references on two lanes: among the longest modules, so first.
 pytestmark = pytest.mark.long
@@ -65,36 +66,25 @@ def ours(
         yield server
 
 
-class _References:
-    """The reference servers, each started when a test first asks for it and kept to
-    the module's end: a reference serves both lanes' tests, and as a parametrised
-    module fixture it was started again each time the tests changed lanes."""
-
-    def __init__(self, factory: pytest.TempPathFactory, stack: ExitStack) -> None:
-        self.factory, self.stack = factory, stack
-        self.started: dict[str, Server] = {}
-
-    def get(self, name: str) -> Server:
-        if name not in self.started:
-            argv, env = reference_argv(name), reference_env(name)
-            probe = urlsplit(reference_base(name, "")).path + "/json"
-            tmp = self.factory.mktemp(name)
-            self.started[name] = self.stack.enter_context(
-                reference(argv, tmp_path=tmp, probe=probe, env=env)
-            )
-        return self.started[name]
+def _reference(
+    factory: pytest.TempPathFactory, name: str
+) -> AbstractContextManager[Server]:
+    argv, env = reference_argv(name), reference_env(name)
+    probe = urlsplit(reference_base(name, "")).path + "/json"
+    return reference(argv, tmp_path=factory.mktemp(name), probe=probe, env=env)
 
 
 @pytest.fixture(scope="module")
 def references(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[_References]:
+) -> Iterator[StartedOnce]:
+    """Each reference started once for the module: it serves both lanes' tests."""
     with ExitStack() as stack:
-        yield _References(tmp_path_factory, stack)
+        yield StartedOnce(stack, partial(_reference, tmp_path_factory))
 
 
 @pytest.fixture(scope="module", params=list(APPS))
-def pair(request: pytest.FixtureRequest, ours: Server, references: _References) -> Pair:
+def pair(request: pytest.FixtureRequest, ours: Server, references: StartedOnce) -> Pair:
     name = str(request.param)
     theirs = reference_base(name, references.get(name).url)
     return Pair(name, APPS[name][0], ours.url + prefix(name), theirs, ours)

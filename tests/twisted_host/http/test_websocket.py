@@ -162,7 +162,7 @@ def test_keepalive_closes_a_silent_peer_with_1011(pinging: Server, mount: str) -
 # What came before a bad frame is answered before the connection fails (Autobahn 3.x,
 # 4.x and 5.15 strict): on /asgi too, where the app answers on the event loop after
 # the bytes of both arrived in one read.
-@pytest.mark.parametrize("mount", ["native", "asgi", "klein"])
+@pytest.mark.parametrize("mount", WS_MOUNTS)
 @pytest.mark.parametrize(
     "bad",
     [
@@ -205,7 +205,7 @@ def test_every_length_form_echoes_as_sent(server: Server, mount: str) -> None:
         assert client.closed_with() == 1000
 
 
-@pytest.mark.parametrize("mount", ["native", "asgi", "klein"])
+@pytest.mark.parametrize("mount", WS_MOUNTS)
 def test_a_non_ascii_offer_opens_without_a_traceback(
     server: Server, mount: str
 ) -> None:

@@ -124,9 +124,9 @@ def connect(
     parts = urlsplit(url)
     assert parts.hostname is not None and parts.port is not None
     sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
-    if context is not None:
-        sock = context.wrap_socket(sock, server_hostname=parts.hostname)
     try:
+        if context is not None:  # a failed handshake closes the plain socket
+            sock = context.wrap_socket(sock, server_hostname=parts.hostname)
         lines = [
             f"GET {parts.path} HTTP/1.1",
             f"Host: {parts.hostname}:{parts.port}",
