@@ -192,7 +192,7 @@ def test_messages_before_a_bad_frame_are_answered(
 LENGTHS = [0, 125, 126, 65535, 65536, 1000 * 1000]
 
 
-@pytest.mark.parametrize("mount", WS_MOUNTS)
+@pytest.mark.parametrize("mount", [*WS_MOUNTS, "uvicorn"])  # the reference too
 def test_every_length_form_echoes_as_sent(server: Server, mount: str) -> None:
     with wire_connect(ws_url(server.base(mount)) + "/ws", offer=None) as client:
         for size in LENGTHS:
