@@ -252,7 +252,9 @@ class Certificates:
     keyfile: Path  # encrypted with PASSWORD
 
     def client_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context()
+        """A client's context that trusts this CA only: not the system's store,
+        whose loading (`ssl.create_default_context`) cost 20 ms of CPU a call."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         self.ca.configure_trust(context)
         return context
 

@@ -16,6 +16,7 @@ from typing import TypeVar
 import httpx
 
 from tests.apps.common import PAUSE
+from tests.client import PLAIN_HTTP
 from tests.servers import Server
 
 T = TypeVar("T")
@@ -116,7 +117,7 @@ class Answer:
 
 
 def ask(url: str, method: str = "GET", **kwargs: object) -> Answer:
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=30, verify=PLAIN_HTTP) as client:
         reply = client.request(method, url, **kwargs)  # type: ignore[arg-type]
     headers = {name: reply.headers[name] for name in HEADERS if name in reply.headers}
     length = reply.headers.get("content-length")
@@ -150,7 +151,10 @@ def timed(url: str) -> Timed:
     first = None
     pieces: list[bytes] = []
     complete = True
-    with httpx.Client(timeout=30) as client, client.stream("GET", url) as reply:
+    with (
+        httpx.Client(timeout=30, verify=PLAIN_HTTP) as client,
+        client.stream("GET", url) as reply,
+    ):
         try:
             for piece in reply.iter_raw():
                 if first is None and piece:

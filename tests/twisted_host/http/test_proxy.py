@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.client import PLAIN_HTTP
 from tests.servers import Server, reference, run_server
 
 ECHO_ASGI = "tests.apps.echo:asgi"
@@ -57,7 +58,7 @@ def theirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def seen(url: str, headers: dict[str, str], source: str) -> dict[str, object]:
-    transport = httpx.HTTPTransport(local_address=source)
+    transport = httpx.HTTPTransport(local_address=source, verify=PLAIN_HTTP)
     with httpx.Client(transport=transport) as client:
         reply = client.get(url, headers=headers)
     assert reply.status_code == 200, reply.text
@@ -127,7 +128,7 @@ def test_huge_headers_are_read_in_one_pass(ours: Server) -> None:
 
 def test_access_log_and_native_mount(ours: Server, tmp_path: Path) -> None:
     for source in (TRUSTED, UNTRUSTED):
-        transport = httpx.HTTPTransport(local_address=source)
+        transport = httpx.HTTPTransport(local_address=source, verify=PLAIN_HTTP)
         with httpx.Client(transport=transport) as client:
             reply = client.get(
                 ours.base("native") + "/hello?" + source,
