@@ -24,6 +24,7 @@ from twisted.web.server import NOT_DONE_YET, Request
 
 from twisted_host.bridges.asgi_exchange import ASGIHost, ClientDisconnected, write_plain
 from twisted_host.bridges.flow import SendProducer
+from twisted_host.bridges.inbox import Inbox
 from twisted_host.bridges.lifespan import LifespanFailed
 from twisted_host.http.websocket import ABNORMAL, WireProtocol
 from twisted_host.http.ws_handshake import tokens
@@ -97,8 +98,8 @@ class _WebSocketExchange(SendProducer):
         self.state = _State.CONNECTING
         self.gone = False  # the client went away
         self.wire: WireProtocol | None = None
-        self.queue: asyncio.Queue[Message] = asyncio.Queue()
-        self.queue.put_nowait({"type": "websocket.connect"})
+        self.inbox: Inbox[Message] = Inbox(resource.loop)
+        self.inbox.put({"type": "websocket.connect"})
         self._reading_paused = False
         self._waiting = False  # the app waits in `receive` for a message
         self._held: asyncio.TimerHandle | None = None  # a failure the app comes before
@@ -129,14 +130,14 @@ class _WebSocketExchange(SendProducer):
             self._drop()
 
     async def receive(self) -> Message:
-        if self.queue.empty() and self._fail is not None:
+        if not self.inbox and self._fail is not None:
             self._fail_held()  # the app has had every message before the bad frame
         self._waiting = True
         try:
-            message = await self.queue.get()
+            message = await self.inbox.get()
         finally:
             self._waiting = False
-        if self._reading_paused and self.queue.empty():
+        if self._reading_paused and not self.inbox:
             self._reading_paused = False
             if self.wire is not None and not self.gone:
                 self.wire.transport.resumeProducing()  # type: ignore[attr-defined]
@@ -169,7 +170,7 @@ class _WebSocketExchange(SendProducer):
             self.wire.hold_failure = self._hold_failure
         elif kind == "websocket.close":
             self.state = _State.CLOSED
-            self.queue.put_nowait({"type": "websocket.disconnect", "code": ABNORMAL})
+            self.inbox.put({"type": "websocket.disconnect", "code": ABNORMAL})
             request.setResponseCode(403)
             self._finish()
         elif kind == "websocket.http.response.start":
@@ -198,7 +199,7 @@ class _WebSocketExchange(SendProducer):
         elif kind == "websocket.close":
             self.state = _State.CLOSED
             code, reason = message.get("code", 1000), message.get("reason") or ""
-            self.queue.put_nowait(
+            self.inbox.put(
                 {"type": "websocket.disconnect", "code": code, "reason": reason}
             )
             wire.loseConnection(code, reason)
@@ -218,14 +219,14 @@ class _WebSocketExchange(SendProducer):
             self.request.write(body)
         if not message.get("more_body", False):
             self.state = _State.CLOSED
-            self.queue.put_nowait({"type": "websocket.disconnect", "code": ABNORMAL})
+            self.inbox.put({"type": "websocket.disconnect", "code": ABNORMAL})
             self._finish()
 
     def _hold_failure(self, fail: Callable[[], None]) -> None:
         """A bad frame came: the messages before it are answered first, as on
         /native where the answer goes out before the next frame is read. The
         connection fails once the app comes back for more, or after HOLD_SECONDS."""
-        if self._waiting and self.queue.empty():
+        if self._waiting and not self.inbox:
             fail()  # the app has answered everything already
             return
         self._fail = fail
@@ -266,7 +267,7 @@ class _WebSocketExchange(SendProducer):
         # socket's connectionLost has said so first).
         if not self.gone:
             self.gone = True
-            self.queue.put_nowait({"type": "websocket.disconnect", "code": ABNORMAL})
+            self.inbox.put({"type": "websocket.disconnect", "code": ABNORMAL})
             self.resumeProducing()
 
     # WebSocketProtocol: what the wire protocol tells us once accepted.
@@ -292,18 +293,14 @@ class _WebSocketExchange(SendProducer):
             self.state = _State.CLOSED
             closed = wire.peer_close or wire.sent_close if wire else None
             code, why = closed or (ABNORMAL, "")
-            self.queue.put_nowait(
+            self.inbox.put(
                 {"type": "websocket.disconnect", "code": code, "reason": why}
             )
         self.resumeProducing()
 
     def _received(self, message: Message) -> None:
-        self.queue.put_nowait(message)
-        if (
-            not self._reading_paused
-            and self.wire is not None
-            and self.queue.qsize() > 1
-        ):
+        self.inbox.put(message)
+        if not self._reading_paused and self.wire is not None and len(self.inbox) > 1:
             # A message already waits for the app: the client waits meanwhile. Not
             # at the first: pausing and resuming the socket (two epoll_ctl and the
             # reactor's bookkeeping) for every message of a conversation that
