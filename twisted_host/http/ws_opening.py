@@ -62,10 +62,13 @@ class Opening(ABC):
         """Answer the handshake and hand the connection (or the stream) to
         `protocol`, as Twisted's `WebSocketResource.render_GET` does, with a
         subprotocol and headers if given."""
-        extensions = limits.extensions()
-        connection = self._answer(Terms(subprotocol, list(headers), extensions))
+        terms = Terms(subprotocol, list(headers), limits.extensions())
+        self._answer(terms)
+        # Only those the client agreed to: one it did not ask for would be kept,
+        # and looked at for every frame, for the connection's life.
+        extensions = [e for e in terms.extensions if e.enabled()]
         wire = WireProtocol(
-            connection,
+            Connection(ConnectionType.SERVER, extensions),
             serverBootstrap,
             protocol,
             limits=limits,
@@ -77,8 +80,8 @@ class Opening(ABC):
         return wire
 
     @abstractmethod
-    def _answer(self, terms: Terms) -> Connection:
-        """Agree on the subprotocol and extensions: the WebSocket's connection."""
+    def _answer(self, terms: Terms) -> None:
+        """Agree on the subprotocol and extensions (enabling those agreed to)."""
 
     @abstractmethod
     def _upgraded(self) -> Request | None:
@@ -117,10 +120,9 @@ class H11Opening(Opening):
         key = upgrade_key(request)
         return None if key is None else cls(request, key)
 
-    def _answer(self, terms: Terms) -> Connection:
+    def _answer(self, terms: Terms) -> None:
         agreed = agree(self.request, terms.subprotocol, terms.extensions)
         self._reply = response_head(self.key, terms.subprotocol, agreed, terms.headers)
-        return Connection(ConnectionType.SERVER, terms.extensions)
 
     def _upgraded(self) -> Request:
         return self.request
@@ -145,7 +147,7 @@ class H2Opening(Opening):
         versions = request.requestHeaders.getRawHeaders(b"sec-websocket-version")
         return cls(request) if versions == [b"13"] else None
 
-    def _answer(self, terms: Terms) -> Connection:
+    def _answer(self, terms: Terms) -> None:
         request, subprotocol = self.request, terms.subprotocol
         agreed = agree(request, subprotocol, terms.extensions)
         request.setResponseCode(200)
@@ -156,7 +158,6 @@ class H2Opening(Opening):
         for name, value in terms.headers:
             request.responseHeaders.addRawHeader(name, value)
         request.write(b"")  # the HEADERS frame now: the client waits for it
-        return Connection(ConnectionType.SERVER, terms.extensions)
 
     def _upgraded(self) -> None:
         return None  # the connection stays HTTP/2's: only the stream is the wire's
