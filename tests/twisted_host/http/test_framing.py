@@ -81,7 +81,9 @@ def framing(tmp_path_factory: pytest.TempPathFactory, parser: str) -> Iterator[S
     assert "Traceback" not in s.output()  # the Site's log and uvicorn's
 
 
-def _post(server: Server, target: str, head_and_body: bytes) -> tuple[bytes, bytes]:
+def _post(
+    server: Server, target: str, head_and_body: bytes, timeout: float = 5
+) -> tuple[bytes, bytes]:
     prefix = "asgi" if target == UVICORN else target
     url = server.uvicorn_url if target == UVICORN else server.url
     assert url is not None
@@ -90,7 +92,7 @@ def _post(server: Server, target: str, head_and_body: bytes) -> tuple[bytes, byt
         FORM,
         head_and_body,
     )
-    return raw, exchange(url, raw, timeout=5)
+    return raw, exchange(url, raw, timeout=timeout)
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -98,9 +100,11 @@ def _post(server: Server, target: str, head_and_body: bytes) -> tuple[bytes, byt
 def test_transfer_encoding_not_chunked_alone_is_400_and_closed(
     framing: Server, target: str, shape: str
 ) -> None:
-    raw, answer = _post(framing, target, REFUSED[shape])
+    lenient = target == UVICORN and shape in UVICORN_LENIENT
+    # uvicorn keeps the connection it answered 200 on: read for a second, not five.
+    raw, answer = _post(framing, target, REFUSED[shape], timeout=1 if lenient else 5)
     assert not h11_verdict(raw).accepted
-    if target == UVICORN and shape in UVICORN_LENIENT:
+    if lenient:
         assert re.findall(rb"HTTP/1\.1 (\d{3}) ", answer) == [b"200"]
         return
     # One answer, 400, and the connection closed: nothing after it was read as a
