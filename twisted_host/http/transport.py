@@ -24,17 +24,20 @@ from __future__ import annotations
 
 import os
 import socket
+from errno import ENOBUFS, EWOULDBLOCK
 from typing import cast
 
 from twisted.internet import defer, tcp
 from twisted.internet.asyncioreactor import AsyncioSelectorReactor
-from twisted.internet.error import ConnectionFdescWentAway
+from twisted.internet.error import ConnectionFdescWentAway, ConnectionLost
 from twisted.internet.interfaces import (
     IListeningPort,
     IProtocolFactory,
     IStreamServerEndpoint,
 )
+from twisted.internet.main import CONNECTION_LOST
 from twisted.logger import Logger
+from twisted.python.util import untilConcludes
 from zope.interface import implementer
 
 _log = Logger()
@@ -94,6 +97,18 @@ class SoonServer(tcp.Server):
             )
         elif self._tempDataLen or len(self.dataBuffer) > self.offset:
             tcp.Server.startWriting(self)  # the socket is full: wait until writable
+
+    def writeSomeData(self, data: bytes) -> int | ConnectionLost:
+        # As tcp.Connection.writeSomeData, without its cap of SEND_LIMIT (128 KiB) a
+        # call, kept for Windows' sake: a 4 MiB WebSocket message or file left in 32
+        # turns of the loop, where the kernel takes what fits in one `send`, as
+        # asyncio's transports let it. (SEND_LIMIT still bounds what doWrite joins.)
+        try:
+            return untilConcludes(self.socket.send, data)
+        except OSError as error:
+            if error.args[0] in (EWOULDBLOCK, ENOBUFS):
+                return 0
+            return CONNECTION_LOST
 
 
 class SoonPort(tcp.Port):
