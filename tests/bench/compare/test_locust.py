@@ -83,10 +83,7 @@ def test_from_locust_needs_the_run_of_our_locustfile(tmp_path: Path) -> None:
     assert f"{tmp_path / 'run'}_plan.json is missing" in done.output
 
 
-# With the `timing` tests, alone: beside three other workers' servers on two cores,
-# a Locust user at one connection went unanswered through all five windows of its
-# point (0.75 s; a fresh-clone CI, once in four).
-@pytest.mark.timing
+@pytest.mark.long
 def test_a_master_and_two_workers_make_the_report(tmp_path: Path) -> None:
     locustfile = tmp_path / "locustfile.py"
     written = compare(*ONLY, "--locustfile", str(locustfile))
@@ -144,14 +141,17 @@ def test_a_master_and_two_workers_make_the_report(tmp_path: Path) -> None:
     concurrencies = PROFILES["test"].hello_concurrency
     found = {(p["target"], p["concurrency"]) for p in data["points"]}
     assert found == {(t, c) for t in TARGETS for c in concurrencies}
+    answered = dict.fromkeys(TARGETS, 0)
     for point in data["points"]:
         windows = point["raw"]["windows"]
         assert len(windows) == REPEATS, point
-        # Answered in every point, none failed; how many per 0.15 s window is a
-        # figure (a loaded machine may stall a user through a whole window).
-        assert sum(w["ok"] for w in windows) > 0, point
         assert not any(w["errors"] for w in windows), point
         assert point["raw"]["engine"] == "locust"
+        answered[point["target"]] += sum(w["ok"] for w in windows)
+    # Every target answered, none failed. How many in one point's windows is a
+    # figure, not checked: beside the other tests' servers on two cores, a user at
+    # one connection was once stalled through all five windows of its point (0.75 s).
+    assert all(answered.values()), answered
     html = (report / "report.html").read_text()
     assert "Locust" in html and "a master and 2 worker(s)" in html
     assert (report / "charts" / "throughput.png").read_bytes().startswith(b"\x89PNG")
