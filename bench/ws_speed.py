@@ -29,6 +29,7 @@ from pathlib import Path
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from bench import ws_raw
 from bench.compare.servers import Servers
 from core.mounts import UVICORN
 
@@ -57,38 +58,28 @@ async def _open(url: str) -> ClientConnection:
     )
 
 
-async def many(url: str, pid: int, count: int, rounds: int) -> dict[str, float]:
-    """Open `count` WebSockets, then `rounds` times one echo on each at once; close
-    them. The round figures are those of the median round (by p99), beside the worst
-    round's p99: a round in which CPython runs a full collection (one of every object
-    of 5,000 connections, 0.2-0.35 s on the server or the client here) has its p99
-    longer by that pause, whichever server it is."""
+def many(url: str, pid: int, count: int, rounds: int) -> dict[str, float]:
+    """Open `count` WebSockets (raw sockets: see bench.ws_raw), then `rounds` times
+    one echo on each at once; close them. The round figures are those of the median
+    round (by p99), beside the worst round's p99: a round in which CPython runs a
+    full collection (one of every object of 5,000 connections, 0.2-0.35 s on the
+    server here) has its p99 longer by that pause, whichever server it is."""
     before, cpu = _rss_kib(pid), _cpu_s(pid)
     started = time.perf_counter()
-    sockets: list[ClientConnection] = []
-    for at in range(0, count, 250):  # in waves, as a busy front end would
-        wave = min(250, count - at)
-        sockets += await asyncio.gather(*(_open(url) for _ in range(wave)))
+    sockets = ws_raw.open_many(url, count)
     opened = time.perf_counter() - started
     open_cpu = _cpu_s(pid) - cpu
     per_connection = (_rss_kib(pid) - before) * 1024 / count
-
-    async def echo(socket: ClientConnection) -> float:
-        sent = time.perf_counter()
-        await socket.send("ping")
-        await socket.recv()
-        return time.perf_counter() - sent
-
     measured: list[tuple[float, float, float]] = []  # (p99, p50, CPU) a round
     try:
         for _ in range(rounds):
-            await asyncio.sleep(0.5)  # the previous round's closing work done
+            time.sleep(0.5)  # the previous round's closing work done
             cpu = _cpu_s(pid)
-            latencies = sorted(await asyncio.gather(*(echo(s) for s in sockets)))
+            latencies = ws_raw.echo_round(sockets)
             p99 = latencies[int(len(latencies) * 0.99) - 1]
             measured.append((p99, statistics.median(latencies), _cpu_s(pid) - cpu))
     finally:
-        await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
+        ws_raw.close_many(sockets)
     measured.sort()
     p99, p50, echo_cpu = measured[len(measured) // 2]
     return {
@@ -175,7 +166,7 @@ async def measure(
     try:
         url = "ws" + servers.base(target)[4:] + "/ws"
         pid = servers.pids[-1] if target == UVICORN else servers.pids[0]
-        held = await many(url, pid, count, rounds)
+        held = many(url, pid, count, rounds)
         messages = await nine(url, pid, rounds)
     finally:
         servers.stop()
