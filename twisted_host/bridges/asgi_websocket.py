@@ -128,6 +128,11 @@ class _WebSocketExchange(SendProducer):
                 self._respond_error(500, b"Internal Server Error")
         finally:
             self._drop()
+            # The request holds this exchange (its producer, its notifications) and
+            # this the request and the handshake: a cycle, freed only by a full
+            # collection of the garbage collector. The app's call is over, and with
+            # it every use of them.
+            del self.request, self.shake
 
     async def receive(self) -> Message:
         if not self.inbox and self._fail is not None:

@@ -264,6 +264,9 @@ class DirectRequest:
         site = self.channel.site
         site.log(self)
         self.finished = True
+        # Never called now. Kept, it held the bridge's answer, which holds this:
+        # a cycle, left to a full collection of the garbage collector.
+        self._on_lost = None
         self._ended(self.code)
         self.channel.requestDone(self)
 

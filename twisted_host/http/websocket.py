@@ -281,6 +281,12 @@ class WireProtocol(_WebSocketWireProtocol[websocket.WebSocketProtocol]):
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         super().connectionLost(reason)
+        # The app's protocol keeps its transport (this) and this keeps the app's
+        # protocol (and the ASGI bridge's hook): cycles, freed only by a full
+        # collection of the garbage collector. It has been told; nothing more
+        # reaches it.
+        del self._wsp
+        self.hold_failure = None
         request, self.request = self.request, None
         if request is not None and request.channel is not None:
             # The channel's own end, which the upgrade replaced with ours: the Site
