@@ -102,3 +102,4 @@ def test_closed_connections_are_freed_as_they_close(
     grown = memory_mb(collector_off.process.pid, "VmRSS") - before
     kept = (ROUNDS - 1) * PER_ROUND
     assert grown < GROWTH_MB, f"RSS grew by {grown:.1f} MB over {kept} closed ones"
+    assert "Traceback" not in collector_off.output()
