@@ -60,15 +60,19 @@ def run_server(
     timeout: float = 30,
     context: ssl.SSLContext | None = None,
     uvicorn: bool = False,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """Start `twistbridge COMMAND --port 0 ARGS` and stop it (by its PID) afterwards;
-    `context` verifies a server that serves HTTPS. uvicorn runs beside it (on any
-    free port) only when the test asks for it: its child process costs half a second
-    of CPU at every start, a tenth of the whole suite's."""
+    `context` verifies a server that serves HTTPS; `env` adds to its environment.
+    uvicorn runs beside it (on any free port) only when the test asks for it: its
+    child process costs half a second of CPU at every start, a tenth of the whole
+    suite's."""
     argv = [*TWISTBRIDGE, command, "--port", "0", *args]
     if command == "serve" and "--uvicorn-port" not in args:
         argv += ["--uvicorn-port", "auto" if uvicorn else "0"]
-    with spawn(argv, tmp_path=tmp_path, timeout=timeout, context=context) as server:
+    with spawn(
+        argv, tmp_path=tmp_path, timeout=timeout, env=env, context=context
+    ) as server:
         yield server
 
 

@@ -24,7 +24,7 @@ import pytest
 
 from bench import ws_raw
 from bench.measure import memory_mb
-from tests.servers import TWISTBRIDGE, Server, spawn
+from tests.servers import Server, run_server
 
 pytestmark = pytest.mark.long
 
@@ -43,11 +43,10 @@ def collector_off(
     path = os.pathsep.join(
         p for p in (str(tmp / "site"), os.environ.get("PYTHONPATH")) if p
     )
-    argv = [*TWISTBRIDGE, "serve", "--port", "0", "--uvicorn-port", "0"]
-    argv += ["--no-access-log", "--http", parser, "--ws-ping-interval", "0"]
-    argv += ["--wsgi", "/own-wsgi=tests.apps.echo:wsgi"]
-    argv += ["--asgi", "/own-asgi=tests.apps.echo:asgi"]
-    with spawn(argv, tmp_path=tmp, env={"PYTHONPATH": path}) as server:
+    args = ["--no-access-log", "--http", parser, "--ws-ping-interval", "0"]
+    args += ["--wsgi", "/own-wsgi=tests.apps.echo:wsgi"]
+    args += ["--asgi", "/own-asgi=tests.apps.echo:asgi"]
+    with run_server(*args, tmp_path=tmp, env={"PYTHONPATH": path}) as server:
         yield server
 
 
